@@ -1,0 +1,304 @@
+"""Programs (tenants), who may act for them, their quota, campaigns, beneficiaries, jobs.
+
+Every row belongs to exactly one program; `for_program` is the only way views reach rows.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ProgramScopedQuerySet(models.QuerySet):
+    program_path = "program"
+
+    def for_program(self, program):
+        return self.filter(**{self.program_path: program})
+
+
+class Program(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    country = models.CharField(
+        max_length=2, default="SN", help_text=_("ISO 3166 code; phone numbers without + use it")
+    )
+    timezone = models.CharField(max_length=64, default="Africa/Dakar")
+    logo = models.FileField(upload_to="logos/", blank=True)
+    brand_colour = models.CharField(
+        max_length=7, default="#0EA5E9", validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$")]
+    )
+    plan = models.CharField(max_length=40, default="standard")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    OPERATOR = "operator", _("Operator")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OPERATOR)
+    can_view_sensitive = models.BooleanField(
+        default=False, help_text=_("May see beneficiaries of HIV campaigns")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "program"], name="one_membership_per_program")
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.program} ({self.role})"
+
+
+class ApiKey(models.Model):
+    """A program's key for integrators; only its SHA-256 is stored, the key is shown once."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True, editable=False)
+    hashed_key = models.CharField(max_length=64, unique=True, editable=False)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ADMIN)
+    can_view_sensitive = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(raw_key):
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class QuotaTransaction(models.Model):
+    """Append-only ledger; a program's balance is the sum of `units` (debits negative)."""
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", _("Grant")
+        DEBIT = "debit", _("Debit")
+        REFUND = "refund", _("Refund")
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="quota_ledger")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    units = models.IntegerField()
+    job = models.ForeignKey(
+        "campaigns.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgramScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A job is charged once and refunded at most once, whatever retries happen.
+            models.UniqueConstraint(
+                fields=["job", "kind"], condition=Q(job__isnull=False), name="one_row_per_job_kind"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="debit", units__lte=0) | (~Q(kind="debit") & Q(units__gte=0))),
+                name="ledger_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.units} ({self.program})"
+
+
+class CampaignType(models.TextChoices):
+    VACCINATION = "vaccination", _("Vaccination")
+    MILD = "mild", _("Bed nets (MILD)")
+    NUTRITION = "nutrition", _("Nutrition")
+    ANTENATAL = "antenatal", _("Antenatal care")
+    HIV = "hiv", _("HIV")
+    INSURANCE = "insurance", _("Health insurance")
+    REFUGEE = "refugee", _("Refugee")
+    IDENTITY = "identity", _("Identity")
+    LAB = "lab", _("Laboratory")
+    CPS = "cps", _("Seasonal malaria chemoprevention (CPS)")
+    FARMERCARD = "farmercard", _("Farmer card")
+
+
+SENSITIVE_CAMPAIGN_TYPES = {CampaignType.HIV}
+
+
+class Language(models.TextChoices):
+    FR = "fr", "Français"
+    EN = "en", "English"
+    WO = "wo", "Wolof"
+
+
+class Dpi(models.IntegerChoices):
+    DPI_300 = 300, "300 dpi"
+    DPI_450 = 450, "450 dpi"
+    DPI_600 = 600, "600 dpi"
+
+
+# Quota units a card costs at each resolution.
+DPI_COST_FACTOR = {300: 1.0, 450: 1.4, 600: 2.0}
+
+prefix_validator = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9-]{1,6}[A-Z0-9]$",
+    _("3 to 8 characters: capital letters, digits and inner hyphens (e.g. DKR-VAC)."),
+)
+
+
+class CampaignChildQuerySet(ProgramScopedQuerySet):
+    """Rows that reach their program through their campaign."""
+
+    program_path = "campaign__program"
+
+
+class CampaignQuerySet(ProgramScopedQuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PREVIEW_READY = "preview_ready", _("Preview ready")
+        GENERATING = "generating", _("Generating")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    campaign_type = models.CharField(max_length=20, choices=CampaignType.choices)
+    prefix = models.CharField(max_length=8, unique=True, validators=[prefix_validator])
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.FR)
+    template_id = models.CharField(max_length=40, blank=True)
+    # Card Studio choices an operator makes without HTML: colours, title, logo, fields shown.
+    template_options = models.JSONField(default=dict, blank=True)
+    dpi = models.PositiveSmallIntegerField(choices=Dpi.choices, default=Dpi.DPI_300)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["program", "status"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_sensitive(self):
+        return self.campaign_type in SENSITIVE_CAMPAIGN_TYPES
+
+
+class Sex(models.TextChoices):
+    F = "F", _("Female")
+    M = "M", _("Male")
+
+
+
+
+class Beneficiary(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="beneficiaries")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    phone = models.CharField(max_length=20, blank=True, help_text=_("E.164, e.g. +221771234567"))
+    external_id = models.CharField(max_length=64, blank=True)
+    mpi_id = models.CharField(max_length=64, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    consent_whatsapp = models.BooleanField(default=False)
+    consent_sms = models.BooleanField(default=False)
+    consent_wallet = models.BooleanField(default=True)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CampaignChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "beneficiaries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "external_id"],
+                condition=~Q(external_id=""),
+                name="external_id_unique_in_campaign",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+
+class Job(models.Model):
+    """A generation job: one card per beneficiary, rendered and packaged by RQ workers."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSING = "processing", _("Processing")
+        GENERATING = "generating", _("Generating")
+        PACKAGING = "packaging", _("Packaging")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    FINAL_STATUSES = {Status.COMPLETED, Status.FAILED, Status.CANCELLED}
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="jobs")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    dpi = models.PositiveSmallIntegerField(choices=Dpi.choices, default=Dpi.DPI_300)
+    include_mpi_id = models.BooleanField(default=False)
+    total_cards = models.PositiveIntegerField(default=0)
+    cards_generated = models.PositiveIntegerField(default=0)
+    progress = models.PositiveSmallIntegerField(default=0)
+    eta_seconds = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    pdf = models.FileField(upload_to="jobs/", blank=True)
+    zip = models.FileField(upload_to="jobs/", blank=True)
+    portal = models.FileField(upload_to="jobs/", blank=True)
+    manifest = models.FileField(upload_to="jobs/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CampaignChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Job {self.pk} ({self.status})"

@@ -1,0 +1,112 @@
+"""State changes for programs, access and quota. Campaign and beneficiary changes live in
+campaigns/campaign_services.py and campaigns/imports.py."""
+
+import math
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from campaigns.models import (
+    DPI_COST_FACTOR,
+    ApiKey,
+    Membership,
+    Program,
+    QuotaTransaction,
+    Role,
+)
+
+
+class QuotaExceeded(Exception):
+    def __init__(self, *, needed, available):
+        self.needed = needed
+        self.available = available
+        super().__init__(f"This job needs {needed} quota units; the program has {available}.")
+
+
+def program_create(*, slug, name, quota=0, country="SN", timezone_name="Africa/Dakar"):
+    with transaction.atomic():
+        program = Program(slug=slug, name=name, country=country, timezone=timezone_name)
+        program.full_clean()
+        program.save()
+        if quota:
+            quota_grant(program=program, units=quota, note="Initial plan")
+    return program
+
+
+def membership_set(*, user, program, role=Role.OPERATOR, can_view_sensitive=False):
+    membership, _ = Membership.objects.update_or_create(
+        user=user,
+        program=program,
+        defaults={"role": role, "can_view_sensitive": can_view_sensitive},
+    )
+    return membership
+
+
+def api_key_create(*, program, name, role=Role.ADMIN, can_view_sensitive=False):
+    """Returns (ApiKey, raw key). The raw key is never stored and cannot be shown again."""
+    raw_key = f"cid_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        program=program,
+        name=name,
+        prefix=raw_key[:12],
+        hashed_key=ApiKey.hash(raw_key),
+        role=role,
+        can_view_sensitive=can_view_sensitive,
+    )
+    return key, raw_key
+
+
+def api_key_revoke(*, api_key):
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def quota_balance(*, program):
+    return QuotaTransaction.objects.for_program(program).aggregate(total=Sum("units"))["total"] or 0
+
+
+def quota_grant(*, program, units, note=""):
+    if units <= 0:
+        raise ValueError("A grant adds a positive number of units.")
+    return QuotaTransaction.objects.create(
+        program=program, kind=QuotaTransaction.Kind.GRANT, units=units, note=note
+    )
+
+
+def quota_cost(*, cards, dpi):
+    return math.ceil(round(cards * DPI_COST_FACTOR[int(dpi)], 6))
+
+
+def quota_debit_for_job(*, job, units):
+    """Charge a job once. Runs inside the caller's transaction; the program row is locked so
+    two jobs accepted at once cannot both spend the last units."""
+    program = Program.objects.select_for_update().get(pk=job.campaign.program_id)
+    available = quota_balance(program=program)
+    if units > available:
+        raise QuotaExceeded(needed=units, available=available)
+    return QuotaTransaction.objects.create(
+        program=program,
+        kind=QuotaTransaction.Kind.DEBIT,
+        units=-units,
+        job=job,
+        note=f"Job {job.pk}: {job.total_cards} cards at {job.dpi} dpi",
+    )
+
+
+def quota_refund_for_job(*, job, note=""):
+    """Give back what a job was charged; a second call is a no-op (unique job+kind)."""
+    debit = QuotaTransaction.objects.filter(job=job, kind=QuotaTransaction.Kind.DEBIT).first()
+    if debit is None:
+        return None
+    try:
+        with transaction.atomic():
+            return QuotaTransaction.objects.create(
+                program_id=debit.program_id,
+                kind=QuotaTransaction.Kind.REFUND,
+                units=-debit.units,
+                job=job,
+                note=note or f"Refund of job {job.pk}",
+            )
+    except IntegrityError:
+        return None

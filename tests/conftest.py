@@ -1,0 +1,39 @@
+"""Real services: PostgreSQL when DATABASE_URL is set (CI), else SQLite; Redis from REDIS_URL,
+else an embedded server under var/. On CI a service that is down fails the run."""
+
+import os
+
+import pytest
+import redis
+from django.conf import settings
+
+from campaignid import redis_server
+
+_embedded_redis = None
+
+
+def pytest_configure(config):
+    global _embedded_redis
+    if settings.EMBEDDED_REDIS:
+        _embedded_redis = redis_server.start(settings.VAR_DIR / "redis.sock")
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=3).ping()
+    except redis.exceptions.RedisError as exc:
+        pytest.exit(f"Redis at {settings.REDIS_URL} is not reachable: {exc}", returncode=3)
+
+
+def pytest_unconfigure(config):
+    if _embedded_redis is not None:
+        _embedded_redis.terminate()
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    """Each test starts with empty queues, channel groups and rate-limit buckets."""
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    yield
+
+
+@pytest.fixture
+def on_ci():
+    return os.environ.get("CI") == "true"
