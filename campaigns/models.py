@@ -196,6 +196,8 @@ class Campaign(models.Model):
     # Card Studio choices an operator makes without HTML: colours, title, logo, fields shown.
     template_options = models.JSONField(default=dict, blank=True)
     dpi = models.PositiveSmallIntegerField(choices=Dpi.choices, default=Dpi.DPI_300)
+    # Cards expire this many months after issue; empty means they do not expire.
+    card_validity_months = models.PositiveSmallIntegerField(null=True, blank=True)
     description = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(

@@ -37,3 +37,10 @@ def clean_redis():
 @pytest.fixture
 def on_ci():
     return os.environ.get("CI") == "true"
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    """Artifacts of one test never land beside another's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT

@@ -1,0 +1,1 @@
+"""POST /api/campaigns/<id>/beneficiaries: CSV upload or JSON rows (see campaigns/imports.py)."""
