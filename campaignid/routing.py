@@ -1,2 +1,7 @@
-# WebSocket routes of every app; each app appends its own consumers here.
-websocket_urlpatterns = []
+from django.urls import re_path
+
+from cards.consumers import JobProgressConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/jobs/(?P<job_id>\d+)/?$", JobProgressConsumer.as_asgi()),
+]

@@ -11,7 +11,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/", include("cards.api_urls")),
+    path("api/", include("verification.api_urls")),
     path("api/", include("campaigns.api_urls")),
+    path("api/", include("distribution.api_urls")),
+    path("", include("cards.urls")),
+    path("", include("verification.urls")),
     path("", include("campaigns.urls")),
 ]
 

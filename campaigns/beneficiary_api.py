@@ -1,1 +1,245 @@
-"""POST /api/campaigns/<id>/beneficiaries: CSV upload or JSON rows (see campaigns/imports.py)."""
+"""/api/campaigns/<id>/beneficiaries: import (CSV upload or JSON rows) and the paginated list.
+
+The rules of an import live in campaigns/imports.py; this view only picks the input,
+calls the service and shapes the answer.
+"""
+
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns.access import access_for_request
+from campaigns.imports import ImportRejected, beneficiaries_import
+from campaigns.models import Beneficiary, Campaign
+from campaigns.phones import mask_phone
+
+# A file this large is not a list of people a program typed: refuse it before parsing.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+SENSITIVE_MESSAGE = (
+    "This campaign holds sensitive (HIV) data. Your access does not include sensitive "
+    "campaigns; a program admin can grant it."
+)
+NO_INPUT_MESSAGE = (
+    'Send a CSV file in the multipart field "file", or a JSON body {"beneficiaries": [...]}.'
+)
+
+
+class BeneficiaryRowSerializer(serializers.Serializer):
+    """One JSON row; described for the docs, checked by campaigns.imports (per-row errors)."""
+
+    external_id = serializers.CharField(
+        required=False, help_text="Your id (e.g. a DHIS2 enrollment uid); an existing one updates."
+    )
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.CharField(help_text="YYYY-MM-DD (or DD/MM/YYYY)")
+    sex = serializers.ChoiceField(choices=["F", "M"])
+    phone_number = serializers.CharField(
+        required=False, help_text="E.164; without + the program's country is assumed"
+    )
+    mpi_id = serializers.CharField(required=False)
+    consent_whatsapp = serializers.CharField(required=False, help_text="yes/no (empty = no)")
+    consent_sms = serializers.CharField(required=False, help_text="yes/no (empty = no)")
+    attributes = serializers.DictField(
+        required=False, help_text="Template fields; unknown keys of the row also land here."
+    )
+
+
+class ImportJsonSerializer(serializers.Serializer):
+    beneficiaries = BeneficiaryRowSerializer(many=True)
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV, UTF-8 (BOM allowed), comma or semicolon separated, header on line 1: "
+        "external_id, first_name, last_name, date_of_birth, sex, phone_number, mpi_id, "
+        "consent_whatsapp, consent_sms; other columns go to attributes."
+    )
+
+
+class ImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="created + updated: rows in this import")
+
+
+class RowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(
+        help_text="CSV: line in the file, header = 1. JSON: position in the list, from 1."
+    )
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportRejectedSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    errors = RowErrorSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    fields = serializers.DictField(required=False)
+
+
+class BeneficiaryOutSerializer(serializers.ModelSerializer):
+    phone = serializers.SerializerMethodField(help_text="Masked, e.g. +22177***4567")
+
+    class Meta:
+        model = Beneficiary
+        fields = [
+            "id", "external_id", "first_name", "last_name", "date_of_birth", "sex", "phone",
+            "mpi_id", "attributes", "consent_whatsapp", "consent_sms", "consent_wallet",
+            "opted_out_at", "created_at", "updated_at",
+        ]
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_phone(self, beneficiary):
+        return mask_phone(beneficiary.phone)
+
+
+class ListQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+
+
+class ListMetaSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class BeneficiaryPageSerializer(serializers.Serializer):
+    data = BeneficiaryOutSerializer(many=True)
+    meta = ListMetaSerializer()
+
+
+# drf-spectacular names a `pk` URL argument `id` in the document (SCHEMA_COERCE_PATH_PK).
+CAMPAIGN_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH,
+                               description="Campaign id")
+ACCESS_RESPONSES = {
+    403: ErrorSerializer,  # a viewer writing, or an HIV campaign without can_view_sensitive
+    404: ErrorSerializer,
+}
+
+
+class CampaignBeneficiariesView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _campaign(self, request, pk):
+        access = access_for_request(request)
+        campaign = Campaign.objects.for_program(access.program).alive().filter(pk=pk).first()
+        if campaign is None:
+            raise NotFound("Campaign not found.")
+        if campaign.is_sensitive and not access.can_view_sensitive:
+            raise PermissionDenied(SENSITIVE_MESSAGE)
+        return campaign
+
+    @extend_schema(
+        operation_id="campaign_beneficiaries_list",
+        summary="List a campaign's beneficiaries (phone numbers masked)",
+        parameters=[
+            CAMPAIGN_ID,
+            OpenApiParameter("q", str, description="Search first/last name, external_id, mpi_id"),
+            OpenApiParameter("limit", int, description="1-500, default 50"),
+            OpenApiParameter("offset", int, description="default 0"),
+        ],
+        responses={200: BeneficiaryPageSerializer, 400: ErrorSerializer, **ACCESS_RESPONSES},
+    )
+    def get(self, request, pk):
+        campaign = self._campaign(request, pk)
+        query = ListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q, limit, offset = (query.validated_data.get(k) for k in ("q", "limit", "offset"))
+        beneficiaries = Beneficiary.objects.filter(campaign=campaign)
+        for term in (q or "").split():
+            beneficiaries = beneficiaries.filter(
+                Q(first_name__icontains=term) | Q(last_name__icontains=term)
+                | Q(external_id__icontains=term) | Q(mpi_id__icontains=term)
+            )
+        page = beneficiaries.order_by("id")[offset : offset + limit]
+        return Response({
+            "data": BeneficiaryOutSerializer(page, many=True).data,
+            "meta": {"total": beneficiaries.count(), "limit": limit, "offset": offset},
+        })
+
+    @extend_schema(
+        operation_id="campaign_beneficiaries_import",
+        summary="Import beneficiaries: all rows or none",
+        description=(
+            "A CSV upload (multipart field `file`) or JSON rows. Every row is checked first; "
+            "if any is bad, nothing is saved and every bad row is listed. A row whose "
+            "external_id already exists in the campaign updates that beneficiary."
+        ),
+        parameters=[CAMPAIGN_ID],
+        request={
+            "multipart/form-data": ImportUploadSerializer,
+            "application/json": ImportJsonSerializer,
+        },
+        responses={
+            201: ImportResultSerializer,
+            400: ImportRejectedSerializer,
+            **ACCESS_RESPONSES,
+        },
+        examples=[
+            OpenApiExample(
+                "JSON rows",
+                request_only=True,
+                media_type="application/json",
+                value={"beneficiaries": [{
+                    "external_id": "qhFWCEPyYng", "first_name": "Aya", "last_name": "Essomba",
+                    "date_of_birth": "2021-02-03", "sex": "F", "phone_number": "+221771234567",
+                    "consent_whatsapp": "yes", "consent_sms": "no",
+                }]},
+            ),
+            OpenApiExample(
+                "Rejected",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "error": "2 rows were rejected; nothing was imported.",
+                    "errors": [
+                        {"line": 31, "field": "last_name", "message": "last name only spaces"},
+                        {"line": 110, "field": "phone_number", "message": "phone has letters"},
+                    ],
+                },
+            ),
+        ],
+    )
+    def post(self, request, pk):
+        campaign = self._campaign(request, pk)
+        upload = request.FILES.get("file")
+        if upload is not None:
+            if upload.size > MAX_UPLOAD_BYTES:
+                raise ValidationError({"file": [
+                    f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+                ]})
+            source = {"csv_file": upload}
+        elif hasattr(request.data, "get") and "beneficiaries" in request.data:
+            source = {"rows": request.data.get("beneficiaries")}
+        else:
+            return Response(
+                {"error": NO_INPUT_MESSAGE, "fields": {"file": [NO_INPUT_MESSAGE]}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            result = beneficiaries_import(campaign=campaign, **source)
+        except ImportRejected as rejected:
+            return Response(
+                {"error": rejected.message, "errors": rejected.errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(
+            {"created": result.created, "updated": result.updated, "total": result.total},
+            status=status.HTTP_201_CREATED,
+        )

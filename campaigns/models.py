@@ -105,8 +105,9 @@ class QuotaTransaction(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="quota_ledger")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     units = models.IntegerField()
+    # The ledger outlives a purged campaign: the row stays, its note names the job.
     job = models.ForeignKey(
-        "campaigns.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+        "campaigns.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="ledger"
     )
     note = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -290,6 +291,11 @@ class Job(models.Model):
     zip = models.FileField(upload_to="jobs/", blank=True)
     portal = models.FileField(upload_to="jobs/", blank=True)
     manifest = models.FileField(upload_to="jobs/", blank=True)
+    # Which beneficiaries the job covers, fixed when it is accepted: explicit ids, or every
+    # beneficiary of the campaign up to an id (rows imported later are not included).
+    beneficiary_ids = models.JSONField(null=True, blank=True)
+    up_to_beneficiary_id = models.BigIntegerField(null=True, blank=True)
+    chunk_size = models.PositiveIntegerField(default=100)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -304,3 +310,28 @@ class Job(models.Model):
 
     def __str__(self):
         return f"Job {self.pk} ({self.status})"
+
+    @property
+    def is_final(self):
+        return self.status in self.FINAL_STATUSES
+
+
+class JobChunk(models.Model):
+    """One slice of a job's cards rendered by one RQ job. `finished_at` is set once, by a
+    conditional update, so a chunk that runs twice counts its cards once."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_card = models.PositiveIntegerField(help_text="position of its first card in the job")
+    card_count = models.PositiveIntegerField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="one_chunk_per_index")
+        ]
+
+    def __str__(self):
+        return f"Job {self.job_id} chunk {self.index}"

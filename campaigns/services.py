@@ -1,5 +1,5 @@
 """State changes for programs, access and quota. Campaign and beneficiary changes live in
-campaigns/campaign_services.py and campaigns/imports.py."""
+campaigns/lifecycle.py and campaigns/imports.py."""
 
 import math
 import secrets

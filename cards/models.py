@@ -1,1 +1,53 @@
-"""Models of this app (see ../shared/DESIGN.md)."""
+"""Cards: one per beneficiary per generation job, with its printed code and signed token."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import CampaignChildQuerySet
+
+
+class Card(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="cards"
+    )
+    beneficiary = models.ForeignKey(
+        "campaigns.Beneficiary", on_delete=models.CASCADE, related_name="cards"
+    )
+    # A card outlives its job's row: it is printed and must keep verifying.
+    job = models.ForeignKey(
+        "campaigns.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="cards"
+    )
+    # <PREFIX>-<8 chars>; campaign prefixes are unique, so codes are unique installation-wide.
+    code = models.CharField(max_length=20, unique=True)
+    token = models.TextField()
+    issued_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CampaignChildQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "beneficiary"], name="one_card_per_beneficiary_per_job"
+            )
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def status_on(self, day):
+        """valid, revoked or expired on `day` (a date in the program's timezone)."""
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_on is not None and day > self.expires_on:
+            return self.Status.EXPIRED
+        return self.Status.VALID

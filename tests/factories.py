@@ -74,3 +74,33 @@ def make_beneficiary(*, campaign, **kwargs):
     }
     defaults.update(kwargs)
     return Beneficiary.objects.create(campaign=campaign, **defaults)
+
+
+def make_job(*, campaign, **kwargs):
+    from campaigns.models import Job
+
+    return Job.objects.create(campaign=campaign, **kwargs)
+
+
+def make_beneficiaries(*, campaign, count, **kwargs):
+    """`count` beneficiaries in one insert (for tests that need thousands)."""
+    start = _n() * 100_000
+    rows = [
+        Beneficiary(
+            campaign=campaign,
+            first_name=kwargs.get("first_name", "Moussa"),
+            last_name=kwargs.get("last_name", f"Diop {i}"),
+            date_of_birth=kwargs.get("date_of_birth", date(1990, 1, 1)),
+            sex=kwargs.get("sex", "M"),
+            external_id=f"bulk{start + i}",
+        )
+        for i in range(count)
+    ]
+    return Beneficiary.objects.bulk_create(rows)
+
+
+def make_integration(*, program, channel, config, enabled=True):
+    """A program's saved provider settings (validated and encrypted like a PUT would)."""
+    from distribution.integrations import integration_save
+
+    return integration_save(program=program, channel=channel, config=config, enabled=enabled)

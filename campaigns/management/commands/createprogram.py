@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.models import Program
@@ -17,11 +18,19 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if Program.objects.filter(slug=options["slug"]).exists():
             raise CommandError(f"A program with slug {options['slug']!r} already exists.")
-        program = program_create(
-            slug=options["slug"],
-            name=options["name"],
-            quota=options["quota"],
-            country=options["country"],
-            timezone_name=options["timezone"],
+        try:
+            program = program_create(
+                slug=options["slug"],
+                name=options["name"],
+                quota=options["quota"],
+                country=options["country"],
+                timezone_name=options["timezone"],
+            )
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()
+            )
+            raise CommandError(problems) from None
+        self.stdout.write(
+            f"Created program {program.slug} (id {program.pk}), quota {options['quota']}"
         )
-        self.stdout.write(f"Created program {program.slug} (id {program.pk}), quota {options['quota']}")

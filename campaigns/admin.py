@@ -1,0 +1,320 @@
+"""Back-office (Django admin) for programs, memberships, API keys and the quota ledger;
+campaigns, beneficiaries and jobs are in campaigns/admin_campaigns.py, and who sees which
+program's rows in campaigns/admin_scope.py.
+
+State changes go through the services (campaigns.services, campaigns.lifecycle,
+cards.generation); the admin only maps forms and actions onto them.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from campaigns import admin_campaigns  # noqa: F401  (registers campaigns, beneficiaries, jobs)
+from campaigns.admin_scope import ProgramScopedAdmin, member_program_ids
+from campaigns.models import ApiKey, Membership, Program, QuotaTransaction, Role
+from campaigns.services import (
+    api_key_create,
+    api_key_revoke,
+    membership_set,
+    program_create,
+    quota_balance,
+    quota_grant,
+)
+
+RECENT_LEDGER_ROWS = 10
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "can_view_sensitive", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("user",)
+
+    def _may_manage(self, request, program):
+        if request.user.is_superuser:
+            return True
+        return program is not None and program.pk in member_program_ids(request, (Role.ADMIN,))
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
+
+
+class ProgramGrantForm(forms.ModelForm):
+    """The program form a superuser gets: it can also grant quota (a ledger row)."""
+
+    grant_units = forms.IntegerField(
+        label=gettext_lazy("Grant quota units"),
+        min_value=1,
+        required=False,
+        help_text=gettext_lazy("Adds a grant to the ledger (initial plan on a new program)."),
+    )
+    grant_note = forms.CharField(label=gettext_lazy("Grant note"), max_length=255, required=False)
+
+
+@admin.register(Program)
+class ProgramAdmin(ProgramScopedAdmin):
+    program_field = "pk"
+    write_roles = (Role.ADMIN,)
+    list_display = ("name", "slug", "country", "plan", "balance", "member_count", "created_at")
+    list_filter = ("country", "plan")
+    search_fields = ("name", "slug")
+    date_hierarchy = "created_at"
+    inlines = (MembershipInline,)
+    readonly_fields = ("balance", "recent_ledger", "created_at")
+
+    def get_queryset(self, request):
+        balance = (
+            QuotaTransaction.objects.filter(program=OuterRef("pk"))
+            .order_by()
+            .values("program")
+            .annotate(total=Sum("units"))
+            .values("total")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(quota_balance=Coalesce(Subquery(balance), 0), members=Count("memberships"))
+        )
+
+    def may_write(self, request, obj=None):
+        if request.user.is_superuser or obj is None:
+            return super().may_write(request, obj)
+        return obj.pk in self.writable_program_ids(request)
+
+    def has_add_permission(self, request):
+        # A program is a tenant: only the installation's back-office creates one.
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if request.user.is_superuser:
+            kwargs["form"] = ProgramGrantForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["name", "slug", "country", "timezone", "logo", "brand_colour"]}),
+            (_("Plan and quota"), {"fields": ["plan", "balance", "recent_ledger"]}),
+        ]
+        if request.user.is_superuser:
+            fieldsets[1][1]["fields"] += ["grant_units", "grant_note"]
+        if obj is None:
+            fieldsets[1][1]["fields"].remove("recent_ledger")
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        # Integrators and commands name a program by its slug.
+        return (*self.readonly_fields, "slug") if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        units = form.cleaned_data.get("grant_units") if request.user.is_superuser else None
+        note = form.cleaned_data.get("grant_note") or ""
+        if change:
+            obj.save()
+            if units:
+                quota_grant(program=obj, units=units, note=note or _("Granted in the admin"))
+            return
+        created = program_create(
+            slug=obj.slug,
+            name=obj.name,
+            quota=units or 0,
+            country=obj.country,
+            timezone_name=obj.timezone,
+        )
+        # program_create sets what it knows; the rest of the form (logo, colour, plan) follows.
+        obj.pk, obj.created_at = created.pk, created.created_at
+        obj._state.adding = False
+        obj.save()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        memberships = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            membership.delete()
+        for membership in memberships:
+            if membership.pk is None:
+                membership_set(
+                    user=membership.user,
+                    program=form.instance,
+                    role=membership.role,
+                    can_view_sensitive=membership.can_view_sensitive,
+                )
+            else:
+                membership.save()
+
+    @admin.display(description=gettext_lazy("Quota balance"), ordering="quota_balance")
+    def balance(self, program):
+        if program.pk is None:
+            return "—"
+        value = getattr(program, "quota_balance", None)
+        return value if value is not None else quota_balance(program=program)
+
+    @admin.display(description=gettext_lazy("Members"), ordering="members")
+    def member_count(self, program):
+        return program.members
+
+    @admin.display(description=gettext_lazy("Recent ledger"))
+    def recent_ledger(self, program):
+        rows = QuotaTransaction.objects.for_program(program)[:RECENT_LEDGER_ROWS]
+        table = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td style='text-align:right'>{}</td><td>{}</td></tr>",
+            (
+                (row.created_at.strftime("%Y-%m-%d %H:%M"), row.get_kind_display(), row.units,
+                 row.note)
+                for row in rows
+            ),
+        )
+        link = reverse("admin:campaigns_quotatransaction_changelist")
+        return format_html(
+            '<table>{}</table><p><a href="{}?program__id__exact={}">{}</a></p>',
+            table,
+            link,
+            program.pk,
+            _("Full ledger"),
+        )
+
+
+@admin.register(Membership)
+class MembershipAdmin(ProgramScopedAdmin):
+    write_roles = (Role.ADMIN,)
+    list_display = ("user", "program", "role", "can_view_sensitive", "created_at")
+    list_filter = ("role", "can_view_sensitive", ("program", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("user__username", "user__email", "program__name", "program__slug")
+    list_select_related = ("user", "program")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        created = membership_set(
+            user=obj.user,
+            program=obj.program,
+            role=obj.role,
+            can_view_sensitive=obj.can_view_sensitive,
+        )
+        obj.pk, obj.created_at = created.pk, created.created_at
+
+
+class KeyStateFilter(admin.SimpleListFilter):
+    title = gettext_lazy("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", _("Active")), ("revoked", _("Revoked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ProgramScopedAdmin):
+    """Keys are created by the service and shown once; afterwards only the prefix is known.
+    A key's program, role and sensitivity are fixed: to change them, create a new key and
+    revoke the old one."""
+
+    write_roles = (Role.ADMIN,)
+    list_display = (
+        "name", "program", "prefix", "role", "can_view_sensitive", "created_at", "last_used_at",
+        "revoked_at",
+    )
+    list_filter = (KeyStateFilter, "role", ("program", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "prefix", "program__name", "program__slug")
+    list_select_related = ("program",)
+    date_hierarchy = "created_at"
+    actions = ("revoke_keys",)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("program", "name", "role", "can_view_sensitive")
+        return (
+            "program", "name", "role", "can_view_sensitive", "prefix", "created_at",
+            "last_used_at", "revoked_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return (
+            "program", "role", "can_view_sensitive", "prefix", "created_at", "last_used_at",
+            "revoked_at",
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Revoke instead: the row keeps who could act for the program, and until when.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        key, raw_key = api_key_create(
+            program=obj.program,
+            name=obj.name,
+            role=obj.role,
+            can_view_sensitive=obj.can_view_sensitive,
+        )
+        obj.pk, obj.prefix, obj.hashed_key, obj.created_at = (
+            key.pk, key.prefix, key.hashed_key, key.created_at,
+        )
+        obj._state.adding = False
+        messages.warning(
+            request,
+            format_html(
+                "{} <code>{}</code>",
+                _("API key created. Copy it now: it is shown only this once."),
+                raw_key,
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Revoke the selected API keys"), permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        keys = list(self.writable(request, queryset).filter(revoked_at__isnull=True))
+        for key in keys:
+            api_key_revoke(api_key=key)
+        self.message_user(
+            request,
+            ngettext("%(n)d key revoked.", "%(n)d keys revoked.", len(keys)) % {"n": len(keys)},
+        )
+
+
+@admin.register(QuotaTransaction)
+class QuotaTransactionAdmin(ProgramScopedAdmin):
+    """The ledger is append-only: read here, written only by the quota services."""
+
+    list_display = ("created_at", "program", "kind", "units", "job", "note")
+    list_filter = ("kind", ("program", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("note", "program__name", "program__slug")
+    list_select_related = ("program",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,71 @@
+"""How card text is measured and written: the bundled fonts, widths to shrink or cut text
+before WeasyPrint lays it out (nothing may run off a card), dates and attribute values."""
+
+import datetime
+from pathlib import Path
+
+from PIL import ImageFont
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
+FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+PT_PER_MM = 72 / 25.4
+
+
+def format_date(value):
+    # dd/mm/yyyy reads the same in French, English and Wolof.
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+
+
+def attribute_text(field, value):
+    if value is None or value == "" or value == []:
+        return ""
+    if field.kind == "list" and isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value if v not in (None, ""))
+    if field.kind == "date":
+        if isinstance(value, datetime.date):
+            return format_date(value)
+        try:
+            return format_date(datetime.date.fromisoformat(str(value)[:10]))
+        except ValueError:
+            return str(value)
+    return " ".join(str(value).split())
+
+
+class TextFitter:
+    """Text widths from the bundled fonts, to shrink or cut text before WeasyPrint sees it."""
+
+    SAFETY = 0.94  # Pillow does not kern; a margin so WeasyPrint's line never overflows
+
+    def __init__(self):
+        self.fonts = {
+            False: ImageFont.truetype(str(FONT_REGULAR), 100),
+            True: ImageFont.truetype(str(FONT_BOLD), 100),
+        }
+
+    def width_pt(self, text, size_pt, bold=False):
+        return self.fonts[bold].getlength(text) * size_pt / 100
+
+    def cut(self, text, width_mm, size_pt, bold=False):
+        """The text, cut with an ellipsis if it is wider than `width_mm`."""
+        limit = width_mm * PT_PER_MM * self.SAFETY
+        if self.width_pt(text, size_pt, bold) <= limit:
+            return text
+        lo, hi = 0, len(text)
+        while lo < hi:  # the longest prefix that fits with its ellipsis
+            mid = (lo + hi + 1) // 2
+            if self.width_pt(text[:mid].rstrip() + "…", size_pt, bold) <= limit:
+                lo = mid
+            else:
+                hi = mid - 1
+        return text[:lo].rstrip() + "…"
+
+    def shrink(self, text, width_mm, max_pt, min_pt, bold=False):
+        """(size, text): the largest size up to max_pt at which the text fits one line, else
+        min_pt and the text cut to fit."""
+        natural = self.width_pt(text, 1, bold)
+        if natural:
+            size = min(max_pt, width_mm * PT_PER_MM * self.SAFETY / natural)
+            if size >= min_pt:
+                return round(size, 2), text
+        return min_pt, self.cut(text, width_mm, min_pt, bold)

@@ -1,0 +1,213 @@
+"""Generation jobs: accept (validate, debit quota, enqueue), follow (status, progress, ETA),
+end (complete, fail, cancel with exactly one refund). Each state change publishes its live
+event after commit; the RQ tasks in cards/tasks.py only call these."""
+
+import math
+
+import django_rq
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Campaign, Dpi, Job, JobChunk
+from campaigns.services import quota_cost, quota_debit_for_job, quota_refund_for_job
+from cards.events import send_job_event_on_commit
+
+DEFAULT_CHUNK_SIZE = 100
+
+
+class JobConflict(Exception):
+    """The campaign already has a job in progress."""
+
+
+def job_create(*, campaign, user=None, dpi=None, include_mpi_id=False, beneficiary_ids=None,
+               chunk_size=DEFAULT_CHUNK_SIZE):
+    """Accept a job for the campaign's beneficiaries (or the given ones): the quota is
+    debited in the same transaction, the job is enqueued after commit. Raises
+    ValidationError (bad input), QuotaExceeded (not enough units) or JobConflict."""
+    dpi = int(dpi or campaign.dpi)
+    if dpi not in Dpi.values:
+        raise ValidationError({"dpi": f"dpi must be one of {', '.join(map(str, Dpi.values))}."})
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.deleted_at or campaign.archived_at:
+            raise ValidationError({"campaign": "An archived or deleted campaign cannot generate."})
+        if campaign.jobs.exclude(status__in=Job.FINAL_STATUSES).exists():
+            raise JobConflict("A generation job is already running for this campaign.")
+        beneficiaries = campaign.beneficiaries.all()
+        if beneficiary_ids is not None:
+            wanted = {int(pk) for pk in beneficiary_ids}
+            found = set(beneficiaries.filter(pk__in=wanted).values_list("pk", flat=True))
+            missing = sorted(wanted - found)
+            if missing:
+                raise ValidationError(
+                    {"beneficiaries": f"Not beneficiaries of this campaign: {missing[:20]}"}
+                )
+            total, up_to = len(found), None
+            selected_ids = sorted(found)
+        else:
+            up_to = beneficiaries.order_by("-pk").values_list("pk", flat=True).first()
+            total, selected_ids = beneficiaries.count(), None
+        if total == 0:
+            raise ValidationError({"beneficiaries": "This campaign has no beneficiaries to card."})
+        job = Job.objects.create(
+            campaign=campaign,
+            dpi=dpi,
+            include_mpi_id=bool(include_mpi_id),
+            total_cards=total,
+            beneficiary_ids=selected_ids,
+            up_to_beneficiary_id=up_to,
+            chunk_size=chunk_size,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        quota_debit_for_job(job=job, units=quota_cost(cards=total, dpi=dpi))
+        Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.GENERATING)
+        transaction.on_commit(lambda: enqueue_job_prepare(job.pk))
+        send_job_event_on_commit(job.pk, final=True)
+    return job
+
+
+def enqueue_job_prepare(job_id):
+    from cards import tasks
+
+    django_rq.get_queue("cards").enqueue(
+        tasks.job_prepare, job_id, job_id=f"job{job_id}-prepare",
+        job_timeout=tasks.TASK_TIMEOUT, **tasks.RETRYABLE,
+    )
+
+
+def job_beneficiaries(job):
+    """The job's beneficiaries in card order (their id order)."""
+    beneficiaries = job.campaign.beneficiaries.order_by("pk")
+    if job.beneficiary_ids is not None:
+        return beneficiaries.filter(pk__in=job.beneficiary_ids)
+    return beneficiaries.filter(pk__lte=job.up_to_beneficiary_id)
+
+
+def job_start(*, job_id):
+    """pending -> processing. False when the job has already ended (cancelled, failed)."""
+    updated = Job.objects.filter(
+        pk=job_id, status__in=[Job.Status.PENDING, Job.Status.PROCESSING]
+    ).update(status=Job.Status.PROCESSING, started_at=timezone.now())
+    send_job_event_on_commit(job_id, final=True)
+    return bool(updated)
+
+
+def job_plan_chunks(*, job, card_count):
+    """Record the chunks (idempotent) and move the job to generating; returns the chunks."""
+    size = job.chunk_size
+    with transaction.atomic():
+        JobChunk.objects.bulk_create(
+            [
+                JobChunk(job=job, index=i, first_card=i * size,
+                         card_count=min(size, card_count - i * size))
+                for i in range(math.ceil(card_count / size))
+            ],
+            ignore_conflicts=True,
+        )
+        Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
+            status=Job.Status.GENERATING
+        )
+        send_job_event_on_commit(job.pk, final=True)
+    return list(job.chunks.order_by("index"))
+
+
+def job_chunk_done(*, job_id, index):
+    """Count a chunk's cards once, however often it ran. True when no chunk is left, so the
+    caller enqueues packaging (a re-run of the last chunk enqueues it again: a crash between
+    this commit and the enqueue must not strand the job)."""
+    with transaction.atomic():
+        # The job row lock serialises chunk completions: exactly one sees the last one.
+        Job.objects.select_for_update().only("pk").get(pk=job_id)
+        chunk = JobChunk.objects.get(job_id=job_id, index=index)
+        first_time = JobChunk.objects.filter(pk=chunk.pk, finished_at__isnull=True).update(
+            finished_at=timezone.now()
+        )
+        if first_time:
+            Job.objects.filter(pk=job_id).update(
+                cards_generated=F("cards_generated") + chunk.card_count
+            )
+            _refresh_progress(job_id)
+            send_job_event_on_commit(job_id)
+        remaining = JobChunk.objects.filter(job_id=job_id, finished_at__isnull=True).exists()
+    return not remaining
+
+
+def _refresh_progress(job_id):
+    job = Job.objects.get(pk=job_id)
+    done, total = job.cards_generated, max(job.total_cards, 1)
+    # Rendering is ~90 % of the work; packaging takes the last 10 %.
+    job.progress = min(90, math.floor(90 * done / total))
+    if job.started_at and done:
+        elapsed = (timezone.now() - job.started_at).total_seconds()
+        job.eta_seconds = math.ceil(elapsed / done * (total - done) + elapsed / done * total * 0.1)
+    job.save(update_fields=["progress", "eta_seconds"])
+
+
+def job_packaging(*, job_id):
+    """generating -> packaging; False when the job already ended or another packager won."""
+    updated = Job.objects.filter(
+        pk=job_id, status__in=[Job.Status.GENERATING, Job.Status.PACKAGING]
+    ).update(status=Job.Status.PACKAGING, progress=90)
+    send_job_event_on_commit(job_id, final=True)
+    return bool(updated)
+
+
+def job_complete(*, job_id, artifacts):
+    """packaging -> completed with its artifact file names (storage paths)."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.status != Job.Status.PACKAGING:
+            return job
+        for kind, name in artifacts.items():
+            getattr(job, kind).name = name
+        job.status = Job.Status.COMPLETED
+        job.progress = 100
+        job.eta_seconds = 0
+        job.cards_generated = job.total_cards
+        job.finished_at = timezone.now()
+        job.save()
+        Campaign.objects.filter(pk=job.campaign_id).update(status=Campaign.Status.COMPLETED)
+        send_job_event_on_commit(job_id, final=True)
+    return job
+
+
+def job_fail(*, job_id, error):
+    """Any non-final status -> failed, refunded exactly once."""
+    return _job_end(job_id=job_id, status=Job.Status.FAILED, error=error,
+                    campaign_status=Campaign.Status.FAILED)
+
+
+def job_cancel(*, job):
+    """Cancel a job that has not ended; its chunks still queued see it and do nothing."""
+    return _job_end(job_id=job.pk, status=Job.Status.CANCELLED, error="",
+                    campaign_status=None)
+
+
+def _job_end(*, job_id, status, error, campaign_status):
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.is_final:
+            return job
+        job.status = status
+        job.error = error[:2000]
+        job.eta_seconds = None
+        job.finished_at = timezone.now()
+        job.save()
+        quota_refund_for_job(job=job, note=f"Refund of job {job.pk} ({status})")
+        if campaign_status is None:
+            # A cancelled job leaves the campaign as it was before: completed if an earlier job
+            # completed, else back to the validated design.
+            had_cards = job.campaign.jobs.filter(status=Job.Status.COMPLETED).exists()
+            campaign_status = (
+                Campaign.Status.COMPLETED if had_cards else Campaign.Status.PREVIEW_READY
+            )
+        Campaign.objects.filter(pk=job.campaign_id).update(status=campaign_status)
+        send_job_event_on_commit(job_id, final=True)
+    return job
+
+
+def can_generate_for(*, access, campaign):
+    """HIV cards carry names of people in care: only members allowed to see them may print."""
+    return campaign.campaign_type not in SENSITIVE_CAMPAIGN_TYPES or access.can_view_sensitive

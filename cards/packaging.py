@@ -1,0 +1,229 @@
+"""Files of a generation job, written through Django's storage API.
+
+A chunk writes `jobs/<id>/chunks/<n>.pdf` (its card fronts), `<n>.zip` (one PNG per card,
+stored uncompressed: PNG is already compressed) and `<n>.jsonl` (its manifest lines). Names
+are fixed, so a chunk that runs twice overwrites its own files. Packaging then streams
+them into the job's artifacts: the PDF (front then back of each card), the ZIP of PNGs,
+manifest.json and, when the verification app provides it, the offline portal.
+"""
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+
+import pypdfium2 as pdfium
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from cards.generation import job_beneficiaries
+from cards.issuing import cards_assign
+from cards.models import Card
+from cards.qr import qr_png_data_uri, verification_url
+from cards.render import CardRenderer
+
+
+def job_dir(job):
+    return f"jobs/{job.pk}"
+
+
+def chunk_name(job, index, ext):
+    return f"{job_dir(job)}/chunks/{index:05d}.{ext}"
+
+
+def storage_put(name, content):
+    """Write `content` (bytes or a file) under exactly `name`, replacing what was there."""
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    content = ContentFile(content) if isinstance(content, bytes) else File(content)
+    saved = default_storage.save(name, content)
+    if saved != name:
+        raise RuntimeError(f"storage wrote {saved} instead of {name}")
+    return saved
+
+
+def assign_cards(job):
+    return cards_assign(job=job, beneficiaries=job_beneficiaries(job))
+
+
+def job_cards(job):
+    return Card.objects.filter(job=job).select_related("beneficiary").order_by("beneficiary_id")
+
+
+# One renderer per worker process and job: fonts, CSS, back side and palette are built once.
+_renderer_cache = {}
+
+
+def renderer_for(job):
+    key = (job.pk, job.campaign.updated_at)
+    renderer = _renderer_cache.get(key)
+    if renderer is None:
+        _renderer_cache.clear()
+        renderer = CardRenderer(
+            campaign=job.campaign,
+            program=job.campaign.program,
+            dpi=job.dpi,
+            include_mpi_id=job.include_mpi_id,
+        )
+        _renderer_cache[key] = renderer
+    return renderer
+
+
+def card_render_data(card):
+    person = card.beneficiary
+    return {
+        "code": card.code,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "date_of_birth": person.date_of_birth,
+        "sex": person.sex,
+        "mpi_id": person.mpi_id,
+        "attributes": person.attributes or {},
+        "issued_on": card.issued_on,
+        "expires_on": card.expires_on,
+        "qr_data_uri": qr_png_data_uri(verification_url(card)),
+    }
+
+
+def render_chunk(job, index):
+    chunk = job.chunks.get(index=index)
+    cards = list(job_cards(job)[chunk.first_card : chunk.first_card + chunk.card_count])
+    renderer = renderer_for(job)
+    pdf_bytes, pngs = renderer.render_fronts([card_render_data(card) for card in cards])
+    archive = io.BytesIO()
+    lines = []
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+        for position, (card, png) in enumerate(zip(cards, pngs, strict=True)):
+            zf.writestr(card_png_info(card.code), png)
+            page = 2 * (chunk.first_card + position) + 1
+            lines.append(
+                json.dumps(
+                    {
+                        "code": card.code,
+                        "external_id": card.beneficiary.external_id,
+                        "first_name": card.beneficiary.first_name,
+                        "last_name": card.beneficiary.last_name,
+                        "png": f"{card.code}.png",
+                        "png_sha256": hashlib.sha256(png).hexdigest(),
+                        "pdf_pages": [page, page + 1],
+                        "issued_on": card.issued_on.isoformat(),
+                        "expires_on": card.expires_on.isoformat() if card.expires_on else None,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+    storage_put(chunk_name(job, index, "pdf"), pdf_bytes)
+    storage_put(chunk_name(job, index, "zip"), archive.getvalue())
+    storage_put(chunk_name(job, index, "jsonl"), ("\n".join(lines) + "\n").encode())
+
+
+def card_png_info(name):
+    # A fixed timestamp keeps a re-rendered chunk byte-identical.
+    info = zipfile.ZipInfo(name if name.endswith(".png") else f"{name}.png", (2020, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    return info
+
+
+# Steps after the PDF, ZIP and manifest; the verification app appends the portal builder.
+EXTRA_ARTIFACT_BUILDERS = []
+
+
+def build_artifacts(job):
+    """Merge the chunks into the job's artifacts; returns {artifact kind: storage name}."""
+    chunk_indexes = list(job.chunks.order_by("index").values_list("index", flat=True))
+    renderer = renderer_for(job)
+    prefix = job.campaign.prefix
+    artifacts = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf_path = os.path.join(tmp, "cards.pdf")
+        merge_pdf(job, chunk_indexes, renderer.back_pdf_bytes(), pdf_path)
+        artifacts["pdf"] = store_file(f"{job_dir(job)}/{prefix}-job{job.pk}-cards.pdf", pdf_path)
+
+        zip_path = os.path.join(tmp, "cards.zip")
+        merge_zip(job, chunk_indexes, renderer.back_png_bytes(), zip_path)
+        artifacts["zip"] = store_file(f"{job_dir(job)}/{prefix}-job{job.pk}-png.zip", zip_path)
+
+        manifest_path = os.path.join(tmp, "manifest.json")
+        write_manifest(job, chunk_indexes, manifest_path)
+        artifacts["manifest"] = store_file(f"{job_dir(job)}/manifest.json", manifest_path)
+
+        for build in EXTRA_ARTIFACT_BUILDERS:
+            kind, name, path = build(job=job, workdir=tmp)
+            artifacts[kind] = store_file(name, path)
+    for index in chunk_indexes:
+        for ext in ("pdf", "zip", "jsonl"):
+            default_storage.delete(chunk_name(job, index, ext))
+    return artifacts
+
+
+def store_file(name, path):
+    with open(path, "rb") as fh:
+        return storage_put(name, fh)
+
+
+def merge_pdf(job, chunk_indexes, back_pdf, out_path):
+    """Fronts of each chunk imported in one call (their fonts shared), and after each front
+    a page that shows the back, laid out once and placed as one shared form XObject."""
+    out = pdfium.PdfDocument.new()
+    back_doc = pdfium.PdfDocument(back_pdf)
+    back = back_doc.page_as_xobject(0, out)
+    width, height = back_doc[0].get_size()
+    for index in chunk_indexes:
+        with default_storage.open(chunk_name(job, index, "pdf"), "rb") as fh:
+            fronts = pdfium.PdfDocument(fh.read())
+        start = len(out)
+        count = len(fronts)
+        out.import_pages(fronts)
+        fronts.close()
+        for position in range(count):
+            page = out.new_page(width, height, index=start + 2 * position + 1)
+            page.insert_obj(back.as_pageobject())
+            page.gen_content()
+            page.close()
+    with open(out_path, "wb") as fh:
+        out.save(fh)
+    out.close()
+    back_doc.close()
+
+
+def merge_zip(job, chunk_indexes, back_png, out_path):
+    with zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_STORED) as out:
+        out.writestr(card_png_info("back.png"), back_png)
+        for index in chunk_indexes:
+            with default_storage.open(chunk_name(job, index, "zip"), "rb") as fh, zipfile.ZipFile(
+                fh
+            ) as chunk_zip:
+                for info in chunk_zip.infolist():
+                    with chunk_zip.open(info) as src, out.open(info, "w") as dst:
+                        shutil.copyfileobj(src, dst, 1024 * 1024)
+
+
+def write_manifest(job, chunk_indexes, out_path):
+    campaign = job.campaign
+    head = {
+        "job": job.pk,
+        "campaign": {"id": campaign.pk, "name": campaign.name, "prefix": campaign.prefix,
+                     "campaign_type": campaign.campaign_type, "language": campaign.language},
+        "program": campaign.program.slug,
+        "dpi": job.dpi,
+        "include_mpi_id": job.include_mpi_id,
+        "total_cards": job.total_cards,
+        "back_png": "back.png",
+    }
+    with open(out_path, "w", encoding="utf-8") as out:
+        # Streamed: the cards list is written line by line, never held whole in memory.
+        out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "cards": [\n')
+        first = True
+        for index in chunk_indexes:
+            with default_storage.open(chunk_name(job, index, "jsonl"), "rb") as fh:
+                for line in fh:
+                    line = line.decode().strip()
+                    if not line:
+                        continue
+                    out.write(("" if first else ",\n") + line)
+                    first = False
+        out.write("\n]}\n")

@@ -1,0 +1,99 @@
+"""RQ tasks of a generation job. Each takes ids, re-reads the truth and calls services, so a
+task that runs twice (a retry, a worker killed mid-chunk) writes the same files and counts
+its cards once.
+
+  job_prepare: assign codes + sign tokens (once), plan chunks, enqueue one RQ job per chunk
+  chunk_render: render a chunk's cards to PDF pages and PNGs, store them, count them
+  job_package: when the last chunk is counted, merge into the job's artifacts
+"""
+
+import logging
+
+import django_rq
+from rq import Callback, Retry
+
+from campaigns.models import Job
+from cards import generation, packaging
+from cards.render import CardRenderError
+
+logger = logging.getLogger(__name__)
+
+
+def on_task_failure(rq_job, connection, exc_type, exc_value, traceback):
+    """Called by RQ when a task raised or its worker died. While retries remain RQ runs it
+    again (elsewhere); after the last one the generation job fails and is refunded."""
+    if rq_job.retries_left:
+        return
+    job_id = rq_job.args[0]
+    logger.error("generation job %s failed in %s: %s", job_id, rq_job.func_name, exc_value)
+    generation.job_fail(job_id=job_id, error=readable_error(exc_value))
+
+
+def readable_error(exc):
+    name = type(exc).__name__
+    if name == "AbandonedJobError":
+        return "A worker stopped in the middle of this job several times; giving up."
+    return f"{name}: {exc}" if str(exc) else name
+
+
+TASK_TIMEOUT = 1800
+
+# Chunks retry at once: the usual reason is a worker that died, and its chunk is idempotent.
+RETRYABLE = {
+    "retry": Retry(max=3),
+    "on_failure": Callback(on_task_failure),
+    "result_ttl": 600,
+    "failure_ttl": 7 * 24 * 3600,
+}
+
+
+def job_prepare(job_id):
+    if not generation.job_start(job_id=job_id):
+        return
+    job = Job.objects.select_related("campaign__program").get(pk=job_id)
+    cards = packaging.assign_cards(job)
+    chunks = generation.job_plan_chunks(job=job, card_count=len(cards))
+    queue = django_rq.get_queue("cards")
+    queue.enqueue_many(
+        [
+            queue.prepare_data(
+                chunk_render,
+                args=(job_id, chunk.index),
+                job_id=f"job{job_id}-chunk{chunk.index}",
+                timeout=TASK_TIMEOUT,
+                **RETRYABLE,
+            )
+            for chunk in chunks
+            if chunk.finished_at is None
+        ]
+    )
+    if all(chunk.finished_at for chunk in chunks):
+        enqueue_package(job_id)
+
+
+def chunk_render(job_id, index):
+    job = Job.objects.select_related("campaign__program").get(pk=job_id)
+    if job.status != Job.Status.GENERATING:
+        return
+    try:
+        packaging.render_chunk(job, index)
+    except CardRenderError as exc:
+        # A template that cannot render will not render on a retry either.
+        generation.job_fail(job_id=job_id, error=f"The card template could not be rendered: {exc}")
+        return
+    if generation.job_chunk_done(job_id=job_id, index=index):
+        enqueue_package(job_id)
+
+
+def enqueue_package(job_id):
+    django_rq.get_queue("cards").enqueue(
+        job_package, job_id, job_id=f"job{job_id}-package", job_timeout=TASK_TIMEOUT, **RETRYABLE
+    )
+
+
+def job_package(job_id):
+    if not generation.job_packaging(job_id=job_id):
+        return
+    job = Job.objects.select_related("campaign__program").get(pk=job_id)
+    artifacts = packaging.build_artifacts(job)
+    generation.job_complete(job_id=job_id, artifacts=artifacts)

@@ -1,0 +1,111 @@
+"""Every call to a provider goes through `request()`: one place for timeouts, pooling and logs.
+
+No retries here: whether a failed send is tried again (and when) is the dispatcher's decision,
+made from the adapter's classification. A log line names the method, host, path, status and
+duration only; bodies, query strings, phone numbers and tokens never reach a log.
+"""
+
+import logging
+import os
+import threading
+import time
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+logger = logging.getLogger("distribution.http")
+
+# Enough pooled connections for a dispatch worker running many sends at once per provider host.
+POOL_SIZE = 64
+
+_lock = threading.Lock()
+_session = None
+_session_pid = None
+
+
+class TransportError(Exception):
+    """No HTTP answer came back: the request timed out or could not connect.
+
+    `code` is `connect_timeout` / `connection_error` (the provider never saw the request) or
+    `timeout` (it may have: the answer did not arrive in time). `permanent` is True only when
+    the request can never work as built (e.g. a malformed URL in the configuration).
+    """
+
+    def __init__(self, message, *, code, permanent=False):
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent
+
+
+def session():
+    """The process's shared Session; a forked worker builds its own instead of sharing sockets."""
+    global _session, _session_pid
+    pid = os.getpid()
+    if _session is None or _session_pid != pid:
+        with _lock:
+            if _session is None or _session_pid != pid:
+                new = requests.Session()
+                adapter = HTTPAdapter(pool_connections=8, pool_maxsize=POOL_SIZE, max_retries=0)
+                new.mount("https://", adapter)
+                new.mount("http://", adapter)
+                _session, _session_pid = new, pid
+    return _session
+
+
+def request(method, url, *, provider, timeout=None, **kwargs):
+    """Sends one request and returns the `requests.Response`, whatever its HTTP status.
+
+    `kwargs` are those of `requests.Session.request` (headers, json, data, files, auth).
+    Raises TransportError when no answer arrives.
+    """
+    seconds = settings.PROVIDER_TIMEOUT_SECONDS if timeout is None else timeout
+    parts = urlsplit(url)
+    started = time.monotonic()
+    try:
+        response = session().request(
+            method, url, timeout=(seconds, seconds), allow_redirects=False, **kwargs
+        )
+    except requests.ConnectTimeout as exc:
+        _log(provider, method, parts, "connect-timeout", started)
+        raise TransportError(f"{provider}: connection timed out", code="connect_timeout") from exc
+    except requests.Timeout as exc:
+        _log(provider, method, parts, "timeout", started)
+        raise TransportError(f"{provider}: no answer in {seconds:g} s", code="timeout") from exc
+    except requests.ConnectionError as exc:
+        _log(provider, method, parts, "connection-error", started)
+        raise TransportError(f"{provider}: cannot connect", code="connection_error") from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
+        raise TransportError(
+            f"{provider}: invalid URL", code="invalid_url", permanent=True
+        ) from exc
+    _log(provider, method, parts, response.status_code, started)
+    return response
+
+
+def json_body(response):
+    """The answer's JSON object, or {} when the body is empty or not JSON (e.g. a proxy's page)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, (dict, list)) else {}
+
+
+def retry_after_seconds(response):
+    """Retry-After as seconds when the provider sent a number; None otherwise."""
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _log(provider, method, parts, status, started):
+    level = logging.INFO if isinstance(status, int) and status < 400 else logging.WARNING
+    logger.log(
+        level,
+        "%s %s %s%s -> %s in %.0f ms",
+        provider, method, parts.netloc, parts.path, status, (time.monotonic() - started) * 1000,
+    )

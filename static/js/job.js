@@ -1,0 +1,48 @@
+/* Live job progress: a WebSocket fed by the server's job events (the session cookie
+   authenticates it); when the socket cannot open or drops, poll the job API instead. */
+(function () {
+  "use strict";
+  var root = document.getElementById("job");
+  if (!root) { return; }
+  var labels = JSON.parse(document.getElementById("job-labels").textContent);
+  var finals = { completed: 1, failed: 1, cancelled: 1 };
+  var pollTimer = null;
+
+  function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
+
+  function show(state) {
+    field("status").textContent = labels[state.status] || state.status;
+    field("status").className = "pill pill-" + state.status;
+    field("counts").textContent = state.cards_generated + " / " + state.total_cards;
+    field("eta").textContent = state.eta_seconds && !finals[state.status]
+      ? labels.eta.replace("%s", state.eta_seconds) : "";
+    field("bar").style.width = state.progress + "%";
+    root.querySelector('[role="progressbar"]').setAttribute("aria-valuenow", state.progress);
+    if (state.error) { field("error").textContent = state.error; field("error").hidden = false; }
+    if (state.status === "completed") {
+      field("downloads").hidden = false;
+      var portal = root.querySelector('[data-artifact="portal"]');
+      if (portal && state.artifacts && state.artifacts.portal) { portal.hidden = false; }
+    }
+    if (finals[state.status] && field("cancel")) { field("cancel").hidden = true; }
+    return !!finals[state.status];
+  }
+
+  function poll() {
+    fetch(root.dataset.statusUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (state) { if (!show(state)) { pollTimer = setTimeout(poll, 2000); } })
+      .catch(function () { pollTimer = setTimeout(poll, 5000); });
+  }
+
+  function connect() {
+    if (!("WebSocket" in window)) { poll(); return; }
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    var done = false;
+    socket.onmessage = function (message) { done = show(JSON.parse(message.data)) || done; };
+    socket.onclose = function () { if (!done && !pollTimer) { poll(); } };
+  }
+
+  connect();
+})();

@@ -1,0 +1,340 @@
+/* CampaignID card verifier: token format version 1 (README "Card token format").
+ *
+ * One verifier for the online page (/v/c/<code>) and the offline portal (portal.zip).
+ * A classic script, not an ES module: browsers refuse module imports from a file:// page.
+ * It needs vendor/noble-crypto.js loaded first (SHA-256 of codes, and the Ed25519 fallback).
+ *
+ * window.CampaignIDVerify = {
+ *   parseInput(text) -> {code, token}      a typed code, a pasted or scanned QR URL
+ *   decodeToken(token) -> {claims, kid, payload, signature}   throws TokenError
+ *   verifyCard(code, token, jwks) -> Promise<{genuine, reason, claims, kid, engine}>
+ *   codeHash(code) -> registry key;  lookup(registry, code, today) -> {status, entry}
+ *   verdict(status, check, today) -> valid | revoked | expired | unknown | forged
+ * }
+ */
+(function (global) {
+  'use strict';
+
+  var SIGNING_TAG = 'campaignid-card-v1';
+  var VERSION = 1;
+  var KID_SIZE = 5;
+  var SIGNATURE_SIZE = 64;
+  var MAX_VARINT_BYTES = 4;
+  var NO_DATE = 0xffff;
+  var DAY_MS = 86400000;
+  // Day numbers are calendar days counted in UTC, never with local time.
+  var ISSUE_EPOCH = Date.UTC(2020, 0, 1);
+  var BIRTH_EPOCH = Date.UTC(1900, 0, 1);
+  // Frozen order: the token stores the index (verification/tokens.py CAMPAIGN_TYPE_CODES).
+  var CAMPAIGN_TYPES = [
+    'vaccination', 'mild', 'nutrition', 'antenatal', 'hiv', 'insurance', 'refugee',
+    'identity', 'lab', 'cps', 'farmercard'
+  ];
+  var BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  var CODE_PATTERN = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
+  // Registry keys: the first 16 bytes of SHA-256(code), base64url (verification/registry.py).
+  var CODE_HASH_BYTES = 16;
+
+  var BAD_ENCODING = 'bad encoding';
+  var UNKNOWN_KEY = 'unknown key';
+  var BAD_SIGNATURE = 'bad signature';
+
+  function TokenError(reason, detail) {
+    this.name = 'TokenError';
+    this.reason = reason;
+    this.message = detail ? reason + ': ' + detail : reason;
+  }
+  TokenError.prototype = Object.create(Error.prototype);
+
+  function bad(detail) {
+    return new TokenError(BAD_ENCODING, detail);
+  }
+
+  function noble() {
+    if (!global.nobleCrypto) throw new Error('vendor/noble-crypto.js is not loaded');
+    return global.nobleCrypto;
+  }
+
+  function ascii(text) {
+    var out = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+    return out;
+  }
+
+  function concat(parts) {
+    var size = 0, offset = 0, i;
+    for (i = 0; i < parts.length; i++) size += parts[i].length;
+    var out = new Uint8Array(size);
+    for (i = 0; i < parts.length; i++) {
+      out.set(parts[i], offset);
+      offset += parts[i].length;
+    }
+    return out;
+  }
+
+  function base32Encode(bytes) {
+    var out = '', buffer = 0, bits = 0;
+    for (var i = 0; i < bytes.length; i++) {
+      buffer = ((buffer << 8) | bytes[i]) & 0xfff;
+      bits += 8;
+      while (bits >= 5) {
+        bits -= 5;
+        out += BASE32.charAt((buffer >> bits) & 31);
+      }
+    }
+    if (bits > 0) out += BASE32.charAt((buffer << (5 - bits)) & 31);
+    return out;
+  }
+
+  /* RFC 4648 base32 without padding, canonical only: one spelling per token, so changing any
+     character (even the last one's unused low bits) fails. */
+  function base32Decode(text) {
+    if (typeof text !== 'string' || !/^[A-Z2-7]+$/.test(text)) throw bad('not upper-case base32');
+    if ([0, 2, 4, 5, 7].indexOf(text.length % 8) < 0) throw bad('impossible base32 length');
+    var out = new Uint8Array(Math.floor(text.length * 5 / 8));
+    var buffer = 0, bits = 0, j = 0;
+    for (var i = 0; i < text.length; i++) {
+      buffer = ((buffer << 5) | BASE32.indexOf(text.charAt(i))) & 0x1fff;
+      bits += 5;
+      if (bits >= 8) {
+        bits -= 8;
+        out[j++] = (buffer >> bits) & 0xff;
+      }
+    }
+    if (buffer & ((1 << bits) - 1)) throw bad('non-canonical base32');
+    return out;
+  }
+
+  function base64UrlDecode(text) {
+    var b64 = String(text).replace(/-/g, '+').replace(/_/g, '/');
+    while (b64.length % 4) b64 += '=';
+    var binary = global.atob(b64);
+    var out = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+    return out;
+  }
+
+  function base64UrlEncode(bytes) {
+    var binary = '';
+    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+    return global.btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function isoDay(epoch, days) {
+    return new Date(epoch + days * DAY_MS).toISOString().slice(0, 10);
+  }
+
+  function uint16(bytes, at) {
+    return (bytes[at] << 8) | bytes[at + 1];
+  }
+
+  /* Parses without verifying; every rule of the format is enforced (TokenError otherwise). */
+  function decodeToken(token) {
+    var raw = base32Decode(token);
+    if (raw.length < 1 + KID_SIZE + 1 + 1 + 6 + 1 + SIGNATURE_SIZE) throw bad('too short');
+    if (raw[0] !== VERSION) throw bad('unsupported version ' + raw[0]);
+    var payload = raw.subarray(0, raw.length - SIGNATURE_SIZE);
+    var signature = raw.subarray(raw.length - SIGNATURE_SIZE);
+    var kid = base32Encode(payload.subarray(1, 1 + KID_SIZE));
+
+    var programId = 0, pos = 1 + KID_SIZE, i;
+    for (i = 0; ; i++) {
+      if (i === MAX_VARINT_BYTES) throw bad('program id longer than 4 bytes');
+      if (pos + i >= payload.length) throw bad('truncated program id');
+      var byte = payload[pos + i];
+      programId += (byte & 0x7f) * Math.pow(2, 7 * i);
+      if (!(byte & 0x80)) {
+        if (byte === 0 && i > 0) throw bad('non-minimal program id');
+        break;
+      }
+    }
+    pos += i + 1;
+    if (payload.length < pos + 8) throw bad('truncated');
+    var typeIndex = payload[pos];
+    if (typeIndex >= CAMPAIGN_TYPES.length) throw bad('unknown campaign type ' + typeIndex);
+    var issued = uint16(payload, pos + 1);
+    var expires = uint16(payload, pos + 3);
+    var born = uint16(payload, pos + 5);
+    var nameLength = payload[pos + 7];
+    var nameBytes = payload.subarray(pos + 8);
+    if (nameBytes.length !== nameLength) throw bad('name length does not match');
+    var name;
+    try {
+      name = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(nameBytes);
+    } catch (e) {
+      throw bad('name is not UTF-8');
+    }
+    if (issued === NO_DATE) throw bad('no issue date');
+    return {
+      claims: {
+        name: name,
+        birthDate: born === NO_DATE ? null : isoDay(BIRTH_EPOCH, born),
+        programId: programId,
+        campaignType: CAMPAIGN_TYPES[typeIndex],
+        issuedOn: isoDay(ISSUE_EPOCH, issued),
+        expiresOn: expires === NO_DATE ? null : isoDay(ISSUE_EPOCH, expires)
+      },
+      kid: kid,
+      payload: payload,
+      signature: signature
+    };
+  }
+
+  /* "campaignid-card-v1" || len(code) || code || payload */
+  function signedMessage(code, payload) {
+    var codeBytes = ascii(code);
+    return concat([ascii(SIGNING_TAG), new Uint8Array([codeBytes.length]), codeBytes, payload]);
+  }
+
+  var webCryptoUsable = true;
+
+  function nobleVerify(publicKey, signature, message) {
+    var ok;
+    try {
+      // Strict RFC 8032 rules (not ZIP-215): the same verdicts as WebCrypto and OpenSSL.
+      ok = noble().ed25519.verify(signature, message, publicKey, { zip215: false });
+    } catch (e) {
+      ok = false;
+    }
+    return { ok: ok === true, engine: 'noble' };
+  }
+
+  /* WebCrypto Ed25519 where the browser has it (feature-detected by trying it), else the
+     vendored pure-JS verifier. Resolves {ok, engine}. */
+  function verifyEd25519(publicKey, signature, message) {
+    var subtle = global.crypto && global.crypto.subtle;
+    if (!webCryptoUsable || !subtle || typeof subtle.importKey !== 'function') {
+      return Promise.resolve(nobleVerify(publicKey, signature, message));
+    }
+    var attempt;
+    try {
+      attempt = subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify'])
+        .then(function (key) {
+          return subtle.verify({ name: 'Ed25519' }, key, signature, message);
+        });
+    } catch (e) {
+      attempt = Promise.reject(e);
+    }
+    return attempt.then(
+      function (ok) { return { ok: ok === true, engine: 'webcrypto' }; },
+      function () {
+        // No Ed25519 in this WebCrypto (older browsers): use the vendored verifier from now on.
+        webCryptoUsable = false;
+        return nobleVerify(publicKey, signature, message);
+      }
+    );
+  }
+
+  function findKey(jwks, kid) {
+    var keys = (jwks && jwks.keys) || [];
+    for (var i = 0; i < keys.length; i++) {
+      var key = keys[i];
+      if (key.kid === kid && key.kty === 'OKP' && key.crv === 'Ed25519') return key;
+    }
+    return null;
+  }
+
+  /* The signed claims if a key of `jwks` signed `token` for `code`. Never rejects:
+     {genuine: false, reason} says why a token cannot be trusted. */
+  function verifyCard(code, token, jwks) {
+    var decoded;
+    try {
+      decoded = decodeToken(token);
+    } catch (e) {
+      return Promise.resolve({ genuine: false, reason: e.reason || BAD_ENCODING });
+    }
+    var key = findKey(jwks, decoded.kid);
+    var publicKey = null;
+    if (key) {
+      try {
+        publicKey = base64UrlDecode(key.x);
+      } catch (e) {
+        publicKey = null;
+      }
+    }
+    if (!publicKey || publicKey.length !== 32) {
+      return Promise.resolve({ genuine: false, reason: UNKNOWN_KEY, kid: decoded.kid });
+    }
+    var message = signedMessage(code, decoded.payload);
+    return verifyEd25519(publicKey, decoded.signature, message).then(function (result) {
+      if (!result.ok) {
+        return { genuine: false, reason: BAD_SIGNATURE, kid: decoded.kid, engine: result.engine };
+      }
+      return {
+        genuine: true, claims: decoded.claims, kid: decoded.kid, engine: result.engine,
+        keyStatus: key.status || 'active'
+      };
+    });
+  }
+
+  /* A typed code, a pasted QR URL (…/v/c/<CODE>#<TOKEN>) or a scanned QR text. */
+  function parseInput(text) {
+    var value = String(text || '').replace(/\s+/g, '');
+    var token = '';
+    var hash = value.indexOf('#');
+    if (hash >= 0) {
+      token = value.slice(hash + 1);
+      value = value.slice(0, hash);
+    }
+    value = value.replace(/[?].*$/, '').replace(/\/+$/, '');
+    var code = value.slice(value.lastIndexOf('/') + 1);
+    try {
+      code = decodeURIComponent(code);
+    } catch (e) { /* keep it as typed */ }
+    return { code: code.toUpperCase(), token: token };
+  }
+
+  function isCode(code) {
+    return CODE_PATTERN.test(code);
+  }
+
+  function codeHash(code) {
+    var digest = noble().sha256(ascii(code));
+    return base64UrlEncode(digest.subarray(0, CODE_HASH_BYTES));
+  }
+
+  /* The device's calendar day, YYYY-MM-DD: a card is expired the day after its expiry day. */
+  function today(now) {
+    var d = now || new Date();
+    var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
+  }
+
+  /* Status of a code in a portal registry: valid, revoked, expired or unknown. */
+  function lookup(registry, code, day) {
+    if (!isCode(code) || !registry || !registry.cards) return { status: 'unknown', entry: null };
+    var entry = registry.cards[codeHash(code)];
+    if (!entry) return { status: 'unknown', entry: null };
+    if (entry.s === 'revoked') return { status: 'revoked', entry: entry };
+    if (entry.e && entry.e < (day || today())) return { status: 'expired', entry: entry };
+    return { status: 'valid', entry: entry };
+  }
+
+  /* One answer from the registry's (or server's) status and the token check, if any. */
+  function verdict(status, check, day) {
+    if (check && !check.genuine) return 'forged';
+    if (status === 'revoked') return 'revoked';
+    if (status === 'expired') return 'expired';
+    if (check && check.claims.expiresOn && check.claims.expiresOn < (day || today())) {
+      return 'expired';
+    }
+    if (status === 'unknown') return 'unknown';
+    return 'valid';
+  }
+
+  global.CampaignIDVerify = {
+    CAMPAIGN_TYPES: CAMPAIGN_TYPES,
+    TokenError: TokenError,
+    base32Decode: base32Decode,
+    base32Encode: base32Encode,
+    decodeToken: decodeToken,
+    signedMessage: signedMessage,
+    verifyCard: verifyCard,
+    parseInput: parseInput,
+    isCode: isCode,
+    codeHash: codeHash,
+    today: today,
+    lookup: lookup,
+    verdict: verdict
+  };
+})(typeof window !== 'undefined' ? window : globalThis);

@@ -1,0 +1,306 @@
+"""Card Studio templates and the HTML -> PDF -> PNG renderer (cards/studio.py, cards/render.py).
+
+No database: the renderer takes unsaved Program and Campaign instances and plain dicts.
+"""
+
+import datetime
+import io
+
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+import segno
+import zxingcpp
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from campaigns.models import Campaign, CampaignType, Program
+from cards.render import CardRenderer, CardRenderError, render_preview_png
+from cards.studio import TEMPLATES, template_options_validate
+
+ID1_WIDTH_PT = 85.60 / 25.4 * 72
+ID1_HEIGHT_PT = 53.98 / 25.4 * 72
+MM = 72 / 25.4
+URL = "https://verify.example.org/v/c/DKR-VAC-9XQ7LM2A#" + "ABCDEFGHJKMNPQRSTVWXYZ234567" * 6
+
+
+def qr_uri(url=URL):
+    # As cards/qr.py makes it: one pixel per module, no quiet zone (the template has it).
+    return segno.make(url, error="m", mask=4).png_data_uri(scale=1, border=0)
+
+
+def program(**kwargs):
+    return Program(name="Ministère de la Santé - PEV Sénégal", slug="msas", **kwargs)
+
+
+def campaign(*, campaign_type=CampaignType.VACCINATION, **kwargs):
+    defaults = {"name": "Rougeole Dakar", "prefix": "DKR-VAC", "language": "fr",
+                "card_validity_months": 24}
+    defaults.update(kwargs)
+    return Campaign(program=program(), campaign_type=campaign_type, **defaults)
+
+
+def card(**kwargs):
+    data = {
+        "code": "DKR-VAC-9XQ7LM2A",
+        "first_name": "Aïssatou",
+        "last_name": "N'Diaye",
+        "date_of_birth": datetime.date(2019, 5, 17),
+        "sex": "F",
+        "mpi_id": "MPI-100234567",
+        "attributes": {"vaccine": "Penta 3", "doses": 2},
+        "issued_on": datetime.date(2025, 3, 1),
+        "expires_on": datetime.date(2027, 3, 1),
+        "qr_data_uri": qr_uri(),
+    }
+    data.update(kwargs)
+    return data
+
+
+def renderer(camp=None, *, dpi=300, include_mpi_id=True):
+    camp = camp or campaign()
+    return CardRenderer(campaign=camp, program=camp.program, dpi=dpi,
+                        include_mpi_id=include_mpi_id)
+
+
+def page_text(pdf_bytes, index=0):
+    pdf = pdfium.PdfDocument(pdf_bytes)
+    try:
+        return pdf[index].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+
+
+def test_chunk_pdf_has_one_id1_page_per_card():
+    pdf, pngs = renderer().render_fronts([card(code=f"DKR-VAC-AAAA{n:04d}") for n in range(7)])
+
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) == 7 and len(pngs) == 7
+    for page in pages:
+        assert abs(float(page.mediabox.width) - ID1_WIDTH_PT) < 0.5
+        assert abs(float(page.mediabox.height) - ID1_HEIGHT_PT) < 0.5
+
+
+def test_each_page_carries_its_own_card():
+    cards = [card(code=f"DKR-VAC-AAAA{n:04d}", first_name=f"Awa{n}") for n in range(3)]
+
+    pdf, _ = renderer().render_fronts(cards)
+
+    for n in range(3):
+        text = page_text(pdf, n)
+        assert f"DKR-VAC-AAAA{n:04d}" in text
+        assert f"Awa{n}" in text
+        assert "Carte de vaccination" in text  # the shared art is drawn on every page
+
+
+@pytest.mark.parametrize(("dpi", "size"), [(300, (1011, 638)), (450, (1517, 956)),
+                                           (600, (2022, 1275))])
+def test_png_has_the_exact_card_size_at_the_job_dpi(dpi, size):
+    _, pngs = renderer(dpi=dpi).render_fronts([card()])
+
+    image = Image.open(io.BytesIO(pngs[0]))
+    assert image.format == "PNG"
+    assert image.size == size
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "wo"])
+@pytest.mark.parametrize("template_id", sorted(TEMPLATES))
+def test_every_template_renders_in_every_language(template_id, language):
+    template = TEMPLATES[template_id]
+    attributes = {field.key: field.sample for field in template.fields}
+    r = renderer(campaign(campaign_type=template_id, language=language))
+
+    pdf, pngs = r.render_fronts([card(attributes=attributes)])
+
+    text = page_text(pdf)
+    assert template.titles[language] in text
+    assert all(field.labels[language] in text for field in template.fields)
+    assert Image.open(io.BytesIO(pngs[0])).size == (1011, 638)
+    assert Image.open(io.BytesIO(r.back_png_bytes())).size == (1011, 638)
+
+
+def test_labels_and_dates_follow_the_campaign_language():
+    pdf, _ = renderer(campaign(language="en")).render_fronts([card()])
+
+    text = page_text(pdf)
+    assert "Date of birth" in text and "Female" in text
+    assert "17/05/2019" in text
+
+
+def test_long_accented_name_stays_inside_the_card_and_clear_of_the_qr():
+    long_name = "Marie-Françoise Ndèye Coumba Aïssatou Ñdoye"
+    r = renderer()
+
+    pdf, _ = r.render_fronts([card(first_name=long_name, last_name="Diallo-Ba N'Diaye Sow Gueye")])
+
+    document = pdfium.PdfDocument(pdf)
+    page = document[0]
+    width, height = page.get_size()
+    text_page = page.get_textpage()
+    text = text_page.get_text_range()
+    assert "Marie-Françoise Ndèye" in text and "Aïssatou" in text
+    qr_left = 58.6 * MM
+    for index in range(text_page.count_chars()):
+        left, bottom, right, top = text_page.get_charbox(index)
+        if right <= left:
+            continue  # generated spaces and line breaks have no box
+        assert left >= 0 and right <= width and bottom >= 0 and top <= height
+        # The name band (13.3 to 20.5 mm from the top) never reaches the QR column.
+        if height - 20.5 * MM < (top + bottom) / 2 < height - 13.3 * MM:
+            assert right < qr_left
+    document.close()
+
+
+def test_missing_optional_values_print_a_dash():
+    pdf, pngs = renderer().render_fronts(
+        [card(attributes={}, sex="", mpi_id="", expires_on=None)]
+    )
+
+    assert page_text(pdf).count("—") == 5  # vaccine, doses, sex, expiry, MPI id
+    assert len(pngs) == 1
+
+
+def test_qr_in_the_png_decodes_to_the_url():
+    _, pngs = renderer().render_fronts([card()])
+
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(pngs[0])).convert("RGB"))
+    assert [result.text for result in results] == [URL]
+
+
+def test_operator_colour_is_painted_on_the_band():
+    camp = campaign(template_options={"primary_colour": "#123456"})
+
+    _, pngs = renderer(camp).render_fronts([card()])
+
+    image = Image.open(io.BytesIO(pngs[0])).convert("RGB")
+    assert image.getpixel((500, 10)) == (0x12, 0x34, 0x56)
+
+
+def test_show_fields_hides_optional_rows():
+    camp = campaign(template_options={"show_fields": ["vaccine"]})
+
+    pdf, _ = renderer(camp).render_fronts([card()])
+
+    text = page_text(pdf)
+    assert "Penta 3" in text
+    assert "Féminin" not in text and "Doses reçues" not in text and "MPI-100234567" not in text
+
+
+def test_mpi_id_prints_only_when_the_job_asks_for_it():
+    pdf, _ = renderer(include_mpi_id=False).render_fronts([card()])
+
+    assert "MPI-100234567" not in page_text(pdf)
+
+
+def test_title_option_replaces_the_template_title():
+    camp = campaign(template_options={"title": "Carte PEV 2025"})
+
+    pdf, _ = renderer(camp).render_fronts([card()])
+
+    assert "Carte PEV 2025" in page_text(pdf)
+
+
+def test_program_logo_is_drawn_in_the_band(media_root):
+    logo = io.BytesIO()
+    Image.new("RGB", (64, 64), (220, 20, 60)).save(logo, "PNG")
+    camp = campaign()
+    camp.program.logo.save("logo.png", ContentFile(logo.getvalue()), save=False)
+
+    _, pngs = renderer(camp).render_fronts([card()])
+
+    image = Image.open(io.BytesIO(pngs[0])).convert("RGB")
+    centre = (round(6.5 / 25.4 * 300), round(5.5 / 25.4 * 300))
+    assert image.getpixel(centre) == (220, 20, 60)
+
+
+def test_back_side_is_one_page_with_the_verification_address(settings):
+    settings.PUBLIC_BASE_URL = "https://verify.example.org"
+    r = renderer()
+
+    back = r.back_pdf_bytes()
+
+    assert len(pypdf.PdfReader(io.BytesIO(back)).pages) == 1
+    text = page_text(back)
+    assert "https://verify.example.org/v" in text
+    assert "Ministère de la Santé" in text
+    assert "Aïssatou" not in text  # no card data on the shared back
+
+
+def test_html_in_a_name_is_printed_as_text():
+    pdf, _ = renderer().render_fronts([card(first_name='<img src="http://127.0.0.1:9/x.png">')])
+
+    assert '<img src="http://127.0.0.1:9/x.png">' in page_text(pdf).replace("\r\n", "")
+
+
+def test_preview_shows_front_above_back():
+    png = render_preview_png(campaign=campaign(), program=program())
+
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    assert image.height > 2 * image.width * 53.98 / 85.6 * 0.95
+
+
+def test_preview_rejects_bad_options_naming_the_field():
+    with pytest.raises(ValidationError) as error:
+        render_preview_png(campaign=campaign(), program=program(),
+                           template_options={"accent_colour": "orange"})
+
+    assert "accent_colour" in error.value.message_dict
+
+
+def test_template_options_validate_rejects_a_bad_colour_naming_the_field():
+    with pytest.raises(ValidationError) as error:
+        template_options_validate({"primary_colour": "#12345G"}, "vaccination")
+
+    assert "primary_colour" in error.value.message_dict
+
+
+def test_template_options_validate_rejects_an_unknown_field_key():
+    with pytest.raises(ValidationError) as error:
+        template_options_validate({"show_fields": ["sex", "blood_group"]}, "mild")
+
+    assert "show_fields" in error.value.message_dict
+    assert "blood_group" in error.value.message_dict["show_fields"][0]
+
+
+def test_template_options_validate_rejects_an_unknown_option():
+    with pytest.raises(ValidationError) as error:
+        template_options_validate({"font": "Comic Sans"}, "mild")
+
+    assert "font" in error.value.message_dict
+
+
+def test_template_options_validate_cleans_the_options():
+    cleaned = template_options_validate(
+        {"primary_colour": "#abc", "title": "  Carte   MILDA ", "logo": False,
+         "show_fields": ["nets", "nets", "sex"]},
+        "mild",
+    )
+
+    assert cleaned == {"primary_colour": "#AABBCC", "title": "Carte MILDA", "logo": False,
+                       "show_fields": ["nets", "sex"]}
+
+
+def test_unknown_template_raises_card_render_error():
+    with pytest.raises(CardRenderError, match="nope"):
+        renderer(campaign(template_id="nope"))
+
+
+def test_broken_stored_options_raise_card_render_error():
+    with pytest.raises(CardRenderError, match="primary_colour"):
+        renderer(campaign(template_options={"primary_colour": "red; } body { color: red"}))
+
+
+def test_unreadable_qr_raises_card_render_error_naming_the_cards():
+    with pytest.raises(CardRenderError, match="DKR-VAC-BROKEN01"):
+        renderer().render_fronts([card(code="DKR-VAC-BROKEN01",
+                                       qr_data_uri="data:image/png;base64,AAAA")])
+
+
+def test_card_without_a_code_raises_card_render_error():
+    data = card()
+    del data["code"]
+
+    with pytest.raises(CardRenderError, match="cannot fill the card template"):
+        renderer().render_fronts([data])

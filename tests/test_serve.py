@@ -1,0 +1,179 @@
+"""`manage.py serve` (what `make run` runs) on a fresh machine: SQLite and the embedded Redis,
+a demo key that works, a worker that runs jobs, and a Ctrl-C that leaves nothing behind."""
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+import psutil
+import pytest
+import redis
+import requests
+from rq import Queue
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.processes import ROOT, free_port, wait_until
+
+pytestmark = pytest.mark.slow
+
+START_TIMEOUT = 180
+
+
+class Served:
+    """A `manage.py serve` process whose output is collected line by line."""
+
+    def __init__(self, var_dir, **env):
+        self.var_dir = var_dir
+        self.port = free_port()
+        child_env = {k: v for k, v in os.environ.items()
+                     if k not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "MEDIA_ROOT")}
+        child_env.update(VAR_DIR=str(var_dir), PORT=str(self.port), PYTHONUNBUFFERED="1", **env)
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve"], cwd=ROOT, env=child_env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self):
+        return "".join(self.lines)
+
+    def api_key(self):
+        match = re.search(r"API key\s+(cid_\S+)", self.output)
+        return match and match.group(1)
+
+    def wait_for_key(self):
+        return wait_until(lambda: self.api_key() or self._exited(), timeout=START_TIMEOUT,
+                          message="the printed API key")
+
+    def _exited(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{self.output}")
+        return None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def tree(self):
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def kill_all(self):
+        for process in [*self.tree(), psutil.Process(self.process.pid)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+
+
+@pytest.fixture
+def served(tmp_path):
+    started = []
+
+    def start(**env):
+        server = Served(tmp_path / "var", **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.kill_all()
+            server.process.wait(timeout=10)
+
+
+def run_job(var_dir, function):
+    connection = redis.Redis(unix_socket_path=str(var_dir / "redis.sock"))
+    job = Queue("default", connection=connection).enqueue(function)
+    wait_until(lambda: job.get_status(refresh=True) in ("finished", "failed"), timeout=60,
+               message=f"the worker to run {function}")
+    assert job.get_status() == "finished", job.latest_result()
+    return job.return_value()
+
+
+def websocket_close_code(server, path):
+    """The server accepts the upgrade, then closes: unknown job."""
+    url = f"ws://127.0.0.1:{server.port}{path}"
+    with connect(url, open_timeout=10) as socket, pytest.raises(ConnectionClosed) as closed:
+        socket.recv(timeout=10)
+    return closed.value.rcvd.code
+
+
+def test_serve_runs_web_worker_and_redis_and_stops_cleanly_on_ctrl_c(served):
+    server = served()
+    key = server.wait_for_key()
+
+    assert requests.get(f"{server.url}/admin/login/", timeout=10).status_code == 200
+    me = requests.get(f"{server.url}/api/me", headers={"Authorization": f"Bearer {key}"},
+                      timeout=10)
+    assert me.status_code == 200
+    assert me.json()["program"]["slug"] == "demo"
+    assert websocket_close_code(server, f"/ws/jobs/999999?token={key}") == 4404
+    assert run_job(server.var_dir, "campaignid.health.ping") == "pong"
+    # Two jobs in a row through the worker read the web process's SQLite file.
+    for _ in range(2):
+        assert run_job(server.var_dir, "campaignid.health.database") == {
+            "vendor": "sqlite", "programs": ["demo"]}
+
+    children = server.tree()
+    assert len(children) >= 3  # uvicorn, an RQ worker (and its scheduler), redis-server
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(timeout=15) == 0
+    _gone, alive = psutil.wait_procs(children, timeout=2)
+    assert alive == []
+
+
+def test_serve_revokes_the_previous_demo_key_at_each_start(served):
+    first = served()
+    old_key = first.wait_for_key()
+    first.process.send_signal(signal.SIGTERM)
+    assert first.process.wait(timeout=15) == 0
+
+    second = served()
+    new_key = second.wait_for_key()
+
+    headers = {"X-API-Key": old_key}
+    assert requests.get(f"{second.url}/api/me", headers=headers, timeout=10).status_code == 401
+    headers = {"X-API-Key": new_key}
+    assert requests.get(f"{second.url}/api/me", headers=headers, timeout=10).status_code == 200
+
+
+def test_serve_stops_everything_and_fails_when_a_child_dies(served):
+    server = served()
+    server.wait_for_key()
+    children = server.tree()
+    web = next(p for p in children if "uvicorn" in " ".join(p.cmdline()))
+
+    web.kill()
+
+    assert server.process.wait(timeout=20) != 0
+    _gone, alive = psutil.wait_procs(children, timeout=2)
+    assert alive == []
+    assert "web exited" in server.output
+
+
+def test_demo_login_reaches_the_admin(served):
+    server = served(DEMO_PASSWORD="another-pass-77")
+    server.wait_for_key()
+    session = requests.Session()
+    login = f"{server.url}/admin/login/"
+    session.get(login, timeout=10)
+    response = session.post(
+        login,
+        data={"username": "demo", "password": "another-pass-77",
+              "csrfmiddlewaretoken": session.cookies["csrftoken"], "next": "/admin/"},
+        headers={"Referer": login},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert response.url.endswith("/admin/")
+    assert "Programme démo" in session.get(f"{server.url}/admin/campaigns/program/",
+                                           timeout=10).text

@@ -1,0 +1,301 @@
+import base64
+from dataclasses import replace
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.db import IntegrityError, connection, transaction
+
+from campaignid import crypto
+from campaigns.models import CampaignType
+from tests.factories import make_program
+from verification.keys import (
+    all_jwks,
+    b64url_decode,
+    private_key,
+    program_jwks,
+    program_public_keys,
+    signing_key_for,
+    signing_key_rotate,
+)
+from verification.models import SigningKey
+from verification.tokens import (
+    BAD_ENCODING,
+    BAD_SIGNATURE,
+    CAMPAIGN_TYPE_CODES,
+    UNKNOWN_KEY,
+    CardClaims,
+    CardSigner,
+    InvalidCardToken,
+    card_token_decode,
+    card_token_sign,
+    card_token_verify,
+)
+
+pytestmark = pytest.mark.django_db
+
+CODE = "DKR-VAC-9XQ7LM2A"
+CLAIMS = CardClaims(
+    name="Aïssatou N'Diaye",
+    birth_date=date(2019, 5, 17),
+    program_id=300,
+    campaign_type="vaccination",
+    issued_on=date(2026, 1, 15),
+    expires_on=date(2027, 1, 15),
+)
+# RFC 8032 test 1 key: the worked example of the token format in the README.
+RFC8032_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+EXAMPLE_TOKEN = (
+    "AEQ74MO7UGWAEAAITYFAXKSQCFA4HL3TONQXI33VEBHCORDJMF4WLJCEM6RZ4UY3ZHLQ4MW252CQSNBPMYGH57KXEIQ"
+    "355NIBARVROSW24OFCBUF3QCTDFOOJB5I7QGIOJ47ZFKKAJVBE3IX73YJHHCPQ4FQ"
+)
+
+
+def _claims_for(program, **changes):
+    return replace(CLAIMS, program_id=program.pk, **changes)
+
+
+def _sign(program, *, code=CODE, **changes):
+    """A token for `program`'s active key."""
+    return card_token_sign(
+        code=code, payload=_claims_for(program, **changes), key=signing_key_for(program=program)
+    )
+
+
+def _keys(program):
+    return program_public_keys(program=program)
+
+
+def test_encrypted_secret_decrypts_back():
+    assert crypto.decrypt(crypto.encrypt(b"\x00secret\xff")) == b"\x00secret\xff"
+
+
+def test_secret_encrypted_under_another_key_names_the_cause(settings):
+    token = crypto.encrypt(b"secret")
+    settings.ENCRYPTION_KEY = crypto.generate_key()
+    with pytest.raises(crypto.DecryptionError, match="ENCRYPTION_KEY"):
+        crypto.decrypt(token)
+
+
+def test_old_encryption_key_listed_second_still_decrypts(settings):
+    old = crypto.generate_key()
+    settings.ENCRYPTION_KEY = old
+    token = crypto.encrypt(b"secret")
+    settings.ENCRYPTION_KEY = f"{crypto.generate_key()},{old}"
+    assert crypto.decrypt(token) == b"secret"
+
+
+def test_private_key_is_not_stored_in_clear():
+    key = signing_key_for(program=make_program())
+    raw_private = private_key(key).private_bytes_raw()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT private_key_encrypted FROM verification_signingkey WHERE id = %s", [key.pk]
+        )
+        (stored,) = cursor.fetchone()
+    assert raw_private not in stored.encode()
+    assert base64.b64encode(raw_private).decode() not in stored
+    assert raw_private.hex() not in stored
+    assert crypto.decrypt(stored) == raw_private
+
+
+def test_signing_key_is_created_once_and_reused():
+    program = make_program()
+    first = signing_key_for(program=program)
+    assert signing_key_for(program=program) == first
+    assert len(first.kid) == 8
+    assert SigningKey.objects.for_program(program).count() == 1
+
+
+def test_second_active_key_for_a_program_is_refused_by_the_database():
+    program = make_program()
+    key = signing_key_for(program=program)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SigningKey.objects.create(
+            program=program, kid="AAAAAAAA", public_key=key.public_key, private_key_encrypted="x"
+        )
+
+
+def test_token_round_trip_gives_back_the_claims():
+    program = make_program()
+    key = signing_key_for(program=program)
+    claims = _claims_for(program)
+    token = card_token_sign(code=CODE, payload=claims, key=key)
+    assert card_token_verify(code=CODE, token=token, public_keys=_keys(program)) == claims
+
+
+def test_token_is_upper_case_base32_without_padding():
+    program = make_program()
+    token = _sign(program)
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+def test_token_carries_the_key_id():
+    program = make_program()
+    key = signing_key_for(program=program)
+    token = card_token_sign(code=CODE, payload=_claims_for(program), key=key)
+    assert card_token_decode(token)[1] == key.kid
+
+
+def test_long_name_is_cut_to_40_bytes_at_a_character_boundary():
+    program = make_program()
+    name = "é" * 30  # 60 bytes of UTF-8
+    token = _sign(program, name=name)
+    claims = card_token_decode(token)[0]
+    assert claims.name == "é" * 20
+
+
+def test_name_cut_never_splits_a_character():
+    program = make_program()
+    name = "a" + "é" * 30  # a cut at byte 40 would fall inside an "é"
+    token = _sign(program, name=name)
+    assert card_token_decode(token)[0].name == "a" + "é" * 19
+
+
+def test_card_without_expiry_round_trips_as_none():
+    program = make_program()
+    claims = _claims_for(program, expires_on=None)
+    token = card_token_sign(code=CODE, payload=claims, key=signing_key_for(program=program))
+    assert card_token_decode(token)[0].expires_on is None
+
+
+@pytest.mark.parametrize("program_id", [0, 127, 128, 300, 16_383, 16_384, 2**28 - 1])
+def test_program_id_varint_round_trips(program_id):
+    key = SimpleNamespace(kid="AAAAAAAA")
+    signer = CardSigner(key, private_key=Ed25519PrivateKey.generate())
+    token = signer.sign(code=CODE, payload=replace(CLAIMS, program_id=program_id))
+    assert card_token_decode(token)[0].program_id == program_id
+
+
+def test_program_id_too_large_for_the_token_is_refused():
+    signer = CardSigner(SimpleNamespace(kid="AAAAAAAA"), private_key=Ed25519PrivateKey.generate())
+    with pytest.raises(ValueError, match="program_id"):
+        signer.sign(code=CODE, payload=replace(CLAIMS, program_id=2**28))
+
+
+def test_issue_date_before_2020_is_refused_with_the_field_name():
+    signer = CardSigner(SimpleNamespace(kid="AAAAAAAA"), private_key=Ed25519PrivateKey.generate())
+    with pytest.raises(ValueError, match="issued_on"):
+        signer.sign(code=CODE, payload=replace(CLAIMS, issued_on=date(2019, 12, 31)))
+
+
+def test_every_campaign_type_has_a_token_index_in_model_order():
+    assert list(CAMPAIGN_TYPE_CODES[: len(CampaignType.values)]) == CampaignType.values
+
+
+def test_any_single_changed_character_is_refused():
+    program = make_program()
+    token = _sign(program)
+    keys = program_public_keys(program=program)
+    for position, char in enumerate(token):
+        other = "B" if char == "A" else "A"
+        tampered = token[:position] + other + token[position + 1 :]
+        with pytest.raises(InvalidCardToken):
+            card_token_verify(code=CODE, token=tampered, public_keys=keys)
+
+
+def test_lower_case_token_is_bad_encoding():
+    program = make_program()
+    token = _sign(program)
+    with pytest.raises(InvalidCardToken) as caught:
+        card_token_verify(code=CODE, token=token.lower(), public_keys=_keys(program))
+    assert caught.value.reason == BAD_ENCODING
+
+
+def test_truncated_token_is_bad_encoding():
+    program = make_program()
+    token = _sign(program)
+    with pytest.raises(InvalidCardToken) as caught:
+        card_token_decode(token[:-8])
+    assert caught.value.reason == BAD_ENCODING
+
+
+def test_token_signed_by_another_program_is_unknown_key():
+    program, other = make_program(), make_program()
+    token = _sign(other)
+    signing_key_for(program=program)
+    with pytest.raises(InvalidCardToken) as caught:
+        card_token_verify(code=CODE, token=token, public_keys=_keys(program))
+    assert caught.value.reason == UNKNOWN_KEY
+
+
+def test_token_checked_against_another_programs_key_under_its_kid_is_bad_signature():
+    program, other = make_program(), make_program()
+    token = _sign(other)
+    kid = card_token_decode(token)[1]
+    wrong_key = b64url_decode(signing_key_for(program=program).public_key)
+    with pytest.raises(InvalidCardToken) as caught:
+        card_token_verify(code=CODE, token=token, public_keys={kid: wrong_key})
+    assert caught.value.reason == BAD_SIGNATURE
+
+
+def test_token_under_another_card_code_is_bad_signature():
+    program = make_program()
+    token = _sign(program)
+    with pytest.raises(InvalidCardToken) as caught:
+        card_token_verify(code="DKR-VAC-9XQ7LM2B", token=token, public_keys=_keys(program))
+    assert caught.value.reason == BAD_SIGNATURE
+
+
+def test_rotation_keeps_old_cards_verifying_and_signs_new_ones_with_the_new_key():
+    program = make_program()
+    old_key = signing_key_for(program=program)
+    old_token = card_token_sign(code=CODE, payload=_claims_for(program), key=old_key)
+    new_key = signing_key_rotate(program=program)
+    assert new_key.kid != old_key.kid
+    assert signing_key_for(program=program) == new_key
+    new_token = _sign(program, code="DKR-VAC-22222222")
+    assert card_token_decode(new_token)[1] == new_key.kid
+
+    jwks = program_jwks(program=program)
+    statuses = {jwk["kid"]: jwk["status"] for jwk in jwks["keys"]}
+    assert statuses == {old_key.kid: "retired", new_key.kid: "active"}
+    keys_from_jwks = {jwk["kid"]: b64url_decode(jwk["x"]) for jwk in jwks["keys"]}
+    assert (
+        card_token_verify(code=CODE, token=old_token, public_keys=keys_from_jwks).program_id
+        == program.pk
+    )
+    assert card_token_verify(code="DKR-VAC-22222222", token=new_token, public_keys=keys_from_jwks)
+
+
+def test_jwks_entries_are_okp_ed25519_with_program_and_status():
+    program = make_program()
+    key = signing_key_for(program=program)
+    (jwk,) = program_jwks(program=program)["keys"]
+    assert jwk == {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": key.public_key,
+        "kid": key.kid,
+        "use": "sig",
+        "alg": "EdDSA",
+        "program": program.slug,
+        "status": "active",
+    }
+    assert len(b64url_decode(jwk["x"])) == 32
+
+
+def test_all_jwks_lists_every_programs_keys():
+    first, second = make_program(), make_program()
+    kids = {signing_key_for(program=first).kid, signing_key_for(program=second).kid}
+    assert {jwk["kid"] for jwk in all_jwks()["keys"]} == kids
+
+
+def test_program_jwks_lists_only_that_programs_keys():
+    program, other = make_program(), make_program()
+    key = signing_key_for(program=program)
+    signing_key_for(program=other)
+    assert [jwk["kid"] for jwk in program_jwks(program=program)["keys"]] == [key.kid]
+
+
+def test_published_example_token_is_reproduced_exactly():
+    """The README's worked example, which the JavaScript verifier's tests reuse."""
+    private = Ed25519PrivateKey.from_private_bytes(RFC8032_SEED)
+    signer = CardSigner(SimpleNamespace(kid="EH7DDX5B"), private_key=private)
+    assert signer.sign(code=CODE, payload=CLAIMS) == EXAMPLE_TOKEN
+    public = private.public_key().public_bytes_raw()
+    assert (
+        card_token_verify(code=CODE, token=EXAMPLE_TOKEN, public_keys={"EH7DDX5B": public})
+        == CLAIMS
+    )

@@ -1,0 +1,95 @@
+"""Cards over the API: state, revocation, and a campaign's registry for offline verifiers.
+
+Scoped to the caller's program: another program's card code answers 404, like an unknown one.
+"""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns.access import access_for_request
+from campaigns.models import Campaign
+from verification.registry import registry_for
+from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
+from verification.selectors import card_by_code
+from verification.serializers import CardOutput, CardRevokeInput
+
+
+def scoped_card(request, code):
+    card = card_by_code(code, program=access_for_request(request).program)
+    if card is None:
+        raise Http404("No card with this code in your program.")
+    return card
+
+
+def _conflict(exc):
+    return Response({"error": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+
+def _invalid(exc):
+    fields = exc.message_dict
+    name, errors = next(iter(fields.items()))
+    return Response({"error": f"{name}: {errors[0]}", "fields": fields}, status=400)
+
+
+class CardDetailView(APIView):
+    @extend_schema(responses=CardOutput, summary="A card's status, dates and revocation")
+    def get(self, request, code):
+        return Response(CardOutput(scoped_card(request, code)).data)
+
+
+class CardRevokeView(APIView):
+    @extend_schema(
+        request=CardRevokeInput,
+        responses={200: CardOutput, 400: OpenApiResponse(description="no reason"),
+                   409: OpenApiResponse(description="already revoked")},
+        summary="Revoke a card: it answers 'revoked' online and in portals built from now",
+    )
+    def post(self, request, code):
+        card = scoped_card(request, code)
+        data = CardRevokeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            card = card_revoke(card=card, reason=data.validated_data["reason"], user=request.user)
+        except CardStateConflict as exc:
+            return _conflict(exc)
+        except ValidationError as exc:
+            return _invalid(exc)
+        return Response(CardOutput(card).data)
+
+
+class CardUnrevokeView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: CardOutput, 409: OpenApiResponse(description="not revoked")},
+        summary="Undo a card's revocation",
+    )
+    def post(self, request, code):
+        card = scoped_card(request, code)
+        try:
+            card = card_unrevoke(card=card, user=request.user)
+        except CardStateConflict as exc:
+            return _conflict(exc)
+        return Response(CardOutput(card).data)
+
+
+class CampaignRegistryView(APIView):
+    @extend_schema(
+        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+        summary="The campaign's registry now (the offline portal's registry.json)",
+        description="Card statuses and dates by SHA-256 of the code, and the program's "
+        "public keys; no names or phone numbers.",
+    )
+    def get(self, request, pk):
+        access = access_for_request(request)
+        campaign = get_object_or_404(
+            Campaign.objects.for_program(access.program).alive().select_related("program"), pk=pk
+        )
+        response = Response(registry_for(campaign=campaign))
+        response["Cache-Control"] = "no-store"
+        return response

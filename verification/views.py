@@ -1,0 +1,167 @@
+"""Public verification pages and the staff's revoke buttons.
+
+- /.well-known/campaignid-keys.json: every program's public keys (JWKS), for anyone.
+- /v/c/<code>: the page a card's QR opens. The server knows the code (the path) and answers
+  its status; the signed token stays in the URL fragment, which never reaches us, and the
+  page's JavaScript verifies it against the program's keys embedded in the page. Without a
+  token the page shows no personal data.
+- /cards/<code>/revoke and /unrevoke: POST forms for operators and admins (CSRF, login).
+"""
+
+import re
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
+
+from campaigns.access import access_for_request
+from campaigns.models import CampaignType
+from verification.keys import all_jwks, program_jwks
+from verification.revocation import (
+    REASON_MAX_LENGTH,
+    CardStateConflict,
+    card_revoke,
+    card_unrevoke,
+)
+from verification.selectors import card_by_code, card_status, normalise_code
+
+UNKNOWN = "unknown"
+PRINTED_CODE = re.compile(r"[A-Z0-9-]{1,40}")
+KEYS_MAX_AGE_SECONDS = 300
+
+
+@require_GET
+@cache_control(public=True, max_age=KEYS_MAX_AGE_SECONDS)
+def published_keys(request):
+    response = JsonResponse(all_jwks())
+    # Public keys: any verifier, on any origin, may read them.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def card_lookup(request):
+    """The "type a code" form: /v/?code=… goes to the card's page."""
+    code = normalise_code(request.GET.get("code", ""))
+    if code and PRINTED_CODE.fullmatch(code):
+        url = reverse("verification-card", kwargs={"code": code})
+        lang = request.GET.get("lang")
+        return redirect(f"{url}?lang={lang}" if lang in dict(settings.LANGUAGES) else url)
+    # A code no card could have is answered here: "unknown", not a bare 404.
+    with translation.override(_page_language(request, None)):
+        return _render_card_page(request, code=code, card=None)
+
+
+@require_GET
+def card_page(request, code):
+    code = normalise_code(code)
+    card = card_by_code(code)
+    with translation.override(_page_language(request, card)):
+        return _render_card_page(request, code=code, card=card)
+
+
+def _page_language(request, card):
+    """?lang= when asked, else the campaign's language, else the visitor's."""
+    asked = request.GET.get("lang")
+    if asked in dict(settings.LANGUAGES):
+        return asked
+    if card is not None:
+        return card.campaign.language
+    return translation.get_language()
+
+
+def _render_card_page(request, *, code, card):
+    language = translation.get_language()
+    context = {
+        "code": code,
+        "card": card,
+        "status": card_status(card) if card else UNKNOWN,
+        "language": language,
+        "languages": [(lang, lang.upper()) for lang, _name in settings.LANGUAGES],
+        "type_labels": {str(value): str(label) for value, label in CampaignType.choices},
+    }
+    if card is not None:
+        program = card.campaign.program
+        context.update(
+            program=program,
+            # The campaign's name can say what the holder is treated for (HIV): not shown.
+            campaign_name="" if card.campaign.is_sensitive else card.campaign.name,
+            keys=program_jwks(program=program),
+            revoked_on=timezone.localtime(card.revoked_at, ZoneInfo(program.timezone)).date()
+            if card.revoked_at
+            else None,
+        )
+    else:
+        context["keys"] = {"keys": []}
+    response = render(
+        request, "verification/card.html", context, status=200 if card or not code else 404
+    )
+    # The status changes when a card is revoked: never served from a cache.
+    response["Cache-Control"] = "no-store"
+    response["Content-Language"] = language
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _writer_card(request, code):
+    access = access_for_request(request)
+    if access is None:
+        raise PermissionDenied(_("Your account is not a member of any program."))
+    card = card_by_code(code, program=access.program)
+    if card is None:
+        raise Http404(_("No card with this code in your program."))
+    if not access.can_write:
+        raise PermissionDenied(_("Your role lets you read this program's data, not change it."))
+    return card
+
+
+def _back(request, card):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(reverse("campaign-detail", args=[card.campaign_id]))
+
+
+@login_required
+@require_POST
+def card_revoke_form(request, code):
+    card = _writer_card(request, code)
+    try:
+        card_revoke(card=card, reason=request.POST.get("reason", ""), user=request.user)
+    except ValidationError:
+        messages.error(
+            request,
+            _("Card %(code)s was not revoked: give a reason (at most %(max)d characters).")
+            % {"code": card.code, "max": REASON_MAX_LENGTH},
+        )
+    except CardStateConflict:
+        messages.info(request, _("Card %(code)s was already revoked.") % {"code": card.code})
+    else:
+        messages.success(request, _("Card %(code)s revoked.") % {"code": card.code})
+    return _back(request, card)
+
+
+@login_required
+@require_POST
+def card_unrevoke_form(request, code):
+    card = _writer_card(request, code)
+    try:
+        card_unrevoke(card=card, user=request.user)
+    except CardStateConflict:
+        messages.info(request, _("Card %(code)s is not revoked.") % {"code": card.code})
+    else:
+        messages.success(request, _("Card %(code)s is valid again.") % {"code": card.code})
+    return _back(request, card)
