@@ -136,6 +136,7 @@ django.conf.locale.LANG_INFO.setdefault(
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English")), ("wo", _("Wolof"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["campaignid.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

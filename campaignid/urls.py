@@ -13,10 +13,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("cards.api_urls")),
     path("api/", include("verification.api_urls")),
+    path("api/", include("campaigns.dhis2.api_urls")),
     path("api/", include("campaigns.api_urls")),
     path("api/", include("distribution.api_urls")),
     path("", include("cards.urls")),
     path("", include("verification.urls")),
+    path("", include("campaigns.dhis2.urls")),
     path("", include("campaigns.urls")),
 ]
 

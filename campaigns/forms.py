@@ -157,9 +157,7 @@ class CampaignFilterForm(forms.Form):
         """Valid filters only: a bad value in the URL shows everything rather than an error."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        return {
-            name: "" if name in self.errors else (data.get(name) or "") for name in self.fields
-        }
+        return {name: "" if name in self.errors else (data.get(name) or "") for name in self.fields}
 
 
 class BeneficiaryImportForm(forms.Form):
@@ -179,9 +177,7 @@ class ProgramSwitchForm(forms.Form):
 
     def __init__(self, *args, memberships, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["program_id"].choices = [
-            (m.program_id, m.program.name) for m in memberships
-        ]
+        self.fields["program_id"].choices = [(m.program_id, m.program.name) for m in memberships]
 
 
 class LoginForm(AuthenticationForm):

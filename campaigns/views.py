@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from campaigns import imports, lifecycle, selectors
 from campaigns.access import SESSION_PROGRAM_KEY, access_for_request
 from campaigns.forms import BeneficiaryImportForm, CampaignFilterForm, ProgramSwitchForm
-from campaigns.models import Campaign, CampaignType, Membership
+from campaigns.models import Campaign, CampaignType, Dpi, Membership
 from campaigns.phones import mask_phone
 from campaigns.services import quota_balance
 
@@ -44,7 +44,8 @@ def writer_access(request):
 def render_page(request, template, context=None):
     """render() plus what the header needs: the programs this user may switch to."""
     memberships = list(
-        Membership.objects.filter(user=request.user).select_related("program")
+        Membership.objects.filter(user=request.user)
+        .select_related("program")
         .order_by("program__name")
     )
     page = {"memberships": memberships if len(memberships) > 1 else []}
@@ -150,6 +151,7 @@ def _detail_context(access, campaign):
         "beneficiaries_shown": BENEFICIARIES_SHOWN,
         "may_see_people": may_see_people,
         "import_form": BeneficiaryImportForm(),
+        "dpi_choices": Dpi.choices,
     }
 
 
@@ -210,9 +212,7 @@ def campaign_unarchive(request, pk):
     access = writer_access(request)
     campaign = _campaign_for(access, pk)
     lifecycle.campaign_unarchive(campaign=campaign)
-    messages.success(
-        request, _("Campaign “%(name)s” is active again.") % {"name": campaign.name}
-    )
+    messages.success(request, _("Campaign “%(name)s” is active again.") % {"name": campaign.name})
     return redirect("campaign-detail", pk=campaign.pk)
 
 

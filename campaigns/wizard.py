@@ -46,9 +46,7 @@ STEPS = [
 STEP_INDEX = {step.slug: i for i, step in enumerate(STEPS)}
 FORM_STEPS = [step for step in STEPS if step.form_class]
 # Where an error raised by campaign_create about a field is shown.
-FIELD_STEP = {
-    name: step.slug for step in FORM_STEPS for name in step.form_class.base_fields
-}
+FIELD_STEP = {name: step.slug for step in FORM_STEPS for name in step.form_class.base_fields}
 
 
 def _state(request, program):
@@ -141,6 +139,9 @@ def campaign_wizard(request, step):
             return redirect(_step_url(STEPS[max(STEP_INDEX[step] - 1, 0)]))
         form = current.form_class(data=request.POST)
         if form.is_valid():
+            # Keep the cleaned values (e.g. the prefix upper-cased) for when the user returns.
+            state["steps"][step] = {name: str(value) for name, value in form.cleaned_data.items()}
+            _save_state(request, state)
             return redirect(_step_url(STEPS[STEP_INDEX[step] + 1]))
     else:
         unfinished = _first_unfinished(state, before=current)
@@ -191,19 +192,43 @@ def _draft_readiness(summary, balance):
     """What the campaign will have on creation and what it will still need, in the same
     shape as campaigns.selectors.campaign_readiness so one template shows both."""
     checks = [
-        {"key": "details", "label": _("Name, type and prefix"), "status": "ready",
-         "detail": f"{summary['name']} · {summary['prefix']}"},
-        {"key": "template", "label": _("Card template"), "status": "ready",
-         "detail": summary["template_label"]},
-        {"key": "beneficiaries", "label": _("Beneficiaries"), "status": "missing",
-         "detail": _("Import a CSV file on the campaign page once it is created.")},
+        {
+            "key": "details",
+            "label": _("Name, type and prefix"),
+            "status": "ready",
+            "detail": f"{summary['name']} · {summary['prefix']}",
+        },
+        {
+            "key": "template",
+            "label": _("Card template"),
+            "status": "ready",
+            "detail": summary["template_label"],
+        },
+        {
+            "key": "beneficiaries",
+            "label": _("Beneficiaries"),
+            "status": "missing",
+            "detail": _("Import a CSV file on the campaign page once it is created."),
+        },
     ]
     if balance > 0:
-        checks.append({"key": "quota", "label": _("Quota"), "status": "ready",
-                       "detail": _("%(units)s units available") % {"units": balance}})
+        checks.append(
+            {
+                "key": "quota",
+                "label": _("Quota"),
+                "status": "ready",
+                "detail": _("%(units)s units available") % {"units": balance},
+            }
+        )
     else:
-        checks.append({"key": "quota", "label": _("Quota"), "status": "warning",
-                       "detail": _("No quota left: ask your administrator for more units.")})
+        checks.append(
+            {
+                "key": "quota",
+                "label": _("Quota"),
+                "status": "warning",
+                "detail": _("No quota left: ask your administrator for more units."),
+            }
+        )
     return checks
 
 

@@ -247,6 +247,7 @@ class CardRenderer:
             primary=design.primary_colour,
             accent=design.accent_colour,
             band_text=design.band_text_colour,
+            ink=design.ink_colour,
             logo_url=self._logo_data_uri(program) if design.logo else "",
             icon_url=data_uri(
                 "image/svg+xml", design.template.icon_svg(design.band_text_colour).encode()

@@ -329,6 +329,13 @@ def optional_field_keys(template_id):
     return (*OPTIONAL_COMMON_FIELDS, *TEMPLATES[template_id].field_keys)
 
 
+def optional_field_choices(template_id, language="fr"):
+    """[(key, label)] of the fields an operator may show or hide, for the wizard's checkboxes."""
+    template = TEMPLATES[template_id]
+    labels = {f.key: f.labels for f in template.fields} | COMMON_LABELS
+    return [(key, labels[key][language]) for key in optional_field_keys(template_id)]
+
+
 def _clean_colour(value, name):
     if not isinstance(value, str) or not _COLOUR_RE.match(value.strip()):
         raise ValidationError(
@@ -401,6 +408,7 @@ class CardDesign:
     primary_colour: str
     accent_colour: str
     band_text_colour: str
+    ink_colour: str  # brand colour for text on white, or near-black when it is too light
     title: str
     show_fields: tuple
     logo: bool
@@ -414,11 +422,12 @@ class CardDesign:
         raise KeyError(key)
 
 
-def _text_colour_on(background):
-    # Light operator colours get dark band text so the title stays readable.
-    r, g, b = (int(background[i : i + 2], 16) for i in (1, 3, 5))
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "#111827" if luminance > 160 else "#FFFFFF"
+DARK_TEXT = "#111827"
+
+
+def _is_light(colour):
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 160
 
 
 def card_design(*, template_id, language, options):
@@ -432,7 +441,9 @@ def card_design(*, template_id, language, options):
         language=language,
         primary_colour=primary,
         accent_colour=options.get("accent_colour", template.accent_colour),
-        band_text_colour=_text_colour_on(primary),
+        # Light operator colours get dark band text so the title stays readable.
+        band_text_colour=DARK_TEXT if _is_light(primary) else "#FFFFFF",
+        ink_colour=DARK_TEXT if _is_light(primary) else primary,
         title=options.get("title") or template.titles[language],
         show_fields=tuple(options.get("show_fields", optional_field_keys(template_id))),
         logo=options.get("logo", True),

@@ -85,12 +85,13 @@ def request(method, url, *, provider, timeout=None, **kwargs):
 
 
 def json_body(response):
-    """The answer's JSON object, or {} when the body is empty or not JSON (e.g. a proxy's page)."""
+    """The answer's JSON object, or {} when the body is empty, not JSON (e.g. a proxy's error
+    page) or not an object: adapters read fields without guarding every access."""
     try:
         body = response.json()
     except ValueError:
         return {}
-    return body if isinstance(body, (dict, list)) else {}
+    return body if isinstance(body, dict) else {}
 
 
 def retry_after_seconds(response):

@@ -104,3 +104,47 @@ def make_integration(*, program, channel, config, enabled=True):
     from distribution.integrations import integration_save
 
     return integration_save(program=program, channel=channel, config=config, enabled=enabled)
+
+
+def make_card(*, campaign, beneficiary=None, job=None, code=None, issued_on=None,
+              expires_on=None, revoked_at=None, revoked_reason=""):
+    """One card signed with its program's active key, with any dates (e.g. already expired)."""
+    from cards.codes import new_card_code
+    from cards.models import Card
+    from verification.keys import signing_key_for
+    from verification.tokens import CardClaims, CardSigner
+
+    beneficiary = beneficiary or make_beneficiary(campaign=campaign)
+    code = code or new_card_code(campaign.prefix)
+    issued_on = issued_on or date.today()
+    claims = CardClaims(
+        name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
+        birth_date=beneficiary.date_of_birth,
+        program_id=campaign.program_id,
+        campaign_type=campaign.campaign_type,
+        issued_on=issued_on,
+        expires_on=expires_on,
+    )
+    signer = CardSigner(signing_key_for(program=campaign.program))
+    return Card.objects.create(
+        campaign=campaign, beneficiary=beneficiary, job=job, code=code,
+        token=signer.sign(code=code, payload=claims), issued_on=issued_on,
+        expires_on=expires_on, revoked_at=revoked_at, revoked_reason=revoked_reason,
+    )
+
+
+def make_dhis2_connection(*, program, config, enabled=True):
+    """A program's saved DHIS2 connection (validated and encrypted like a PUT would)."""
+    from campaigns.dhis2.connection import connection_save
+
+    return connection_save(program=program, config=config, enabled=enabled)
+
+
+def make_dhis2_link(*, campaign, program_uid, org_unit_uid, mapping, labels=None):
+    """A campaign's DHIS2 link saved as is, without asking DHIS2 (the API checks it)."""
+    from campaigns.models import CampaignDhis2Link
+
+    return CampaignDhis2Link.objects.create(
+        campaign=campaign, program_uid=program_uid, org_unit_uid=org_unit_uid,
+        mapping=mapping, labels=labels or {},
+    )

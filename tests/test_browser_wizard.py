@@ -92,3 +92,37 @@ def test_operator_creates_a_campaign_in_french_and_imports_1000_beneficiaries(li
     campaign = Campaign.objects.get(prefix="PIK-ROU")
     assert (campaign.program_id, campaign.language, campaign.dpi) == (program.pk, "fr", 450)
     assert campaign.beneficiaries.count() == 1000
+
+
+def test_wizard_works_with_javascript_disabled(live_server):
+    program = make_program(quota=1_000)
+    make_user(program=program, role=Role.OPERATOR, username="moussa", password="sans-js-2025")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(java_script_enabled=False, locale="en-GB")
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{live_server.url}/login/")
+        click_and_wait(page, page.locator("button[name=language][value=en]"))
+        page.fill("#id_username", "moussa")
+        page.fill("#id_password", "sans-js-2025")
+        click_and_wait(page, page.get_by_role("button", name="Log in"))
+
+        page.goto(f"{live_server.url}/campaigns/new/")
+        page.fill("#id_name", "Nets Thiès")
+        page.select_option("#id_campaign_type", "mild")
+        page.fill("#id_prefix", "ths-net")
+        click_and_wait(page, page.get_by_role("button", name="Next"))
+        # Back then Next again: what was typed is still there.
+        click_and_wait(page, page.get_by_role("button", name="Back"))
+        expect(page.locator("#id_prefix")).to_have_value("THS-NET")
+        for _ in range(4):
+            click_and_wait(page, page.get_by_role("button", name="Next"))
+        expect(page.locator(".summary")).to_contain_text("Bed nets (MILD)")
+        click_and_wait(page, page.get_by_role("button", name="Create the campaign"))
+        expect(page.locator("h1")).to_have_text("Nets Thiès")
+        browser.close()
+
+    campaign = Campaign.objects.get(prefix="THS-NET")
+    assert (campaign.campaign_type, campaign.template_id, campaign.dpi) == ("mild", "mild", 300)

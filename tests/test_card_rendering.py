@@ -10,6 +10,7 @@ import pypdf
 import pypdfium2 as pdfium
 import pytest
 import segno
+import weasyprint
 import zxingcpp
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -17,7 +18,12 @@ from PIL import Image
 
 from campaigns.models import Campaign, CampaignType, Program
 from cards.render import CardRenderer, CardRenderError, render_preview_png
-from cards.studio import TEMPLATES, template_options_validate
+from cards.studio import (
+    TEMPLATES,
+    card_design,
+    optional_field_choices,
+    template_options_validate,
+)
 
 ID1_WIDTH_PT = 85.60 / 25.4 * 72
 ID1_HEIGHT_PT = 53.98 / 25.4 * 72
@@ -92,6 +98,16 @@ def test_each_page_carries_its_own_card():
         assert f"DKR-VAC-AAAA{n:04d}" in text
         assert f"Awa{n}" in text
         assert "Carte de vaccination" in text  # the shared art is drawn on every page
+
+
+def test_a_chunk_rendered_twice_gives_the_same_bytes():
+    # A retried chunk job must produce the same files.
+    cards = [card(code=f"DKR-VAC-AAAA{n:04d}") for n in range(3)]
+
+    first = renderer().render_fronts(cards)
+    second = renderer().render_fronts(cards)
+
+    assert first == second
 
 
 @pytest.mark.parametrize(("dpi", "size"), [(300, (1011, 638)), (450, (1517, 956)),
@@ -201,6 +217,14 @@ def test_title_option_replaces_the_template_title():
     assert "Carte PEV 2025" in page_text(pdf)
 
 
+def test_light_brand_colour_gets_dark_band_text():
+    design = card_design(template_id="mild", language="fr",
+                         options={"primary_colour": "#FDE68A"})
+
+    assert design.band_text_colour == "#111827"
+    assert design.ink_colour == "#111827"
+
+
 def test_program_logo_is_drawn_in_the_band(media_root):
     logo = io.BytesIO()
     Image.new("RGB", (64, 64), (220, 20, 60)).save(logo, "PNG")
@@ -271,6 +295,13 @@ def test_template_options_validate_rejects_an_unknown_option():
     assert "font" in error.value.message_dict
 
 
+def test_optional_field_choices_list_common_then_template_fields():
+    assert optional_field_choices("mild", "en") == [
+        ("sex", "Sex"), ("expiry", "Expires"), ("mpi_id", "MPI ID"),
+        ("nets", "Nets"), ("household_size", "Household size"),
+    ]
+
+
 def test_template_options_validate_cleans_the_options():
     cleaned = template_options_validate(
         {"primary_colour": "#abc", "title": "  Carte   MILDA ", "logo": False,
@@ -304,3 +335,14 @@ def test_card_without_a_code_raises_card_render_error():
 
     with pytest.raises(CardRenderError, match="cannot fill the card template"):
         renderer().render_fronts([data])
+
+
+def test_other_weasyprint_documents_keep_their_margin_boxes():
+    renderer()  # importing and using the card renderer must not change other documents
+    css = weasyprint.CSS(
+        string='@page { size: A6; margin: 2cm; @top-center { content: "Header" } }'
+    )
+
+    pdf = weasyprint.HTML(string="<p>Body</p>").write_pdf(stylesheets=[css])
+
+    assert "Header" in page_text(pdf)

@@ -151,7 +151,9 @@ def test_list_search_matches_name_and_prefix(client, program):
 def test_list_filters_by_status_and_type(client, program):
     make_campaign(program=program, name="Draft vaccination")
     make_campaign(
-        program=program, name="Done nets", campaign_type=CampaignType.MILD,
+        program=program,
+        name="Done nets",
+        campaign_type=CampaignType.MILD,
         status=Campaign.Status.COMPLETED,
     )
     by_status = html(client.get("/campaigns/", {"status": "completed"}))
@@ -219,6 +221,14 @@ def test_detail_shows_readiness_checklist_and_metrics(client, program):
     assert re.search(r'data-kpi="beneficiaries".*?kpi-value"[^>]*>0<', body, re.S)
 
 
+def test_ready_campaign_offers_to_generate_its_cards(client, program):
+    campaign = make_campaign(program=program)
+    make_beneficiary(campaign=campaign)
+    body = html(client.get(f"/campaigns/{campaign.pk}/"))
+    assert 'data-can-start="true"' in body
+    assert f'action="/campaigns/{campaign.pk}/generate/"' in body
+
+
 def test_detail_masks_phone_numbers(client, program):
     campaign = make_campaign(program=program)
     make_beneficiary(campaign=campaign, phone="+221771234567", first_name="Awa")
@@ -275,9 +285,11 @@ def test_lifecycle_buttons_answer_404_for_another_program(client):
 def test_viewer_sees_no_write_buttons(program):
     viewer = make_user(program=program, role=Role.VIEWER)
     campaign = make_campaign(program=program)
+    make_beneficiary(campaign=campaign)
     client = client_for(viewer)
     detail = html(client.get(f"/campaigns/{campaign.pk}/"))
-    assert "/archive/" not in detail and "/delete/" not in detail and "/import/" not in detail
+    for action in ("/archive/", "/delete/", "/import/", "/generate/"):
+        assert action not in detail
     assert "/campaigns/new/" not in html(client.get("/campaigns/"))
 
 
@@ -352,9 +364,10 @@ def general_step(**overrides):
 
 def walk_to_review(client, **general):
     assert client.post("/campaigns/new/general/", general_step(**general)).status_code == 302
-    assert client.post("/campaigns/new/language/", {"language": "wo", "action": "next"})[
-        "Location"
-    ] == "/campaigns/new/template/"
+    assert (
+        client.post("/campaigns/new/language/", {"language": "wo", "action": "next"})["Location"]
+        == "/campaigns/new/template/"
+    )
     client.post("/campaigns/new/template/", {"template_id": "vaccination", "action": "next"})
     response = client.post("/campaigns/new/dpi/", {"dpi": "450", "action": "next"})
     assert response["Location"] == "/campaigns/new/review/"
@@ -429,10 +442,14 @@ def test_wizard_creates_the_campaign(client, program, operator):
     assert response["Location"] == f"/campaigns/{campaign.pk}/"
     assert (campaign.program, campaign.created_by) == (program, operator)
     assert (campaign.name, campaign.campaign_type, campaign.language) == (
-        "Rougeole Pikine 2025", "vaccination", "wo",
+        "Rougeole Pikine 2025",
+        "vaccination",
+        "wo",
     )
     assert (campaign.template_id, campaign.dpi, campaign.description) == (
-        "vaccination", 450, "Campagne de suivi",
+        "vaccination",
+        450,
+        "Campagne de suivi",
     )
     assert SESSION_KEY not in client.session
 

@@ -81,6 +81,7 @@ class CardUnrevokeView(APIView):
 class CampaignRegistryView(APIView):
     @extend_schema(
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
+        operation_id="campaign_registry",
         summary="The campaign's registry now (the offline portal's registry.json)",
         description="Card statuses and dates by SHA-256 of the code, and the program's "
         "public keys; no names or phone numbers.",

@@ -13,6 +13,8 @@ urlpatterns = [
         rf"^cards/{CODE}/unrevoke/?$", api.CardUnrevokeView.as_view(), name="api-card-unrevoke"
     ),
     re_path(
+        # An unescaped "." (matches itself too): tests/test_cross_program.py builds concrete
+        # paths from these patterns and does not unescape "\.".
         r"^campaigns/(?P<pk>\d+)/registry\.json/?$",
         api.CampaignRegistryView.as_view(),
         name="api-campaign-registry",

@@ -55,5 +55,6 @@ def write_portal_zip(registry: dict, path: str) -> None:
             archive.write(source, name)
         archive.writestr("registry.json", data)
         # The registry JSON is ASCII-only (registry_json), so it is a valid script literal.
-        archive.writestr("registry.js", b"window." + REGISTRY_GLOBAL.encode() + b" = " + data + b";\n")
+        script = b"window." + REGISTRY_GLOBAL.encode() + b" = " + data + b";\n"
+        archive.writestr("registry.js", script)
         archive.writestr("keys.json", registry_json(registry["keys"]))

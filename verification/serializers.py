@@ -19,14 +19,15 @@ class CardOutput(serializers.ModelSerializer):
         help_text="valid, revoked or expired today in the program's timezone"
     )
     campaign = CardCampaignOutput()
+    beneficiary = serializers.IntegerField(source="beneficiary_id")
     job = serializers.IntegerField(source="job_id", allow_null=True)
     revoked = serializers.SerializerMethodField()
 
     class Meta:
         model = Card
         fields = [
-            "code", "status", "campaign", "job", "issued_on", "expires_on", "revoked",
-            "revoked_at", "revoked_reason",
+            "code", "status", "campaign", "beneficiary", "job", "issued_on", "expires_on",
+            "revoked", "revoked_at", "revoked_reason",
         ]
 
     def get_status(self, card) -> str:

@@ -190,10 +190,9 @@ class GoogleWalletChannel(Channel):
             data={"grant_type": JWT_BEARER_GRANT, "assertion": assertion},
         )
         body = http.json_body(response)
-        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+        if response.status_code == 200 and body.get("access_token"):
             return body["access_token"], body.get("expires_in") or 3600
         if response.status_code in (400, 401, 403):
-            body = body if isinstance(body, dict) else {}
             detail = body.get("error_description") or body.get("error")
             raise ChannelError(
                 ErrorKind.ACCOUNT, f"token_http_{response.status_code}",
@@ -226,7 +225,7 @@ def _load_key(pem):
 
 def _error(response, kind):
     body = http.json_body(response)
-    error = body.get("error") if isinstance(body, dict) else None
+    error = body.get("error")
     error = error if isinstance(error, dict) else {}
     status = response.status_code
     if kind is None:

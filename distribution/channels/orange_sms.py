@@ -76,7 +76,7 @@ class OrangeSmsChannel(Channel):
             headers={"Accept": "application/json"},
         )
         body = http.json_body(response)
-        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+        if response.status_code == 200 and body.get("access_token"):
             return body["access_token"], body.get("expires_in") or 3600
         if response.status_code in (400, 401, 403):
             raise ChannelError(
@@ -89,7 +89,8 @@ class OrangeSmsChannel(Channel):
 def _result(response):
     body = http.json_body(response)
     if response.status_code in (200, 201):
-        request = body.get("outboundSMSMessageRequest", {}) if isinstance(body, dict) else {}
+        request = body.get("outboundSMSMessageRequest")
+        request = request if isinstance(request, dict) else {}
         resource = (request.get("resourceURL") or body.get("resourceURL")
                     or response.headers.get("Location") or "")
         return SendResult.sent(resource.rstrip("/").rsplit("/", 1)[-1])
@@ -99,7 +100,6 @@ def _result(response):
 def _error(response, kind):
     """The ChannelError for an Orange answer; `kind` forces the class (e.g. a second 401)."""
     body = http.json_body(response)
-    body = body if isinstance(body, dict) else {}
     status = response.status_code
     request_error = body.get("requestError") if isinstance(body.get("requestError"), dict) else {}
     exception_type, exception = next(
@@ -128,8 +128,6 @@ def _error(response, kind):
 
 def _text(body):
     """Orange's human text, with the `%1` placeholders filled from `variables`."""
-    if not isinstance(body, dict):
-        return ""
     request_error = body.get("requestError")
     if isinstance(request_error, dict):
         for exception in request_error.values():

@@ -110,7 +110,7 @@ class WhatsAppChannel(Channel):
             "POST", self._url("messages"), provider=PROVIDER, headers=self._auth(), json=payload
         )
         body = http.json_body(response)
-        messages = body.get("messages") if isinstance(body, dict) else None
+        messages = body.get("messages")
         if response.status_code == 200 and messages and messages[0].get("id"):
             return SendResult.sent(messages[0]["id"])
         raise classify(response, body)
@@ -128,7 +128,7 @@ class WhatsAppChannel(Channel):
 
 def classify(response, body):
     """The ChannelError for a Graph API answer that is not a success."""
-    error = body.get("error") if isinstance(body, dict) else None
+    error = body.get("error")
     error = error if isinstance(error, dict) else {}
     code = error.get("code")
     try:

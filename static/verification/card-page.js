@@ -53,8 +53,6 @@
       field.textContent = value || field.getAttribute('data-empty') || '';
     }
     document.getElementById('signed').hidden = false;
-    var hint = document.getElementById('token-hint');
-    if (hint) hint.hidden = true;
   }
 
   // No token, or a code the server does not know: the server's answer is the whole answer.
@@ -62,6 +60,8 @@
     done(serverStatus);
     return;
   }
+  var hint = document.getElementById('token-hint');
+  if (hint) hint.hidden = true;
   var keys = JSON.parse(document.getElementById('program-keys').textContent);
   result.setAttribute('aria-busy', 'true');
   V.verifyCard(code, token, keys).then(function (check) {

@@ -7,6 +7,7 @@ keep-alive and one thread per connection, so a benchmark can push hundreds of re
 """
 
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -74,9 +75,7 @@ class StubServer:
     # --- lifecycle -----------------------------------------------------------------------
     def start(self):
         handler = type(f"{type(self).__name__}Handler", (_Handler,), {"stub": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False  # a scripted slow answer must not hold up stop()
+        self._server = _Server(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -135,6 +134,16 @@ class StubServer:
         if rule is not None and rule.action is not None:
             reply = rule.action(request) if callable(rule.action) else rule.action
         return reply or self.route(request)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # a scripted slow answer must not hold up stop()
+
+    def handle_error(self, request, client_address):
+        # A client that hung up (it timed out, or the test ended) is part of the script.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

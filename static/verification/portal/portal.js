@@ -12,7 +12,7 @@
   var STRINGS = {
     fr: {
       title: 'Vérification des cartes',
-      info: 'Programme {program} · campagne {campaign} · registre du {date} · {count} cartes',
+      info: '{program} · campagne {campaign} · registre du {date} · {count} cartes',
       inputLabel: 'Code de la carte ou lien du QR code',
       check: 'Vérifier',
       scan: 'Scanner le QR code',
@@ -54,7 +54,7 @@
     },
     en: {
       title: 'Card verification',
-      info: 'Program {program} · campaign {campaign} · registry of {date} · {count} cards',
+      info: '{program} · campaign {campaign} · registry of {date} · {count} cards',
       inputLabel: 'Card code or QR code link',
       check: 'Check',
       scan: 'Scan the QR code',
@@ -96,7 +96,7 @@
     },
     wo: {
       title: 'Seetlu kàrt yi',
-      info: 'Porogaraam {program} · kampaañ {campaign} · limu {date} · {count} kàrt',
+      info: '{program} · kampaañ {campaign} · limu {date} · {count} kàrt',
       inputLabel: 'Kodu kàrt bi walla lëkkalekaayu QR code bi',
       check: 'Seetlu',
       scan: 'Scanne QR code bi',

@@ -1,0 +1,125 @@
+"""Back-office for cards: find one by its code, see its state, revoke or unrevoke it.
+
+Cards are created by generation jobs and never edited by hand; revocation goes through
+verification.revocation. Rows are scoped like the campaigns' (campaigns/admin_scope.py), and
+the holder of a card of a sensitive (HIV) campaign is shown only with the sensitive grant.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy, ngettext
+
+from campaigns.admin_scope import ProgramScopedAdmin, may_see_sensitive
+from cards.models import Card
+from cards.qr import verification_url
+from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
+from verification.selectors import card_status
+
+ADMIN_REVOKE_REASON = "revoked by admin"
+
+
+class CardStatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Card.Status.choices
+
+    def queryset(self, request, queryset):
+        # UTC's today: a filter, not a verdict (the row's status column uses the program's).
+        today = timezone.now().date()
+        not_expired = Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+        if self.value() == Card.Status.REVOKED:
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == Card.Status.EXPIRED:
+            return queryset.filter(revoked_at__isnull=True).exclude(not_expired)
+        if self.value() == Card.Status.VALID:
+            return queryset.filter(not_expired, revoked_at__isnull=True)
+        return queryset
+
+
+@admin.register(Card)
+class CardAdmin(ProgramScopedAdmin):
+    program_field = "campaign__program"
+    list_display = ("code", "campaign", "status", "issued_on", "expires_on", "revoked_at")
+    list_filter = (
+        CardStatusFilter, "issued_on", "campaign__campaign_type",
+        ("campaign__program", admin.RelatedOnlyFieldListFilter),
+        ("campaign", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("=code", "code")
+    list_select_related = ("campaign__program",)
+    # Programs issue cards by the ten thousand: no COUNT(*) of the whole table per page.
+    show_full_result_count = False
+    date_hierarchy = "issued_on"
+    actions = ("revoke_cards", "unrevoke_cards")
+    fields = (
+        "code", "campaign", "holder", "job", "status", "issued_on", "expires_on", "revoked_at",
+        "revoked_reason", "verification_page",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        # Cards come from generation jobs: codes assigned, tokens signed, cards printed.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing is edited by hand; "change" only grants the revoke/unrevoke actions.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # A printed card must keep answering: revoke it instead.
+        return False
+
+    @admin.display(description=gettext_lazy("Status"))
+    def status(self, card):
+        return Card.Status(card_status(card)).label
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.campaign.is_sensitive and not may_see_sensitive(
+            request, obj.campaign.program_id
+        ):
+            return [name for name in self.fields if name != "holder"]
+        return list(self.fields)
+
+    @admin.display(description=gettext_lazy("Holder"))
+    def holder(self, card):
+        url = reverse("admin:campaigns_beneficiary_change", args=[card.beneficiary_id])
+        return format_html('<a href="{}">{}</a>', url, card.beneficiary)
+
+    @admin.display(description=gettext_lazy("Verification page"))
+    def verification_page(self, card):
+        # Without the token: the public page then shows the status only, no personal data.
+        url = verification_url(card).partition("#")[0]
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    def _apply(self, request, queryset, change, done_message):
+        changed = 0
+        for card in self.writable(request, queryset).select_related("campaign"):
+            try:
+                change(card)
+            except CardStateConflict:
+                continue
+            changed += 1
+        self.message_user(request, done_message(changed), messages.SUCCESS)
+
+    @admin.action(description=gettext_lazy("Revoke the selected cards"), permissions=["change"])
+    def revoke_cards(self, request, queryset):
+        self._apply(
+            request, queryset,
+            lambda card: card_revoke(card=card, reason=ADMIN_REVOKE_REASON, user=request.user),
+            lambda n: ngettext("%(n)d card revoked.", "%(n)d cards revoked.", n) % {"n": n},
+        )
+
+    @admin.action(description=gettext_lazy("Unrevoke the selected cards"), permissions=["change"])
+    def unrevoke_cards(self, request, queryset):
+        self._apply(
+            request, queryset,
+            lambda card: card_unrevoke(card=card, user=request.user),
+            lambda n: ngettext(
+                "%(n)d card is valid again.", "%(n)d cards are valid again.", n
+            ) % {"n": n},
+        )

@@ -1,0 +1,104 @@
+"""The text that goes with a card (SMS body, WhatsApp caption), per campaign and language.
+
+A template is plain text with `{variable}` placeholders from VARIABLES only: no attribute
+access, indexing, conversion or format spec, so a template can never reach into an object.
+`{{` and `}}` write literal braces. A campaign without its own template for a language uses
+the built-in default, written to stay in the GSM-7 alphabet (one SMS segment is 160
+characters instead of 70).
+"""
+
+import string
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from campaigns.models import Language
+from distribution.models import MessageTemplate
+
+VARIABLES = (
+    "first_name", "last_name", "card_code", "programme_name", "issue_date", "verification_url",
+)
+MAX_LENGTH = 1000
+
+DEFAULT_TEMPLATES = {
+    "fr": "Bonjour {first_name}, voici votre carte {programme_name} : {card_code}. "
+          "Vérifiez-la ici : {verification_url}",
+    "en": "Hello {first_name}, here is your {programme_name} card: {card_code}. "
+          "Check it here: {verification_url}",
+    "wo": "Salaam {first_name}, sa kart {programme_name} a ngi: {card_code}. "
+          "Seetal ko fii: {verification_url}",
+}
+
+_formatter = string.Formatter()
+
+
+def template_problems(body):
+    """Sentences naming what is wrong with `body` (empty when it can be saved)."""
+    if not body or not body.strip():
+        return [_("The message cannot be empty.")]
+    if len(body) > MAX_LENGTH:
+        return [_("The message is longer than %(max)s characters.") % {"max": MAX_LENGTH}]
+    try:
+        parts = list(_formatter.parse(body))
+    except ValueError:
+        return [_("A { or } is not closed; write {{ or }} for a literal brace.")]
+    problems = []
+    for _literal, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field not in VARIABLES:
+            problems.append(
+                _("Unknown variable {%(name)s}; use one of %(allowed)s.")
+                % {"name": field, "allowed": ", ".join(f"{{{v}}}" for v in VARIABLES)}
+            )
+        elif spec or conversion:
+            problems.append(_("Write {%(name)s} without a format.") % {"name": field})
+    return problems
+
+
+def validate_template(body):
+    problems = template_problems(body)
+    if problems:
+        raise ValidationError({"body": problems})
+
+
+def render(body, variables):
+    """`body` with its placeholders filled; `body` must have passed validate_template."""
+    return body.format_map({name: variables.get(name, "") for name in VARIABLES})
+
+
+def template_body(*, campaign, language=None):
+    """The text a campaign's messages use in `language` (default: the campaign's)."""
+    language = language or campaign.language
+    saved = MessageTemplate.objects.filter(campaign=campaign, language=language).first()
+    return saved.body if saved else DEFAULT_TEMPLATES.get(language, DEFAULT_TEMPLATES["fr"])
+
+
+def templates_for(*, campaign):
+    """[{language, body, is_default}] for every language."""
+    saved = {t.language: t for t in MessageTemplate.objects.filter(campaign=campaign)}
+    return [
+        {"language": code, "body": saved[code].body if code in saved else DEFAULT_TEMPLATES[code],
+         "is_default": code not in saved, "updated_at": saved[code].updated_at
+         if code in saved else None}
+        for code in Language.values
+    ]
+
+
+def template_save(*, campaign, language, body):
+    """Stores the campaign's template for `language`; ValidationError names `body`."""
+    if language not in Language.values:
+        raise ValidationError({"language": [_("Must be one of fr, en, wo.")]})
+    body = (body or "").replace("\r\n", "\n").strip()
+    validate_template(body)
+    with transaction.atomic():
+        template, _created = MessageTemplate.objects.update_or_create(
+            campaign=campaign, language=language, defaults={"body": body}
+        )
+    return template
+
+
+def template_reset(*, campaign, language):
+    """Back to the built-in default for `language`."""
+    MessageTemplate.objects.filter(campaign=campaign, language=language).delete()

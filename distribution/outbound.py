@@ -1,0 +1,102 @@
+"""What goes to the provider for one card: the text from the campaign's template, the card's
+PNG for WhatsApp, the pass details for Google Wallet."""
+
+import logging
+import zipfile
+
+from django.core.files.storage import default_storage
+
+from cards.qr import verification_url
+from distribution.channels.base import CardDetails, OutboundMessage
+from distribution.message_templates import render
+from distribution.models import ChannelCode
+
+logger = logging.getLogger(__name__)
+
+DATE_FORMAT = "%d/%m/%Y"
+
+
+def text_variables(*, card, beneficiary, program):
+    return {
+        "first_name": beneficiary.first_name,
+        "last_name": beneficiary.last_name,
+        "card_code": card.code,
+        "programme_name": program.name,
+        "issue_date": card.issued_on.strftime(DATE_FORMAT) if card.issued_on else "",
+        "verification_url": verification_url(card),
+    }
+
+
+def outbound_message(*, channel, card, beneficiary, campaign, program, to, body, key,
+                     images=None):
+    """The OutboundMessage for `card` over `channel`; `body` is a validated template."""
+    variables = text_variables(card=card, beneficiary=beneficiary, program=program)
+    message = {
+        "to": to,
+        "text": render(body, variables),
+        "card_code": card.code,
+        "verification_url": variables["verification_url"],
+        "language": campaign.language,
+        "idempotency_key": key,
+    }
+    if channel == ChannelCode.WHATSAPP:
+        message["image_png"] = (images or CardImages()).png(card)
+        # The approved template ("card_ready") has one body parameter: the first name.
+        message["template_params"] = (beneficiary.first_name,)
+    elif channel == ChannelCode.WALLET:
+        message["card"] = CardDetails(
+            title=program.name,
+            holder_name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
+            subtitle=campaign.name,
+            valid_from=card.issued_on,
+            valid_until=card.expires_on,
+            background_color=program.brand_colour,
+        )
+    return OutboundMessage(**message)
+
+
+class CardImages:
+    """Each card's PNG: read from its generation job's ZIP (one open archive per job), or
+    rendered when the card has no job archive (a card issued one by one)."""
+
+    def __init__(self):
+        self._archives = {}
+        self._renderers = {}
+
+    def png(self, card):
+        job = card.job if card.job_id else None
+        if job is not None and job.zip:
+            archive = self._archive(job)
+            if archive is not None:
+                try:
+                    return archive.read(f"{card.code}.png")
+                except KeyError:
+                    logger.warning("card %s is missing from job %s's ZIP", card.code, job.pk)
+        return self._render(card)
+
+    def close(self):
+        for archive in self._archives.values():
+            if archive is not None:
+                archive.close()
+        self._archives.clear()
+
+    def _archive(self, job):
+        if job.pk not in self._archives:
+            try:
+                self._archives[job.pk] = zipfile.ZipFile(default_storage.open(job.zip.name, "rb"))
+            except (OSError, zipfile.BadZipFile):
+                logger.warning("job %s's ZIP cannot be read; rendering its cards", job.pk)
+                self._archives[job.pk] = None
+        return self._archives[job.pk]
+
+    def _render(self, card):
+        from cards.packaging import card_render_data
+        from cards.render import CardRenderer
+
+        campaign = card.campaign
+        renderer = self._renderers.get(campaign.pk)
+        if renderer is None:
+            renderer = CardRenderer(campaign=campaign, program=campaign.program, dpi=campaign.dpi)
+            self._renderers[campaign.pk] = renderer
+        _pdf, pngs = renderer.render_fronts([card_render_data(card)])
+        return pngs[0]

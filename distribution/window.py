@@ -1,0 +1,47 @@
+"""A dispatch's send window: the hours (in the program's time zone) and weekdays when
+messages may go out. A message due outside it waits for the next opening."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class SendWindow:
+    start: time
+    end: time  # exclusive: a 07:00–21:00 window sends nothing at 21:00:00
+    weekdays: frozenset  # 0 = Monday … 6 = Sunday
+    tz: ZoneInfo
+
+    @classmethod
+    def of(cls, dispatch, program):
+        return cls(dispatch.window_start, dispatch.window_end, frozenset(dispatch.weekdays),
+                   program_zone(program))
+
+    def contains(self, moment):
+        local = moment.astimezone(self.tz)
+        return local.weekday() in self.weekdays and self.start <= local.time() < self.end
+
+    def next_opening(self, moment):
+        """`moment` itself when the window is open, else when it next opens (UTC); None when
+        the window has no weekday at all."""
+        if self.contains(moment):
+            return moment
+        local = moment.astimezone(self.tz)
+        for days in range(8):
+            day = local.date() + timedelta(days=days)
+            if day.weekday() not in self.weekdays:
+                continue
+            opening = datetime.combine(day, self.start, tzinfo=self.tz)
+            if opening > local:
+                return opening.astimezone(UTC)
+        return None
+
+
+def program_zone(program):
+    try:
+        return ZoneInfo(program.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,0 +1,135 @@
+"""A third party verifies a card with nothing but the published keys, fetched over HTTP, the
+token format spec and the `cryptography` package (none of our verification code)."""
+
+import base64
+import hashlib
+import json
+import struct
+import urllib.request
+from datetime import date, timedelta
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from cards.issuing import cards_assign
+from tests.factories import make_beneficiary, make_campaign, make_job, make_program
+from verification.keys import signing_key_for
+from verification.tokens import CardClaims, CardSigner
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TYPES = ("vaccination", "mild", "nutrition", "antenatal", "hiv", "insurance", "refugee",
+         "identity", "lab", "cps", "farmercard")
+
+
+class Refused(Exception):
+    pass
+
+
+def published_keys(base_url):
+    with urllib.request.urlopen(f"{base_url}/.well-known/campaignid-keys.json") as response:
+        return json.load(response)["keys"]
+
+
+def verify(*, code, token, keys, program_slug):
+    """The README's "Verifying" steps, written from the spec alone."""
+    if not token or set(token) - set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"):
+        raise Refused("bad encoding")
+    if len(token) % 8 not in (0, 2, 4, 5, 7):
+        raise Refused("bad encoding")
+    raw = base64.b32decode(token + "=" * (-len(token) % 8))
+    if base64.b32encode(raw).decode().rstrip("=") != token:
+        raise Refused("bad encoding")
+    payload, signature = raw[:-64], raw[-64:]
+    if payload[0] != 1:
+        raise Refused("bad encoding")
+    kid = base64.b32encode(payload[1:6]).decode()
+    program_id, shift, pos = 0, 0, 6
+    while True:
+        byte = payload[pos]
+        program_id |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if not byte & 0x80:
+            break
+    type_index = payload[pos]
+    issued, expires, born = struct.unpack(">HHH", payload[pos + 1:pos + 7])
+    name = payload[pos + 8:pos + 8 + payload[pos + 7]].decode("utf-8")
+    # Only the card's program's keys: another program's key is no key for this card.
+    key = next((k for k in keys if k["kid"] == kid and k["program"] == program_slug), None)
+    if key is None:
+        raise Refused("unknown key")
+    public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key["x"] + "="))
+    message = b"campaignid-card-v1" + bytes([len(code)]) + code.encode() + payload
+    try:
+        public.verify(signature, message)
+    except InvalidSignature:
+        raise Refused("bad signature") from None
+    return {
+        "name": name,
+        "program_id": program_id,
+        "campaign_type": TYPES[type_index],
+        "issued_on": date(2020, 1, 1) + timedelta(days=issued),
+        "expires_on": None if expires == 0xFFFF else date(2020, 1, 1) + timedelta(days=expires),
+        "birth_date": None if born == 0xFFFF else date(1900, 1, 1) + timedelta(days=born),
+    }
+
+
+def _issued_card():
+    program = make_program()
+    campaign = make_campaign(program=program, campaign_type="nutrition", card_validity_months=12)
+    person = make_beneficiary(campaign=campaign, first_name="Ndèye Fatou", last_name="Guèye",
+                              date_of_birth=date(2021, 2, 28))
+    (card,) = cards_assign(job=make_job(campaign=campaign), beneficiaries=[person])
+    return program, card
+
+
+def test_a_generated_cards_token_verifies_with_the_published_keys_alone(live_server):
+    program, card = _issued_card()
+
+    claims = verify(code=card.code, token=card.token, keys=published_keys(live_server.url),
+                    program_slug=program.slug)
+
+    assert claims == {
+        "name": "Ndèye Fatou Guèye",
+        "program_id": program.pk,
+        "campaign_type": "nutrition",
+        "issued_on": card.issued_on,
+        "expires_on": card.expires_on,
+        "birth_date": date(2021, 2, 28),
+    }
+
+
+def test_a_published_kid_matches_its_key(live_server):
+    _issued_card()
+
+    for key in published_keys(live_server.url):
+        raw = base64.urlsafe_b64decode(key["x"] + "=")
+        assert base64.b32encode(hashlib.sha256(raw).digest()[:5]).decode() == key["kid"]
+
+
+def test_a_token_signed_by_another_programs_key_is_refused(live_server):
+    program, card = _issued_card()
+    intruder = make_program()
+    forged = CardSigner(signing_key_for(program=intruder)).sign(
+        code=card.code,
+        payload=CardClaims(name="Someone Else", birth_date=date(2000, 1, 1),
+                           program_id=program.pk, campaign_type="nutrition",
+                           issued_on=card.issued_on, expires_on=card.expires_on),
+    )
+
+    with pytest.raises(Refused, match="unknown key"):
+        verify(code=card.code, token=forged, keys=published_keys(live_server.url),
+               program_slug=program.slug)
+
+
+def test_a_token_copied_under_another_code_is_refused(live_server):
+    program, card = _issued_card()
+    (other,) = cards_assign(
+        job=make_job(campaign=card.campaign),
+        beneficiaries=[make_beneficiary(campaign=card.campaign)],
+    )
+
+    with pytest.raises(Refused, match="bad signature"):
+        verify(code=other.code, token=card.token, keys=published_keys(live_server.url),
+               program_slug=program.slug)
