@@ -1,235 +1,166 @@
-"""Card generation throughput: QR, layout + PDF, raster, PNG, then PDF merge and ZIP.
+"""A real generation job, end to end: API service -> RQ -> N worker processes -> artifacts.
 
-Renders N cards with the real renderer (cards/render.py) in 1 or 2 processes, each a
-stand-in for an RQ worker: one CardRenderer per process, chunks of --chunk cards. Nothing
-is written to the database: the program and campaign are unsaved model instances.
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/14 \\
+        .venv/bin/python bench/generate.py --cards 10000 --workers 2 --dpi 300
 
-    .venv/bin/python bench/generate.py --cards 2000 --processes 2 --dpi 300
-
-Prints cards/s per stage (per process, wall time of that stage), per CPU second of each
-process, overall (wall clock, all processes together, then with merge and ZIP), and each
-process's peak RSS. Run it on an idle machine: other processes on the two cores change the
-wall-clock figures a lot; the per-CPU-second figure is the one that survives contention.
+Creates a throwaway program and campaign with --cards beneficiaries, starts --workers
+`manage.py rqworker cards` processes, accepts one job and waits for it to complete. Prints
+the job's wall time and cards/s, cards/s per stage (sign, qr, layout_pdf, raster, png,
+store, merge_pdf, merge_zip, manifest, portal: per worker-second, summed over workers, from
+cards/stage_timings.py) and each worker's peak RSS (sampled, with its children). Then it
+deletes what it created. Goal on the 2-core machine: >= 110 cards/s with two workers at
+300 dpi and every worker <= 400 MB at 10,000 and at 50,000 cards.
 """
 
 import argparse
 import csv
-import datetime
-import hashlib
-import multiprocessing
 import os
-import resource
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-import zipfile
+from datetime import date
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_PEOPLE = Path("/work/shared/data/beneficiaries-1000.csv")
-BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+SAMPLE = ROOT / "tests" / "data" / "beneficiaries-1000.csv"
+STAGES = ["sign", "qr", "layout_pdf", "raster", "png", "store", "merge_pdf", "merge_zip",
+          "manifest", "portal_build"]
 
 
-def setup_django():
+def setup_django(media_root):
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaignid.settings")
+    os.environ["MEDIA_ROOT"] = str(media_root)
     import django
 
     django.setup()
 
 
-def qr_function():
-    """cards.qr (what the workers use) when present, else the same recipe with segno."""
-    try:
-        from cards.qr import qr_png_data_uri
+def make_campaign(cards, dpi):
+    from campaigns.models import Beneficiary, Campaign
+    from campaigns.services import program_create
 
-        return qr_png_data_uri, "cards.qr.qr_png_data_uri"
-    except ImportError:
-        import segno
-
-        def qr_png_data_uri(url):
-            return segno.make(url, error="m", mask=4).png_data_uri(scale=1, border=0)
-
-        return qr_png_data_uri, "segno (fixed mask 4)"
-
-
-def people():
-    if SAMPLE_PEOPLE.exists():
-        with SAMPLE_PEOPLE.open(encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-    return [{"first_name": "Aïssatou", "last_name": "N'Diaye", "date_of_birth": "2019-05-17",
-             "sex": "F", "mpi_id": "MPI-100234567", "district": "Thiès"}]
-
-
-def card_rows(start, count, prefix):
-    """Plain card dicts as the orchestrator builds them, QR excluded (timed separately)."""
-    rows, sample = [], people()
-    issued = datetime.date(2025, 3, 1)
-    for n in range(start, start + count):
-        person = sample[n % len(sample)]
-        digest = hashlib.sha256(str(n).encode()).digest()
-        code = prefix + "-" + "".join(BASE32[b % 32] for b in digest[:8])
-        # ~210 characters: the size of a real verification URL with its signed token.
-        token = "".join(BASE32[b % 32] for b in hashlib.sha512(code.encode()).digest() * 3)[:160]
-        rows.append({
-            "code": code,
-            "first_name": person["first_name"],
-            "last_name": person["last_name"],
-            "date_of_birth": datetime.date.fromisoformat(person["date_of_birth"]),
-            "sex": person["sex"],
-            "mpi_id": person.get("mpi_id", ""),
-            "attributes": {"vaccine": "Penta 3", "doses": n % 4 + 1},
-            "issued_on": issued,
-            "expires_on": issued.replace(year=2027) if n % 2 else None,
-            "url": f"https://verify.campaignid.org/v/c/{code}#{token}",
-        })
-    return rows
-
-
-def worker(index, start, count, options, out_dir, barrier, results):
-    setup_django()
-    from campaigns.models import Campaign, Program
-    from cards.render import CardRenderer
-
-    qr_png_data_uri, _ = qr_function()
-    program = Program(name="Ministère de la Santé - PEV Sénégal", slug="bench")
-    campaign = Campaign(
-        program=program, name="Bench", campaign_type=options.template, prefix="DKR-VAC",
-        language=options.language,
+    stamp = int(time.time())
+    program = program_create(slug=f"bench-{stamp}", name="Ministère de la Santé — Bench",
+                             quota=10_000_000)
+    campaign = Campaign.objects.create(
+        program=program, name="Bench", campaign_type="vaccination",
+        prefix=f"B{stamp % 10**6:06d}", language="fr", template_id="vaccination", dpi=dpi,
     )
-    rows = card_rows(start, count, campaign.prefix)
-    set_up = time.perf_counter()
-    renderer = CardRenderer(
-        campaign=campaign, program=program, dpi=options.dpi, include_mpi_id=True
-    )
-    set_up = time.perf_counter() - set_up
-    barrier.wait()
-    began = time.perf_counter()
-    cpu_began = time.process_time()
-    qr_seconds = write_seconds = 0.0
-    for offset in range(0, len(rows), options.chunk):
-        chunk = rows[offset : offset + options.chunk]
-        tick = time.perf_counter()
-        for row in chunk:
-            row["qr_data_uri"] = qr_png_data_uri(row["url"])
-        qr_seconds += time.perf_counter() - tick
-        pdf, pngs = renderer.render_fronts(chunk)
-        tick = time.perf_counter()
-        number = (start + offset) // options.chunk
-        (out_dir / f"chunk-{number:05d}.pdf").write_bytes(pdf)
-        for row, png in zip(chunk, pngs, strict=True):
-            (out_dir / f"{row['code']}.png").write_bytes(png)
-        write_seconds += time.perf_counter() - tick
-    ended = time.perf_counter()
-    cpu = time.process_time() - cpu_began
-    results.put({
-        "index": index,
-        "cards": count,
-        "setup": set_up,
-        "began": began,
-        "ended": ended,
-        "qr": qr_seconds,
-        "write": write_seconds,
-        "cpu": cpu,
-        **{k: v for k, v in renderer.timings.items() if k != "cards"},
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    })
+    with SAMPLE.open(encoding="utf-8") as fh:
+        people = list(csv.DictReader(fh))
+    rows = []
+    for i in range(cards):
+        person = people[i % len(people)]
+        rows.append(Beneficiary(
+            campaign=campaign, first_name=person["first_name"], last_name=person["last_name"],
+            date_of_birth=date.fromisoformat(person["date_of_birth"]), sex=person["sex"],
+            phone=person["phone_number"], external_id=f"B{i:08d}", mpi_id=person["mpi_id"],
+            attributes={"district": person["district"]},
+        ))
+        if len(rows) == 5000:
+            Beneficiary.objects.bulk_create(rows)
+            rows = []
+    Beneficiary.objects.bulk_create(rows)
+    return program, campaign
 
 
-def package(out_dir, back_pdf):
-    """Merge chunk PDFs with pdfium (fast, see rendering.md) and ZIP the PNGs (stored: PNG
-    is already compressed)."""
-    import pypdfium2 as pdfium
+class PeakRss(threading.Thread):
+    """Samples a process and its children every 0.2 s; keeps the peak of their sum."""
 
-    tick = time.perf_counter()
-    merged = pdfium.PdfDocument.new()
-    for path in sorted(out_dir.glob("chunk-*.pdf")):
-        merged.import_pages(pdfium.PdfDocument(path))
-    merged.import_pages(pdfium.PdfDocument(back_pdf))
-    merged.save(out_dir / "cards.pdf")
-    merge_seconds = time.perf_counter() - tick
-    tick = time.perf_counter()
-    with zipfile.ZipFile(out_dir / "cards.zip", "w", zipfile.ZIP_STORED) as archive:
-        for path in sorted(out_dir.glob("*.png")):
-            archive.write(path, path.name)
-    return merge_seconds, time.perf_counter() - tick
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self.running = True
+
+    def run(self):
+        while self.running:
+            try:
+                family = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in family))
+            except psutil.Error:
+                return
+            time.sleep(0.2)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cards", type=int, default=2000)
+    parser.add_argument("--cards", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dpi", type=int, default=300, choices=(300, 450, 600))
-    parser.add_argument("--chunk", type=int, default=50)
-    parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
-    parser.add_argument("--template", default="vaccination")
-    parser.add_argument("--language", default="fr", choices=("fr", "en", "wo"))
-    parser.add_argument("--keep", action="store_true", help="keep the output directory")
+    parser.add_argument("--chunk", type=int, default=100)
     options = parser.parse_args()
 
-    setup_django()
-    from campaigns.models import Campaign, Program
-    from cards.render import CardRenderer
+    media_root = Path(tempfile.mkdtemp(prefix="bench-media-"))
+    setup_django(media_root)
+    from django.conf import settings
 
-    _, qr_name = qr_function()
-    out_dir = Path(tempfile.mkdtemp(prefix="bench-generate-"))
-    # Split on chunk boundaries so each process renders whole chunks.
-    chunks = -(-options.cards // options.chunk)
-    per_process = -(-chunks // options.processes) * options.chunk
-    shares = []
-    for index in range(options.processes):
-        start = index * per_process
-        count = max(0, min(per_process, options.cards - start))
-        shares.append((index, start, count))
+    from campaigns.models import Job
+    from cards import generation, stage_timings
 
-    context = multiprocessing.get_context("spawn")  # a clean process, like an RQ worker
-    barrier = context.Barrier(options.processes)
-    results = context.Queue()
-    processes = [
-        context.Process(target=worker, args=(*share, options, out_dir, barrier, results))
-        for share in shares
+    print(f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+          f"{options.cards} cards at {options.dpi} dpi, {options.workers} workers, "
+          f"chunks of {options.chunk}")
+    tick = time.perf_counter()
+    _, campaign = make_campaign(options.cards, options.dpi)
+    print(f"setup: {options.cards} beneficiaries in {time.perf_counter() - tick:.1f} s")
+
+    env = dict(os.environ, MEDIA_ROOT=str(media_root), PYTHONUNBUFFERED="1")
+    workers = [
+        subprocess.Popen([sys.executable, "manage.py", "rqworker", "cards"], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+        for _ in range(options.workers)
     ]
-    for process in processes:
-        process.start()
-    reports = [results.get() for _ in processes]
-    for process in processes:
-        process.join()
-        if process.exitcode:
-            sys.exit(f"a worker failed (exit code {process.exitcode})")
-    reports.sort(key=lambda r: r["index"])
+    meters = [PeakRss(worker.pid) for worker in workers]
+    for meter in meters:
+        meter.start()
+    time.sleep(3)  # workers import Django and register before the clock starts
+    try:
+        started = time.perf_counter()
+        job = generation.job_create(campaign=campaign, dpi=options.dpi,
+                                    chunk_size=options.chunk)
+        while True:
+            job.refresh_from_db()
+            if job.is_final:
+                break
+            time.sleep(0.25)
+        elapsed = time.perf_counter() - started
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+        for meter in meters:
+            meter.running = False
 
-    program = Program(name="Ministère de la Santé - PEV Sénégal", slug="bench")
-    campaign = Campaign(program=program, name="Bench", campaign_type=options.template,
-                        prefix="DKR-VAC", language=options.language)
-    back_pdf = out_dir / "back.pdf"
-    back_pdf.write_bytes(CardRenderer(campaign=campaign, program=program,
-                                      dpi=options.dpi).back_pdf_bytes())
-    merge_seconds, zip_seconds = package(out_dir, back_pdf)
+    if job.status != Job.Status.COMPLETED:
+        print(f"job {job.status}: {job.error}")
+        sys.exit(1)
+    sizes = {kind: getattr(job, kind).size for kind in ("pdf", "zip", "manifest", "portal")
+             if getattr(job, kind)}
+    print(f"\njob {job.pk}: {options.cards} cards in {elapsed:.1f} s "
+          f"= {options.cards / elapsed:.1f} cards/s end to end (goal >= 110)")
+    print("artifacts: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items()))
+    timings = stage_timings.read(job.pk)
+    print("\nstage          worker-s   cards/s per worker-second")
+    for stage in STAGES:
+        seconds = timings.get(stage, 0.0)
+        rate = f"{options.cards / seconds:10.0f}" if seconds else "         -"
+        print(f"{stage:<14}{seconds:8.1f}  {rate}")
+    busiest = max(STAGES, key=lambda s: timings.get(s, 0.0))
+    print(f"bottleneck: {busiest}")
+    print("\npeak RSS per worker: " + ", ".join(f"{m.peak / 2**20:.0f} MB" for m in meters)
+          + " (goal <= 400 MB)")
 
-    render_wall = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
-    print(f"{options.cards} cards, {options.dpi} dpi, chunks of {options.chunk}, "
-          f"{options.processes} process(es), template {options.template}/{options.language}, "
-          f"QR by {qr_name}")
-    print("stage cards/s per process (ms/card):")
-    for r in reports:
-        figures = "  ".join(
-            f"{stage} {r['cards'] / r[stage]:6.1f} ({1000 * r[stage] / r['cards']:.2f})"
-            for stage in ("qr", "layout_pdf", "raster", "png", "write")
-        )
-        busy = sum(r[s] for s in ("qr", "layout_pdf", "raster", "png", "write"))
-        print(f"  process {r['index']}: {figures}  | all {r['cards'] / busy:.1f} cards/s "
-              f"({r['cards'] / r['cpu']:.1f} per CPU second), setup {r['setup']:.2f} s, "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB")
-    print(f"render, all processes: {options.cards / render_wall:.1f} cards/s "
-          f"({render_wall:.2f} s wall)")
-    print(f"package: merge PDF {merge_seconds:.2f} s, ZIP {zip_seconds:.2f} s "
-          f"({(out_dir / 'cards.zip').stat().st_size / options.cards / 1024:.1f} KB/card PNG)")
-    total = render_wall + merge_seconds + zip_seconds
-    print(f"overall (render + merge + ZIP): {options.cards / total:.1f} cards/s ({total:.2f} s)")
-    if options.keep:
-        print(f"output kept in {out_dir}")
-    else:
-        shutil.rmtree(out_dir)
+    campaign.delete()
+    shutil.rmtree(media_root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("cards.urls")),
     path("", include("verification.urls")),
     path("", include("campaigns.dhis2.urls")),
+    path("", include("distribution.urls")),
     path("", include("campaigns.urls")),
 ]
 

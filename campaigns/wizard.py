@@ -167,6 +167,8 @@ def _render_step(request, step, form, state):
         "form": form,
         "chosen_type": general.get("campaign_type", ""),
         "chosen_prefix": general.get("prefix", "").strip().upper(),
+        # The template step shows each template's sample card in the language of the cards.
+        "chosen_language": state["steps"].get("language", {}).get("language") or Language.FR,
         "previous_step": STEPS[STEP_INDEX[step.slug] - 1] if STEP_INDEX[step.slug] else None,
     }
     if step.slug == "dpi":

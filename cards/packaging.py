@@ -1,7 +1,7 @@
 """Files of a generation job, written through Django's storage API.
 
-A chunk writes `jobs/<id>/chunks/<n>.pdf` (its card fronts), `<n>.zip` (one PNG per card,
-stored uncompressed: PNG is already compressed) and `<n>.jsonl` (its manifest lines). Names
+A chunk writes `jobs/<id>/chunks/<n>.pdf` (front then back of its cards), `<n>.zip` (one
+PNG per card, stored: PNG is already compressed) and `<n>.jsonl` (its manifest lines). Names
 are fixed, so a chunk that runs twice overwrites its own files. Packaging then streams
 them into the job's artifacts: the PDF (front then back of each card), the ZIP of PNGs,
 manifest.json and, when the verification app provides it, the offline portal.
@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 
 import pypdfium2 as pdfium
@@ -20,6 +21,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from cards import stage_timings
 from cards.generation import job_beneficiaries
 from cards.issuing import cards_assign
 from cards.models import Card
@@ -47,7 +49,8 @@ def storage_put(name, content):
 
 
 def assign_cards(job):
-    return cards_assign(job=job, beneficiaries=job_beneficiaries(job))
+    with stage_timings.timed(job.pk, "sign"):
+        return cards_assign(job=job, beneficiaries=job_beneficiaries(job))
 
 
 def job_cards(job):
@@ -89,11 +92,19 @@ def card_render_data(card):
     }
 
 
+RENDER_STAGES = ("layout_pdf", "raster", "png")
+
+
 def render_chunk(job, index):
     chunk = job.chunks.get(index=index)
     cards = list(job_cards(job)[chunk.first_card : chunk.first_card + chunk.card_count])
     renderer = renderer_for(job)
-    pdf_bytes, pngs = renderer.render_fronts([card_render_data(card) for card in cards])
+    started = time.perf_counter()
+    cards_data = [card_render_data(card) for card in cards]
+    qr_seconds = time.perf_counter() - started
+    before = dict(renderer.timings)
+    pdf_bytes, pngs = renderer.render_fronts(cards_data, with_backs=True)
+    started = time.perf_counter()
     archive = io.BytesIO()
     lines = []
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -119,6 +130,12 @@ def render_chunk(job, index):
     storage_put(chunk_name(job, index, "pdf"), pdf_bytes)
     storage_put(chunk_name(job, index, "zip"), archive.getvalue())
     storage_put(chunk_name(job, index, "jsonl"), ("\n".join(lines) + "\n").encode())
+    stage_timings.record(
+        job.pk,
+        qr=qr_seconds,
+        store=time.perf_counter() - started,
+        **{stage: renderer.timings[stage] - before[stage] for stage in RENDER_STAGES},
+    )
 
 
 def card_png_info(name):
@@ -140,20 +157,26 @@ def build_artifacts(job):
     artifacts = {}
     with tempfile.TemporaryDirectory() as tmp:
         pdf_path = os.path.join(tmp, "cards.pdf")
-        merge_pdf(job, chunk_indexes, renderer.back_pdf_bytes(), pdf_path)
-        artifacts["pdf"] = store_file(f"{job_dir(job)}/{prefix}-job{job.pk}-cards.pdf", pdf_path)
+        with stage_timings.timed(job.pk, "merge_pdf"):
+            merge_pdf(job, chunk_indexes, pdf_path)
+            artifacts["pdf"] = store_file(f"{job_dir(job)}/{prefix}-job{job.pk}-cards.pdf",
+                                          pdf_path)
 
         zip_path = os.path.join(tmp, "cards.zip")
-        merge_zip(job, chunk_indexes, renderer.back_png_bytes(), zip_path)
-        artifacts["zip"] = store_file(f"{job_dir(job)}/{prefix}-job{job.pk}-png.zip", zip_path)
+        with stage_timings.timed(job.pk, "merge_zip"):
+            merge_zip(job, chunk_indexes, renderer.back_png_bytes(), zip_path)
+            artifacts["zip"] = store_file(f"{job_dir(job)}/{prefix}-job{job.pk}-png.zip",
+                                          zip_path)
 
         manifest_path = os.path.join(tmp, "manifest.json")
-        write_manifest(job, chunk_indexes, manifest_path)
-        artifacts["manifest"] = store_file(f"{job_dir(job)}/manifest.json", manifest_path)
+        with stage_timings.timed(job.pk, "manifest"):
+            write_manifest(job, chunk_indexes, manifest_path)
+            artifacts["manifest"] = store_file(f"{job_dir(job)}/manifest.json", manifest_path)
 
         for build in EXTRA_ARTIFACT_BUILDERS:
-            kind, name, path = build(job=job, workdir=tmp)
-            artifacts[kind] = store_file(name, path)
+            with stage_timings.timed(job.pk, build.__name__):
+                kind, name, path = build(job=job, workdir=tmp)
+                artifacts[kind] = store_file(name, path)
     for index in chunk_indexes:
         for ext in ("pdf", "zip", "jsonl"):
             default_storage.delete(chunk_name(job, index, ext))
@@ -165,29 +188,18 @@ def store_file(name, path):
         return storage_put(name, fh)
 
 
-def merge_pdf(job, chunk_indexes, back_pdf, out_path):
-    """Fronts of each chunk imported in one call (their fonts shared), and after each front
-    a page that shows the back, laid out once and placed as one shared form XObject."""
+def merge_pdf(job, chunk_indexes, out_path):
+    """The chunks already hold front then back of each card: import them whole, in order
+    (one import per chunk keeps each chunk's fonts and art shared by its pages)."""
     out = pdfium.PdfDocument.new()
-    back_doc = pdfium.PdfDocument(back_pdf)
-    back = back_doc.page_as_xobject(0, out)
-    width, height = back_doc[0].get_size()
     for index in chunk_indexes:
         with default_storage.open(chunk_name(job, index, "pdf"), "rb") as fh:
-            fronts = pdfium.PdfDocument(fh.read())
-        start = len(out)
-        count = len(fronts)
-        out.import_pages(fronts)
-        fronts.close()
-        for position in range(count):
-            page = out.new_page(width, height, index=start + 2 * position + 1)
-            page.insert_obj(back.as_pageobject())
-            page.gen_content()
-            page.close()
+            chunk = pdfium.PdfDocument(fh.read())
+        out.import_pages(chunk)
+        chunk.close()
     with open(out_path, "wb") as fh:
         out.save(fh)
     out.close()
-    back_doc.close()
 
 
 def merge_zip(job, chunk_indexes, back_png, out_path):

@@ -23,13 +23,14 @@ def card_pixel_size(dpi):
     return round(CARD_WIDTH_MM / 25.4 * dpi), round(CARD_HEIGHT_MM / 25.4 * dpi)
 
 
-def pages(pdf, size):
-    """Each page of an open pypdfium2 document as an RGB image of exactly `size` pixels, one
-    at a time: a chunk's 50 bitmaps held together would cost ~100 MB at 300 dpi."""
+def pages(pdf, size, step=1):
+    """Every `step`-th page of an open pypdfium2 document as an RGB image of exactly `size`
+    pixels, one at a time: a chunk's 50 bitmaps held together would cost ~100 MB at 300 dpi."""
     width, height = size
     bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
     try:
-        for page in pdf:
+        for index in range(0, len(pdf), step):
+            page = pdf[index]
             bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
             # The page mapped onto exactly width x height pixels: pdfium's own scaling would
             # round 1011.02 up to 1012.

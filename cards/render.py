@@ -142,6 +142,24 @@ def _load_template(name):
         raise CardRenderError(f"Card template file {name} cannot be read: {exc}") from exc
 
 
+def _page_to_form(pdf, page, name):
+    """Turn a laid-out page into a form XObject `/name` of the shared resources."""
+    stream = pdf.objects[int(page["Contents"].split()[0])]
+    resources = pdf.objects[int(page["Resources"].split()[0])]
+    if not isinstance(stream, pydyf.Stream) or "XObject" not in resources:
+        raise CardRenderError("Unexpected PDF structure from WeasyPrint: cannot share card art.")
+    stream.extra.update({
+        "Type": "/XObject",
+        "Subtype": "/Form",
+        "BBox": page["MediaBox"],
+        "Resources": page["Resources"],
+    })
+    resources["XObject"][name] = stream.reference
+    draw = pydyf.Stream([f"/{name} Do".encode()])
+    pdf.add_object(draw)
+    return draw
+
+
 def _share_card_art(document, pdf):
     """WeasyPrint finisher: the first page (the static art) becomes a form XObject drawn
     first on every other page, then leaves the page tree.
@@ -150,25 +168,37 @@ def _share_card_art(document, pdf):
     art's fonts and images resolve from any page. Pinned WeasyPrint (70): a change in
     that structure fails loudly here and in tests/test_card_rendering.py."""
     kids = pdf.pages["Kids"]
-    first = pdf.objects[kids[0]]
-    art = pdf.objects[int(first["Contents"].split()[0])]
-    resources = pdf.objects[int(first["Resources"].split()[0])]
-    if not isinstance(art, pydyf.Stream) or "XObject" not in resources:
-        raise CardRenderError("Unexpected PDF structure from WeasyPrint: cannot share card art.")
-    art.extra.update({
-        "Type": "/XObject",
-        "Subtype": "/Form",
-        "BBox": first["MediaBox"],
-        "Resources": first["Resources"],
-    })
-    resources["XObject"]["CardArt"] = art.reference
-    draw_art = pydyf.Stream([b"/CardArt Do"])
-    pdf.add_object(draw_art)
+    draw_art = _page_to_form(pdf, pdf.objects[kids[0]], "CardArt")
     for position in range(3, len(kids), 3):
         page = pdf.objects[kids[position]]
         page["Contents"] = pydyf.Array([draw_art.reference, page["Contents"]])
     del kids[:3]
     pdf.pages["Count"] -= 1
+
+
+def _share_card_art_and_back(document, pdf):
+    """As _share_card_art, and the second page (the back, the same on every card) becomes
+    a form XObject too: after each card's front comes a one-line page that draws it. The
+    print PDF gets front, back, front, back... for one back laid out per chunk."""
+    kids = pdf.pages["Kids"]
+    numbers = [kids[position] for position in range(0, len(kids), 3)]
+    draw_art = _page_to_form(pdf, pdf.objects[numbers[0]], "CardArt")
+    draw_back = _page_to_form(pdf, pdf.objects[numbers[1]], "CardBack")
+    leaves = []
+    for number in numbers[2:]:
+        front = pdf.objects[number]
+        front["Contents"] = pydyf.Array([draw_art.reference, front["Contents"]])
+        back = pydyf.Dictionary({
+            "Type": "/Page",
+            "Parent": pdf.pages.reference,
+            "MediaBox": front["MediaBox"],
+            "Resources": front["Resources"],
+            "Contents": draw_back.reference,
+        })
+        pdf.add_object(back)
+        leaves.extend([number, 0, "R", back.number, 0, "R"])
+    kids[:] = leaves
+    pdf.pages["Count"] = len(leaves) // 3
 
 
 class CardRenderer:
@@ -208,8 +238,9 @@ class CardRenderer:
         # The back is the same on every card: laid out, rasterised and encoded once. It
         # also loads the logo and icon into the cache every chunk starts from.
         self._image_cache = {}
+        self._back = self._back_html(program)
         self._back_pdf = self._write_pdf(
-            [self._back_html(program)], what="the back side", cache=self._image_cache
+            [self._back], what="the back side", cache=self._image_cache
         )
         back_image = self._single_page(self._back_pdf)
         sample = self._write_pdf(
@@ -425,23 +456,26 @@ class CardRenderer:
     def back_png_bytes(self):
         return self._back_png
 
-    def render_fronts(self, cards_data):
-        """(PDF of the chunk, one page per card front; [PNG bytes per card, same order])."""
+    def render_fronts(self, cards_data, *, with_backs=False):
+        """(PDF of the chunk, one page per card front, or front then back of each card with
+        `with_backs`; [PNG bytes of each card's front, same order])."""
         if not cards_data:
             return b"", []
         started = time.perf_counter()
+        sides = 2 if with_backs else 1
         pdf_bytes = self._write_pdf(
-            [self._front_art, *(self._front_html(card) for card in cards_data)],
+            [self._front_art, *([self._back] if with_backs else []),
+             *(self._front_html(card) for card in cards_data)],
             what=f"cards {cards_data[0].get('code')}…{cards_data[-1].get('code')}",
-            finisher=_share_card_art,
+            finisher=_share_card_art_and_back if with_backs else _share_card_art,
         )
         tick = time.perf_counter()
         self.timings["layout_pdf"] += tick - started
         pdf = self._open_pdf(pdf_bytes)
         pngs = []
         try:
-            self._check_pages(pdf, len(cards_data), f"{len(cards_data)} cards")
-            for image in raster.pages(pdf, self.pixel_size):
+            self._check_pages(pdf, sides * len(cards_data), f"{len(cards_data)} cards")
+            for image in raster.pages(pdf, self.pixel_size, step=sides):
                 rasterised = time.perf_counter()
                 pngs.append(raster.encode_png(image, self._palette))
                 encoded = time.perf_counter()

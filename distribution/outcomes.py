@@ -24,8 +24,9 @@ from distribution.models import DispatchRecipient, Message
 
 THROTTLE_DELAY = 2.0
 OUTCOME_UNKNOWN = "outcome_unknown"
-# TransportError codes (distribution.http): the request may have reached the provider.
-MAY_HAVE_SENT = {"timeout"}
+# The request may have reached the provider: a read timeout (distribution.http), or an
+# adapter that raised part-way (distribution.sending).
+MAY_HAVE_SENT = {"timeout", "internal_error"}
 
 
 def apply_outcome(*, dispatch, recipient, message, result, now):

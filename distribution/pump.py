@@ -11,12 +11,14 @@ has expired belongs to a sender that died during the provider call; it is settle
 `outcome_unknown` (distribution.outcomes), never re-sent.
 """
 
+import logging
 import threading
 import time
 import uuid
 from datetime import timedelta
 
 import django_rq
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -24,6 +26,8 @@ from rq import Retry
 
 from distribution import clock, outcomes, tokens
 from distribution.models import DispatchRecipient, Message
+
+logger = logging.getLogger(__name__)
 
 RStatus = DispatchRecipient.Status
 CLAIM_TTL_SECONDS = 10
@@ -33,6 +37,9 @@ CLAIM_BEAT_SECONDS = 3
 BATCH_LEASE = timedelta(minutes=10)
 MAX_PER_TURN = 20_000
 BATCH_TIMEOUT = 3600
+# Kept a while, not deleted at once: RQ 2.12 fails a retried job's clean-up when it deletes
+# the job while the dead worker's execution record is already gone.
+RESULT_TTL = 600
 QUEUE = "dispatch"
 
 
@@ -52,7 +59,7 @@ def schedule(dispatch_id, *, at=None):
     delay = 0.0 if at is None else min(clock.real_seconds_until(at), max_sleep())
     if delay <= 0.05:
         if r.set(f"distribution:pump-queued:{dispatch_id}", "1", nx=True, ex=5):
-            queue.enqueue(dispatch_pump, dispatch_id, at_front=True, result_ttl=0,
+            queue.enqueue(dispatch_pump, dispatch_id, at_front=True, result_ttl=RESULT_TTL,
                           failure_ttl=24 * 3600)
         return
     due = time.time() + delay
@@ -61,13 +68,16 @@ def schedule(dispatch_id, *, at=None):
     if current is not None and time.time() <= float(current) <= due + 0.5:
         return
     r.set(key, f"{due:.3f}", ex=int(delay) + 120)
-    queue.enqueue_in(timedelta(seconds=delay), dispatch_pump, dispatch_id, result_ttl=0,
+    queue.enqueue_in(timedelta(seconds=delay), dispatch_pump, dispatch_id, result_ttl=RESULT_TTL,
                      failure_ttl=24 * 3600)
 
 
 def turn_started(dispatch_id):
-    """Called when a pump turn begins: the next immediate wake-up request enqueues again."""
-    tokens.connection().delete(f"distribution:pump-queued:{dispatch_id}")
+    """Called when a pump turn begins: this turn may be the awaited wake-up (RQ's scheduler
+    rounds to the second, so it can come a little early), so the next request to be woken,
+    now or later, schedules afresh."""
+    tokens.connection().delete(f"distribution:pump-queued:{dispatch_id}",
+                               f"distribution:pump-due:{dispatch_id}")
 
 
 def hand_out(*, dispatch, now, size):
@@ -99,7 +109,7 @@ def hand_out(*, dispatch, now, size):
             args=(dispatch.pk, channel, ids),
             job_id=f"dispatch{dispatch.pk}-batch-{uuid.uuid4().hex[:12]}",
             timeout=BATCH_TIMEOUT,
-            result_ttl=0,
+            result_ttl=RESULT_TTL,
             failure_ttl=24 * 3600,
             # A worker killed mid-batch: RQ runs the batch again elsewhere; its claims make
             # that safe (see distribution.sending).
@@ -132,8 +142,8 @@ class ClaimHeartbeat:
         while not self._stop.wait(CLAIM_BEAT_SECONDS):
             try:
                 self._touch()
-            except Exception:  # noqa: BLE001 - Redis away for a moment; the next beat retries
-                pass
+            except redis.exceptions.RedisError:
+                logger.warning("claim heartbeat: Redis did not answer; retrying")
 
     def _touch(self):
         tokens.connection().set(claim_key(self.token), "1", ex=CLAIM_TTL_SECONDS)

@@ -32,7 +32,8 @@ local horizon = tonumber(ARGV[3])
 local hold = tonumber(ARGV[4])
 if hold > 0 then
   if now + hold > tat then tat = now + hold end
-  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 60000)
+  local ttl = math.ceil((tat - now) / 1000) + 60000
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', ttl)
   return {0, tat - now}
 end
 local first = tat

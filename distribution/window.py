@@ -11,7 +11,7 @@ WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 @dataclass(frozen=True)
 class SendWindow:
     start: time
-    end: time  # exclusive: a 07:00–21:00 window sends nothing at 21:00:00
+    end: time  # exclusive: a 07:00-21:00 window sends nothing at 21:00:00
     weekdays: frozenset  # 0 = Monday … 6 = Sunday
     tz: ZoneInfo
 

@@ -148,3 +148,66 @@ def make_dhis2_link(*, campaign, program_uid, org_unit_uid, mapping, labels=None
         campaign=campaign, program_uid=program_uid, org_unit_uid=org_unit_uid,
         mapping=mapping, labels=labels or {},
     )
+
+
+def tiny_png(colour="#0EA5E9"):
+    """A 4x3 PNG: enough for WhatsApp's media upload, cheap enough for thousands of cards."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_issued_cards(*, campaign, count, with_png=True, phone_from=1, **beneficiary_fields):
+    """`count` beneficiaries (distinct phones +22177xxxxxxx, consent to WhatsApp and SMS) with
+    one card each from a completed job whose ZIP holds a tiny PNG per card; bulk inserts, no
+    rendering or signing (the token is a stand-in). Returns the cards in beneficiary order."""
+    import io
+    import zipfile
+
+    from django.core.files.base import ContentFile
+
+    from campaigns.models import Job
+    from cards.codes import new_card_code
+    from cards.models import Card
+
+    start = _n() * 10_000
+    people = Beneficiary.objects.bulk_create([
+        Beneficiary(
+            campaign=campaign,
+            first_name=beneficiary_fields.get("first_name", "Awa"),
+            last_name=beneficiary_fields.get("last_name", f"Sarr {i}"),
+            date_of_birth=date(2018, 3, 1), sex="F",
+            phone=beneficiary_fields.get("phone", f"+22177{phone_from + i:07d}"),
+            external_id=f"enr{start + i}",
+            consent_whatsapp=beneficiary_fields.get("consent_whatsapp", True),
+            consent_sms=beneficiary_fields.get("consent_sms", True),
+            consent_wallet=beneficiary_fields.get("consent_wallet", True),
+            opted_out_at=beneficiary_fields.get("opted_out_at"),
+        )
+        for i in range(count)
+    ])
+    job = Job.objects.create(campaign=campaign, status=Job.Status.COMPLETED, total_cards=count,
+                             cards_generated=count, progress=100)
+    codes = [new_card_code(campaign.prefix) for _ in people]
+    if with_png:
+        archive = io.BytesIO()
+        png = tiny_png()
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
+            for code in codes:
+                zf.writestr(f"{code}.png", png)
+        job.zip.save(f"job{job.pk}-png.zip", ContentFile(archive.getvalue()))
+    return Card.objects.bulk_create([
+        Card(campaign=campaign, beneficiary=person, job=job, code=code,
+             token="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" * 3, issued_on=date(2026, 5, 17))
+        for person, code in zip(people, codes, strict=True)
+    ])
+
+
+def make_dispatch(*, campaign, first_channel="sms", **plan):
+    from distribution.dispatches import dispatch_create
+
+    return dispatch_create(campaign=campaign, first_channel=first_channel, **plan)

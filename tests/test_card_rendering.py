@@ -346,3 +346,23 @@ def test_other_weasyprint_documents_keep_their_margin_boxes():
     pdf = weasyprint.HTML(string="<p>Body</p>").write_pdf(stylesheets=[css])
 
     assert "Header" in page_text(pdf)
+
+
+def test_with_backs_the_chunk_pdf_has_front_then_back_of_each_card():
+    cards = [card(code=f"DKR-VAC-AAAA{n:04d}", first_name=f"Awa{n}") for n in range(3)]
+
+    pdf, pngs = renderer().render_fronts(cards, with_backs=True)
+
+    assert len(pypdf.PdfReader(io.BytesIO(pdf)).pages) == 6 and len(pngs) == 3
+    back_text = page_text(pdf, 1)
+    for n in range(3):
+        assert f"DKR-VAC-AAAA{n:04d}" in page_text(pdf, 2 * n)
+        assert page_text(pdf, 2 * n + 1) == back_text
+    assert "DKR-VAC" not in back_text
+
+
+def test_with_backs_the_pngs_are_the_fronts():
+    cards = [card(code=f"DKR-VAC-AAAA{n:04d}") for n in range(2)]
+    _, fronts = renderer().render_fronts(cards)
+    _, with_backs = renderer().render_fronts(cards, with_backs=True)
+    assert fronts == with_backs

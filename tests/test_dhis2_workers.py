@@ -61,7 +61,10 @@ def test_a_worker_killed_mid_sync_resumes_elsewhere_with_every_entity_exactly_on
     # Whole pages only: what the killed worker left is a multiple of the page size.
     assert Beneficiary.objects.filter(campaign=campaign).count() == stopped.pages_done * 100
 
-    second = start_worker("dhis2", log_path=tmp_path / "worker-b.log")
+    # An idle RQ worker runs its maintenance (which finds the dead worker's job abandoned and
+    # retries it) only when its blocking dequeue times out: worker TTL - 15 s, 405 s by
+    # default. With nothing else queued, a short TTL makes that ~10 s.
+    second = start_worker("dhis2", "--worker-ttl", "25", log_path=tmp_path / "worker-b.log")
     try:
         wait_until(lambda: not Dhis2SyncRun.objects.get(pk=run_id).is_active, timeout=240,
                    message="the second worker to finish the sync")

@@ -4,11 +4,18 @@ errors. Settings change through the API or the DHIS2 pages, which check them; sy
 from the campaign's DHIS2 page."""
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
-from campaigns.admin_scope import ProgramScopedAdmin
-from campaigns.models import CampaignDhis2Link, Dhis2Connection, Dhis2SyncRun
+from campaigns.admin_scope import ProgramScopedAdmin, may_see_sensitive, sensitive_program_ids
+from campaigns.models import (
+    SENSITIVE_CAMPAIGN_TYPES,
+    CampaignDhis2Link,
+    Dhis2Connection,
+    Dhis2SyncRun,
+    Dhis2SyncSkip,
+)
 
 SKIPS_SHOWN = 50
 
@@ -67,6 +74,14 @@ class Dhis2SyncRunAdmin(ReadOnlyAdmin):
         seconds = int((run.finished_at - run.started_at).total_seconds())
         return f"{seconds // 60} min {seconds % 60:02d} s"
 
+    def get_fields(self, request, obj=None):
+        # Skipped entities name people in DHIS2: a sensitive campaign's need the grant.
+        if obj is not None and obj.campaign.is_sensitive and not may_see_sensitive(
+            request, obj.campaign.program_id
+        ):
+            return tuple(f for f in self.fields if f != "first_skips")
+        return self.fields
+
     @admin.display(description=gettext_lazy("First skipped entities"))
     def first_skips(self, run):
         # The full list is the run's CSV (errors_url); thousands of rows would stall this page.
@@ -81,3 +96,20 @@ class Dhis2SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("Error"))
     def short_error(self, run):
         return (run.error[:80] + "…") if len(run.error) > 80 else run.error
+
+
+@admin.register(Dhis2SyncSkip)
+class Dhis2SyncSkipAdmin(ReadOnlyAdmin):
+    program_field = "run__campaign__program"
+    list_display = ("run", "page", "tracked_entity", "enrollment", "field", "reason")
+    list_filter = ("field",)
+    search_fields = ("=tracked_entity", "=enrollment", "=run__id")
+    list_select_related = ("run",)
+    show_full_result_count = False
+    fields = ("run", "page", "tracked_entity", "enrollment", "field", "attribute", "reason")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            ~Q(run__campaign__campaign_type__in=SENSITIVE_CAMPAIGN_TYPES)
+            | Q(run__campaign__program__in=sensitive_program_ids(request))
+        )

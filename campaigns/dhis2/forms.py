@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.dhis2.connection import MASK
 
 REQUIRED = _("This field is required.")
+INVALID_CHOICE = _("Choose one of the options shown.")
 NOT_MAPPED = ("", _("— not mapped —"))
 
 
@@ -54,10 +55,13 @@ class LinkForm(forms.Form):
     """The program and org unit selects, and one attribute select per beneficiary field;
     the choices come from DHIS2 (see views.campaign_dhis2)."""
 
-    program_uid = forms.ChoiceField(label=_("DHIS2 tracker program"),
-                                    error_messages={"required": REQUIRED})
+    program_uid = forms.ChoiceField(
+        label=_("DHIS2 tracker program"),
+        error_messages={"required": REQUIRED, "invalid_choice": INVALID_CHOICE},
+    )
     org_unit_uid = forms.ChoiceField(
-        label=_("Organisation unit"), error_messages={"required": REQUIRED},
+        label=_("Organisation unit"),
+        error_messages={"required": REQUIRED, "invalid_choice": INVALID_CHOICE},
         help_text=_("Tracked entities enrolled here and in every org unit below it."),
     )
 
@@ -80,6 +84,7 @@ class LinkForm(forms.Form):
             self.mapping_names.append(name)
             self.fields[name] = forms.ChoiceField(
                 label=field["label"], choices=attribute_choices, required=False,
+                error_messages={"invalid_choice": INVALID_CHOICE},
                 help_text=_("Card template field") if field["template"] else "",
             )
             self.fields[name].is_required_mapping = field["required"]

@@ -5,16 +5,16 @@
   successful run's start (an incremental sync; everything for a full one) and up to this
   run's start, both read on DHIS2's own clock. The windows of successive runs overlap by a
   few minutes and never leave a gap.
-- Each page is validated with the CSV import's rules (campaigns/imports.py) and written in
-  ONE transaction with the run's counters and `pages_done`: a run that stops (DHIS2 fails,
-  a worker is killed) has whole pages or nothing, and resumes at the next page.
+- Each page is checked with the CSV import's own row rules and written with its bulk UPDATE
+  (campaigns/imports.py `_clean_row`, `_update_rows`: a DHIS2 entity and a CSV row are judged
+  alike), in ONE transaction with the run's counters and `pages_done`: a run that stops
+  (DHIS2 fails, a worker is killed) has whole pages or nothing, and resumes at the next page.
 - A beneficiary is keyed by its enrollment uid in the DHIS2 program (`external_id`), unique
   in the campaign: importing an entity twice updates it, never duplicates it.
 - At most one active run per campaign, enforced by a partial unique index.
 """
 
 import csv
-import logging
 import re
 from datetime import datetime, timedelta
 
@@ -34,8 +34,6 @@ from campaigns.dhis2.events import send_sync_event_on_commit
 from campaigns.dhis2.mapping import link_get
 from campaigns.imports import MODEL_FIELD, WRITE_BATCH, _clean_row, _update_rows
 from campaigns.models import Beneficiary, Campaign, Dhis2SyncRun, Dhis2SyncSkip
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 100
 # Entities saved in DHIS2 while the previous run read it may carry an `updatedAt` a little

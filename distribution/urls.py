@@ -1,0 +1,27 @@
+"""Distribution pages and the providers' webhooks (no /api/ prefix)."""
+
+from django.urls import path, re_path
+
+from distribution import views, webhooks
+
+urlpatterns = [
+    # Providers are configured with the URL as typed: with or without the trailing slash.
+    re_path(r"^webhooks/whatsapp/?$", webhooks.whatsapp, name="webhook-whatsapp"),
+    re_path(r"^webhooks/orange/(?P<token>[A-Za-z0-9_-]{10,64})/?$", webhooks.orange,
+            name="webhook-orange"),
+    path("campaigns/<int:pk>/distribution/", views.campaign_distribution,
+         name="campaign-distribution"),
+    path("campaigns/<int:pk>/distribution/dispatches/", views.dispatch_create,
+         name="campaign-dispatch-create"),
+    path("campaigns/<int:pk>/distribution/message/", views.template_save,
+         name="campaign-message-template"),
+    re_path(r"^dispatches/(?P<pk>\d+)/(?P<action>start|pause|resume|stop)/$",
+            views.dispatch_action, name="dispatch-action"),
+    path("campaigns/<int:pk>/beneficiaries/<int:beneficiary_id>/send/", views.beneficiary_send,
+         name="beneficiary-send"),
+    path("settings/integrations/", views.integration_settings, name="integration-settings"),
+    re_path(r"^settings/integrations/(?P<channel>whatsapp|sms|wallet)/$",
+            views.integration_save, name="integration-save"),
+    re_path(r"^settings/integrations/(?P<channel>whatsapp|sms|wallet)/test/$",
+            views.integration_test, name="integration-test"),
+]

@@ -1,0 +1,244 @@
+"""Pages: a campaign's distribution (message, dispatch runs live, send log), the program's
+provider settings, and sending one card to one beneficiary.
+
+Every page reads through the caller's access: another program's campaign is a 404, a viewer
+may look but not send, and HIV campaigns need the sensitive-data grant to send or see names.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from campaigns.models import Beneficiary, Campaign, Language
+from campaigns.phones import mask_phone
+from campaigns.views import program_access, render_page, writer_access
+from distribution import direct, dispatches, integrations, message_templates, selectors
+from distribution.api_templates import sms_preview
+from distribution.forms import (
+    DispatchForm,
+    IntegrationForm,
+    IntegrationTestForm,
+    SendForm,
+    TemplateForm,
+)
+from distribution.models import ChannelCode, Dispatch
+
+LOG_ROWS_SHOWN = 50
+ACTIONS = {
+    "start": dispatches.dispatch_start,
+    "pause": dispatches.dispatch_pause,
+    "resume": dispatches.dispatch_resume,
+    "stop": dispatches.dispatch_stop,
+}
+
+
+def _campaign(access, pk):
+    return get_object_or_404(
+        Campaign.objects.for_program(access.program).alive().select_related("program"), pk=pk
+    )
+
+
+def _may_send(access, campaign):
+    if campaign.is_sensitive and not access.can_view_sensitive:
+        raise PermissionDenied(_("This campaign holds sensitive data your access does not "
+                                 "include."))
+
+
+@login_required
+def campaign_distribution(request, pk, *, dispatch_form=None, template_form=None, preview=None):
+    access = program_access(request)
+    campaign = _campaign(access, pk)
+    language = (template_form.data.get("language") if template_form is not None
+                and template_form.is_bound else campaign.language)
+    if template_form is None:
+        template_form = TemplateForm(initial={
+            "language": language,
+            "body": message_templates.template_body(campaign=campaign, language=language),
+        })
+    body = (template_form.cleaned_data["body"] if template_form.is_bound
+            and template_form.is_valid() else template_form.initial.get("body", ""))
+    configured = {
+        channel: integrations.integration_view(program=access.program, channel=channel)
+        for channel in ChannelCode.values
+    }
+    runs = list(campaign.dispatches.select_related("campaign__program")[:20])
+    context = {
+        "campaign": campaign,
+        "dispatch_form": dispatch_form or DispatchForm(),
+        "template_form": template_form,
+        "templates": message_templates.templates_for(campaign=campaign),
+        "preview": preview or (sms_preview(campaign=campaign, body=body)
+                               if body and not message_templates.template_problems(body)
+                               else None),
+        "runs": [{"dispatch": run, "snapshot": dispatches.dispatch_snapshot(run),
+                  "weekdays": dispatches.weekday_names(run.weekdays)} for run in runs],
+        "channels": configured,
+        "log": [selectors.log_row(m) for m in selectors.message_log(
+            access=access, filters={"campaign": campaign.pk})[:LOG_ROWS_SHOWN]],
+        "may_send": access.can_write and (not campaign.is_sensitive or access.can_view_sensitive),
+        "timezone": campaign.program.timezone,
+    }
+    return render_page(request, "distribution/campaign_distribution.html", context)
+
+
+@login_required
+@require_POST
+def dispatch_create(request, pk):
+    access = writer_access(request)
+    campaign = _campaign(access, pk)
+    _may_send(access, campaign)
+    form = DispatchForm(data=request.POST)
+    if form.is_valid():
+        try:
+            run = dispatches.dispatch_create(campaign=campaign, user=request.user, **form.plan())
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Dispatch %(id)s is ready: check it, then start it.")
+                             % {"id": run.pk})
+            return redirect(reverse("campaign-distribution", args=[campaign.pk])
+                            + f"#dispatch-{run.pk}")
+    return campaign_distribution(request, pk, dispatch_form=form)
+
+
+@login_required
+@require_POST
+def template_save(request, pk):
+    access = writer_access(request)
+    campaign = _campaign(access, pk)
+    form = TemplateForm(data=request.POST)
+    if form.is_valid() and request.POST.get("action") != "preview":
+        if request.POST.get("action") == "reset":
+            message_templates.template_reset(campaign=campaign,
+                                             language=form.cleaned_data["language"])
+            messages.success(request, _("The default message is back."))
+        else:
+            message_templates.template_save(campaign=campaign, **form.cleaned_data)
+            messages.success(request, _("Message saved."))
+        return redirect(reverse("campaign-distribution", args=[campaign.pk]) + "#message")
+    return campaign_distribution(request, pk, template_form=form)
+
+
+@login_required
+@require_POST
+def dispatch_action(request, pk, action):
+    access = writer_access(request)
+    run = get_object_or_404(
+        Dispatch.objects.for_program(access.program).select_related("campaign__program"), pk=pk
+    )
+    _may_send(access, run.campaign)
+    try:
+        ACTIONS[action](dispatch=run)
+    except dispatches.DispatchConflict as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("campaign-distribution", args=[run.campaign_id])
+                    + f"#dispatch-{run.pk}")
+
+
+@login_required
+def integration_settings(request, *, forms_by_channel=None, test_results=None):
+    access = program_access(request)
+    sections = []
+    for channel in ChannelCode.values:
+        view = integrations.integration_view(program=access.program, channel=channel)
+        form = (forms_by_channel or {}).get(channel) or IntegrationForm(
+            channel=channel, stored=view["config"], initial={"enabled": view["enabled"]})
+        integration = integrations.integration_get(program=access.program, channel=channel)
+        sections.append({
+            "channel": channel, "label": ChannelCode(channel).label, "view": view, "form": form,
+            "test_form": IntegrationTestForm(),
+            "test_result": (test_results or {}).get(channel),
+            "orange_webhook": request.build_absolute_uri(
+                reverse("webhook-orange", args=[integration.webhook_token]))
+            if channel == ChannelCode.SMS and integration and access.is_admin else "",
+        })
+    return render_page(request, "distribution/integrations.html", {
+        "sections": sections,
+        "whatsapp_webhook": request.build_absolute_uri(reverse("webhook-whatsapp")),
+    })
+
+
+@login_required
+@require_POST
+def integration_save(request, channel):
+    access = program_access(request)
+    if not access.is_admin:
+        raise PermissionDenied(_("Only a program admin can change provider settings."))
+    stored = integrations.integration_view(program=access.program, channel=channel)["config"]
+    form = IntegrationForm(data=request.POST, channel=channel, stored=stored)
+    if form.is_valid():
+        try:
+            integrations.integration_save(program=access.program, channel=channel,
+                                          config=form.config(),
+                                          enabled=form.cleaned_data["enabled"])
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                field = name.removeprefix("config.")
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("%(channel)s settings saved.")
+                             % {"channel": ChannelCode(channel).label})
+            return redirect(reverse("integration-settings") + f"#{channel}")
+    return integration_settings(request, forms_by_channel={channel: form})
+
+
+@login_required
+@require_POST
+def integration_test(request, channel):
+    access = writer_access(request)
+    form = IntegrationTestForm(data=request.POST)
+    form.is_valid()
+    try:
+        result = integrations.integration_test(
+            program=access.program, channel=channel,
+            phone_number=form.cleaned_data.get("phone_number", ""))
+        verdict = {"ok": result.ok, "detail": result.detail or result.provider_message_id,
+                   "error_code": result.error_code, "link": result.link}
+    except ValidationError as exc:
+        verdict = {"ok": False, "detail": " ".join(exc.messages), "error_code": "", "link": ""}
+    except integrations.IntegrationNotConfigured as exc:
+        verdict = {"ok": False, "detail": str(exc), "error_code": "", "link": ""}
+    return integration_settings(request, test_results={channel: verdict})
+
+
+@login_required
+def beneficiary_send(request, pk, beneficiary_id):
+    access = writer_access(request)
+    campaign = _campaign(access, pk)
+    _may_send(access, campaign)
+    beneficiary = get_object_or_404(Beneficiary.objects.filter(campaign=campaign),
+                                    pk=beneficiary_id)
+    card = direct.current_card(beneficiary)
+    result = message = None
+    if request.method == "POST":
+        form = SendForm(data=request.POST)
+        if form.is_valid():
+            try:
+                message, result = direct.card_send(
+                    beneficiary=beneficiary, channel=form.cleaned_data["channel"],
+                    phone_number=form.cleaned_data["phone_number"],
+                    text=form.cleaned_data["message"],
+                )
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            except (direct.SendRefused, direct.SendInProgress,
+                    integrations.IntegrationNotConfigured) as exc:
+                form.add_error(None, str(exc))
+    else:
+        channel = next((c for c, field in (("whatsapp", "consent_whatsapp"), ("sms", "consent_sms"),
+                                           ("wallet", "consent_wallet"))
+                        if getattr(beneficiary, field)), ChannelCode.SMS)
+        form = SendForm(initial={"channel": channel, "message": message_templates.template_body(
+            campaign=campaign)})
+    return render_page(request, "distribution/send.html", {
+        "campaign": campaign, "beneficiary": beneficiary, "card": card,
+        "phone": mask_phone(beneficiary.phone), "form": form, "result": result,
+        "message": selectors.log_row(message) if message else None,
+        "languages": Language.choices,
+    })

@@ -1,0 +1,87 @@
+/* Distribution page: live dispatch counters over /ws/dispatches/<id> (the session cookie
+   authenticates it), polling the dispatch API when the socket cannot open or drops; and the
+   SMS count of the message while it is typed. Every part works without it (reload, the
+   "Count SMS" button). */
+(function () {
+  "use strict";
+  var labels = JSON.parse((document.getElementById("dispatch-labels") || {}).textContent || "{}");
+  var buttons = { draft: ["start", "stop"], running: ["pause", "stop"], paused: ["resume", "stop"],
+                  done: [] };
+
+  function follow(root) {
+    var pollTimer = null;
+    function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
+
+    function show(state) {
+      root.dataset.status = state.status;
+      var pill = field("status");
+      pill.textContent = labels[state.status] || state.status;
+      pill.className = "pill pill-" + state.status;
+      root.querySelectorAll("[data-counter]").forEach(function (cell) {
+        var value = state[cell.dataset.counter];
+        if (value !== undefined) { cell.textContent = value; }
+      });
+      field("bar").style.width = state.progress + "%";
+      root.querySelector('[role="progressbar"]').setAttribute("aria-valuenow", state.progress);
+      var reason = field("pause_reason");
+      reason.hidden = !state.pause_reason;
+      reason.querySelector("span").textContent = state.pause_reason || "";
+      field("waiting").hidden = !state.waiting_until;
+      if (state.waiting_until) {
+        field("waiting_until").textContent = new Date(state.waiting_until).toLocaleString();
+      }
+      root.querySelectorAll("form[data-action]").forEach(function (form) {
+        form.hidden = (buttons[state.status] || []).indexOf(form.dataset.action) < 0;
+      });
+      return state.status === "done";
+    }
+
+    function poll() {
+      fetch(root.dataset.statusUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (state) { if (!show(state)) { pollTimer = setTimeout(poll, 3000); } })
+        .catch(function () { pollTimer = setTimeout(poll, 6000); });
+    }
+
+    if (!("WebSocket" in window)) { poll(); return; }
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
+    var done = false;
+    socket.onmessage = function (message) { done = show(JSON.parse(message.data)) || done; };
+    socket.onclose = function () { if (!done && !pollTimer) { poll(); } };
+  }
+
+  document.querySelectorAll("[data-dispatch-id]").forEach(function (root) {
+    if (root.dataset.status !== "done") { follow(root); }
+  });
+
+  // SMS segments and cost of the message as it is typed (the server counts: one rule).
+  var form = document.querySelector("form[data-preview-url]");
+  if (!form) { return; }
+  var body = form.querySelector("[data-template-body]");
+  var box = document.getElementById("sms-preview");
+  var timer = null;
+  function csrf() {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  function preview() {
+    fetch(form.dataset.previewUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify({ body: body.value })
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+      if (!data) { return; }
+      box.hidden = false;
+      box.querySelectorAll("[data-preview]").forEach(function (cell) {
+        var value = data[cell.dataset.preview];
+        if (value !== undefined) { cell.textContent = value; }
+      });
+      box.querySelector('[data-preview="ucs2-hint"]').hidden = data.encoding !== "UCS-2";
+    }).catch(function () {});
+  }
+  body.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(preview, 300);
+  });
+})();
