@@ -29,7 +29,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_PEOPLE = Path("/work/shared/data/beneficiaries-1000.csv")
+SAMPLE_PEOPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "beneficiaries-1000.csv"
 BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 

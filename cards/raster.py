@@ -2,7 +2,7 @@
 maps it onto one palette per renderer (no dithering) and writes a fast PNG.
 
 A palette PNG is ~30 KB and 1.8 ms a side, against 74 KB and 10 ms in RGB
-(/work/shared/reference/rendering.md); cards carry flat colours and text, never photos.
+(shared/reference/rendering.md); cards carry flat colours and text, never photos.
 """
 
 import io

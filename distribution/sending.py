@@ -35,6 +35,7 @@ from django.db.models import F
 
 from campaigns.phones import mask_phone
 from distribution import clock, dispatches, pump
+from distribution.bulk import update_rows
 from distribution.channels.base import OutboundMessage, SendResult
 from distribution.events import send_dispatch_event_on_commit
 from distribution.integrations import IntegrationNotConfigured, channel_for
@@ -260,12 +261,12 @@ class Batch:
                     pause_reason = action[1]
                 elif action and action[0] == "hold":
                     hold = max(hold, action[1])
-            Message.objects.filter(status=Message.Status.SENDING).bulk_update(
-                [claim.message for claim, *_ in results], MESSAGE_FIELDS
+            update_rows(Message.objects.filter(status=Message.Status.SENDING),
+                        [claim.message for claim, *_ in results], MESSAGE_FIELDS)
+            update_rows(
+                DispatchRecipient.objects.filter(claim_token=self.token, status=RStatus.SENDING),
+                [claim.recipient for claim, *_ in results], RECIPIENT_FIELDS,
             )
-            DispatchRecipient.objects.filter(
-                claim_token=self.token, status=RStatus.SENDING
-            ).bulk_update([claim.recipient for claim, *_ in results], RECIPIENT_FIELDS)
             if pause_reason:
                 dispatches.dispatch_pause_for_account(dispatch_id=self.dispatch.pk,
                                                       reason=pause_reason)

@@ -22,7 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-BENEFICIARIES_CSV = Path("/work/shared/data/beneficiaries-1000.csv")
+BENEFICIARIES_CSV = Path(__file__).resolve().parent / "data" / "beneficiaries-1000.csv"
 
 
 def click_and_wait(page, locator):

@@ -16,7 +16,7 @@ from tests.factories import make_beneficiary, make_campaign, make_program, make_
 
 pytestmark = pytest.mark.django_db
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def client_for(user, language="en"):

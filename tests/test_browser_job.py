@@ -1,0 +1,77 @@
+"""The job page in headless Chromium: an operator starts a generation from the campaign page
+and watches it complete, live over the WebSocket (real ASGI server), or by polling when no
+socket can open (the WSGI live server)."""
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from campaigns.models import Beneficiary, Job, Role
+from tests.factories import make_campaign, make_program, make_user
+from tests.processes import asgi_server, start_worker, stop
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+
+
+def campaign_for_operator(cards):
+    program = make_program(name="PEV Thiès")
+    make_user(program=program, role=Role.OPERATOR, username="moussa", password="terrain-2025")
+    campaign = make_campaign(program=program, name="Rougeole Thiès")
+    Beneficiary.objects.bulk_create(
+        Beneficiary(campaign=campaign, first_name=f"Moussa{i}", last_name="Fall",
+                    date_of_birth="2017-01-02", sex="M", external_id=f"T{i:05d}")
+        for i in range(cards)
+    )
+    return campaign
+
+
+def generate_from_the_campaign_page(base_url, campaign_id):
+    """Returns (the job page's final status text, whether the page opened a WebSocket)."""
+    sockets = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="en-GB")
+        page.set_default_timeout(120_000)
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+        page.goto(f"{base_url}/login/")
+        with page.expect_navigation():
+            page.locator("button[name=language][value=en]").click()
+        page.fill("#id_username", "moussa")
+        page.fill("#id_password", "terrain-2025")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log in").click()
+        page.goto(f"{base_url}/campaigns/{campaign_id}/")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Generate the cards").click()
+        expect(page.locator("[data-field=status]")).to_have_text("Completed", timeout=120_000)
+        expect(page.get_by_role("link", name="Print PDF")).to_be_visible()
+        counts = page.locator("[data-field=counts]").text_content()
+        browser.close()
+    return counts, sockets
+
+
+def test_the_job_page_follows_a_job_live_over_the_websocket(tmp_path):
+    campaign = campaign_for_operator(120)
+    worker = start_worker("cards", log_path=tmp_path / "worker.log")
+    try:
+        with asgi_server() as host:
+            counts, sockets = generate_from_the_campaign_page(f"http://{host}", campaign.pk)
+    finally:
+        stop(worker)
+    job = Job.objects.get(campaign=campaign)
+    assert counts == "120 / 120"
+    assert sockets == [f"ws://{host}/ws/jobs/{job.pk}"]
+
+
+def test_the_job_page_falls_back_to_polling_without_a_websocket(live_server, tmp_path):
+    campaign = campaign_for_operator(30)
+    worker = start_worker("cards", log_path=tmp_path / "worker.log")
+    try:
+        counts, _ = generate_from_the_campaign_page(live_server.url, campaign.pk)
+    finally:
+        stop(worker)
+    assert counts == "30 / 30"
+    assert Job.objects.get(campaign=campaign).status == "completed"
