@@ -51,7 +51,10 @@ def timed_stub():
                 self.send_times.append(time.time())
             return super().answer(request)
 
-    return TimedOrangeStub().start()
+    stub = TimedOrangeStub().start()
+    # The stub's default backlog of 5 makes the kernel reset connections opened together.
+    stub._server.socket.listen(256)
+    return stub
 
 
 def make_run(*, program, count, rate, stub):

@@ -187,6 +187,13 @@ GOOGLE_OAUTH_TOKEN_URL = os.environ.get(
 )
 PROVIDER_TIMEOUT_SECONDS = float(os.environ.get("PROVIDER_TIMEOUT_SECONDS", "10"))
 
+# DHIS2 tracker sync: request timeout, back-off between retries of a failed page, page size.
+DHIS2_TIMEOUT_SECONDS = float(os.environ.get("DHIS2_TIMEOUT_SECONDS", "30"))
+DHIS2_RETRY_DELAYS = tuple(
+    float(s) for s in os.environ.get("DHIS2_RETRY_DELAYS", "1,3,9").split(",") if s.strip()
+)
+DHIS2_PAGE_SIZE = int(os.environ.get("DHIS2_PAGE_SIZE", "100"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -29,6 +29,12 @@ class CampaignWorker(SimpleWorker):
     def get_heartbeat_ttl(self, job):
         return self.heartbeat_seconds * 4
 
+    @property
+    def dequeue_timeout(self):
+        # An idle worker runs maintenance only when its blocking dequeue times out: keep
+        # that short, so an abandoned job is retried even when nothing else is queued.
+        return min(super().dequeue_timeout, self.maintenance_interval)
+
     def execute_job(self, job, queue):
         close_old_connections()
         self._heartbeat_stop = threading.Event()

@@ -531,10 +531,16 @@ def render_preview_png(*, campaign, program=None, template_options=None):
     field; anything else that cannot render raises CardRenderError."""
     if template_options is not None:
         studio.template_options_validate(template_options, studio.template_for_campaign(campaign))
-    renderer = CardRenderer(
-        campaign=campaign, program=program, dpi=PREVIEW_DPI, include_mpi_id=True,
-        template_options=template_options,
-    )
-    buffer = io.BytesIO()
-    renderer.preview_image().save(buffer, "PNG", compress_level=6)
+    # Web servers render previews from several threads; Pango, fontconfig and pdfium are not
+    # thread-safe (parallel renders crashed the process), so one preview renders at a time.
+    with _PREVIEW_LOCK:
+        renderer = CardRenderer(
+            campaign=campaign, program=program, dpi=PREVIEW_DPI, include_mpi_id=True,
+            template_options=template_options,
+        )
+        buffer = io.BytesIO()
+        renderer.preview_image().save(buffer, "PNG", compress_level=6)
     return buffer.getvalue()
+
+
+_PREVIEW_LOCK = threading.Lock()

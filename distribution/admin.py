@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from distribution.models import ProviderIntegration
+from campaigns.admin_scope import ProgramScopedAdmin
+from distribution.models import Dispatch, Message, ProviderIntegration
 
 
 @admin.register(ProviderIntegration)
@@ -15,4 +16,49 @@ class ProviderIntegrationAdmin(admin.ModelAdmin):
     readonly_fields = ("program", "channel", "account_id", "updated_at")
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Dispatch)
+class DispatchAdmin(ProgramScopedAdmin):
+    """Support follows runs here (counters, why one paused); operators control them on the
+    campaign's distribution page, which goes through the services."""
+
+    program_field = "campaign__program"
+    list_display = ("id", "campaign", "status", "first_channel", "fallback_channel",
+                    "rate_limit_per_second", "pause_reason", "created_at")
+    list_filter = ("status", "first_channel")
+    search_fields = ("campaign__name", "campaign__prefix")
+    readonly_fields = [f.name for f in Dispatch._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(ProgramScopedAdmin):
+    """The send log, read only: masked numbers, never a name (no beneficiary link shown)."""
+
+    list_display = ("id", "created_at", "channel", "attempt", "status", "recipient",
+                    "error_code", "dispatch_id")
+    list_filter = ("channel", "status")
+    search_fields = ("provider_message_id", "idempotency_key", "card__code")
+    fields = ("program", "campaign", "dispatch", "card", "channel", "attempt", "status",
+              "recipient", "provider_message_id", "error_code", "error_detail",
+              "idempotency_key", "created_at", "sent_at", "delivered_at", "read_at", "failed_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("campaign", "card")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

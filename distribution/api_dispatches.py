@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -30,6 +30,7 @@ ACTIONS = {
 }
 
 
+@extend_schema_field({"type": "string", "enum": list(WEEKDAY_NAMES)})
 class WeekdayField(serializers.Field):
     """A weekday as its three-letter English name (`mon` … `sun`) or 0 (Monday) … 6."""
 
@@ -47,10 +48,19 @@ class WeekdayField(serializers.Field):
         return WEEKDAY_NAMES[value]
 
 
+@extend_schema_field({"type": "string", "pattern": "^(whatsapp|sms|wallet)$"})
+class ChannelChoiceField(serializers.ChoiceField):
+    """A channel code, documented as a pattern: as an enum the schema would name the same
+    choice set after each field (ChannelEnum, FirstChannelEnum...)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=ChannelCode.choices, **kwargs)
+
+
 class DispatchCreateInput(serializers.Serializer):
-    first_channel = serializers.ChoiceField(choices=ChannelCode.choices)
-    fallback_channel = serializers.ChoiceField(
-        choices=ChannelCode.choices, required=False, allow_blank=True,
+    first_channel = ChannelChoiceField()
+    fallback_channel = ChannelChoiceField(
+        required=False, allow_blank=True,
         help_text="Tried after `fallback_after_attempts` failures (or when the first channel "
                   "cannot reach the person). Empty: none.",
     )

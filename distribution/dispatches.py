@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from cards.models import Card
 from distribution import clock, pump
+from distribution.bulk import insert_rows
 from distribution.events import send_dispatch_event_on_commit
 from distribution.integrations import IntegrationNotConfigured, channel_for
 from distribution.models import ChannelCode, Dispatch, DispatchRecipient
@@ -106,9 +107,7 @@ def dispatch_start(*, dispatch):
         dispatch = _locked(dispatch)
         if dispatch.status != Status.DRAFT:
             raise DispatchConflict(_("Only a draft run can be started."))
-        DispatchRecipient.objects.bulk_create(
-            _recipients(dispatch), batch_size=2000, ignore_conflicts=True
-        )
+        insert_rows(DispatchRecipient, _recipients(dispatch), RECIPIENT_COLUMNS)
         dispatch.status = Status.RUNNING
         dispatch.started_at = timezone.now()
         dispatch.save(update_fields=["status", "started_at"])
@@ -199,26 +198,33 @@ def dispatch_set_waiting(*, dispatch_id, until):
 
 def dispatch_counters(dispatch):
     """total, contacted, remaining, to_retry, failed, succeeded, skipped, progress (0-100)
-    and the skipped ones by reason."""
-    rows = DispatchRecipient.objects.filter(dispatch_id=dispatch.pk)
-    counts = rows.aggregate(
-        total=Count("pk"),
-        contacted=Count("pk", filter=Q(tries__gt=0)),
-        remaining=Count("pk", filter=Q(status__in=[RStatus.QUEUED, RStatus.SENDING])),
-        to_retry=Count("pk", filter=Q(status=RStatus.QUEUED, tries__gt=0)),
-        failed=Count("pk", filter=Q(status=RStatus.FAILED)),
-        succeeded=Count("pk", filter=Q(status=RStatus.SUCCEEDED)),
-        skipped=Count("pk", filter=Q(status=RStatus.SKIPPED)),
+    and the skipped ones by reason. One grouped pass over the run's recipients."""
+    counts = dict.fromkeys(
+        ("total", "contacted", "remaining", "to_retry", "failed", "succeeded", "skipped"), 0)
+    reasons = {}
+    groups = (
+        DispatchRecipient.objects.filter(dispatch_id=dispatch.pk)
+        .values_list("status", "skip_reason")
+        .annotate(n=Count("pk"), tried=Count("pk", filter=Q(tries__gt=0)))
+        .order_by()
     )
+    for status, reason, n, tried in groups:
+        counts["total"] += n
+        counts["contacted"] += tried
+        if status in (RStatus.QUEUED, RStatus.SENDING):
+            counts["remaining"] += n
+            if status == RStatus.QUEUED:
+                counts["to_retry"] += tried
+        else:
+            counts[status] += n
+        if status == RStatus.SKIPPED:
+            reasons[reason] = reasons.get(reason, 0) + n
     finished = counts["failed"] + counts["succeeded"] + counts["skipped"]
     if counts["total"]:
         counts["progress"] = math.floor(100 * finished / counts["total"])
     else:
         counts["progress"] = 100 if dispatch.status == Status.DONE else 0
-    counts["skipped_reasons"] = dict(
-        rows.filter(status=RStatus.SKIPPED).values_list("skip_reason")
-        .annotate(n=Count("pk")).values_list("skip_reason", "n")
-    ) if counts["skipped"] else {}
+    counts["skipped_reasons"] = reasons
     return counts
 
 
@@ -297,8 +303,14 @@ def _locked(dispatch):
     )
 
 
+RECIPIENT_COLUMNS = (
+    "dispatch_id", "beneficiary_id", "card_id", "status", "skip_reason", "channels", "channel",
+    "attempts", "channel_attempts", "tries", "claim_token", "last_error", "next_attempt_at",
+)
+
+
 def _recipients(dispatch):
-    """One unsaved DispatchRecipient per targeted beneficiary, queued or skipped."""
+    """One row (a dict of RECIPIENT_COLUMNS) per targeted beneficiary, queued or skipped."""
     beneficiaries = dispatch.campaign.beneficiaries.all()
     if dispatch.beneficiary_ids is not None:
         beneficiaries = beneficiaries.filter(pk__in=dispatch.beneficiary_ids)
@@ -310,30 +322,33 @@ def _recipients(dispatch):
         # The latest card wins; a revoked latest card is remembered as revoked.
         cards[beneficiary_id] = (card_id, revoked_at)
     now = clock.now()
-    for person in beneficiaries.order_by("pk").iterator(chunk_size=2000):
-        card_id, revoked_at = cards.get(person.pk, (None, None))
-        channels = [
-            c for c in dispatch.channels
-            if getattr(person, CONSENT_FIELD[c]) and (person.phone or c not in NEEDS_PHONE)
-        ]
+    consent_fields = [CONSENT_FIELD[c] for c in dispatch.channels]
+    people = beneficiaries.order_by("pk").values_list(
+        "pk", "phone", "opted_out_at", *consent_fields
+    )
+    for pk, phone, opted_out_at, *consents in people.iterator(chunk_size=5000):
+        card_id, revoked_at = cards.get(pk, (None, None))
+        consented = [c for c, given in zip(dispatch.channels, consents, strict=True) if given]
+        channels = [c for c in consented if phone or c not in NEEDS_PHONE]
         skip = ""
-        if person.opted_out_at:
+        if opted_out_at:
             skip = DispatchRecipient.SkipReason.OPTED_OUT
         elif card_id is None:
             skip = DispatchRecipient.SkipReason.NO_CARD
         elif revoked_at is not None:
             skip = DispatchRecipient.SkipReason.CARD_REVOKED
         elif not channels:
-            consented = [c for c in dispatch.channels if getattr(person, CONSENT_FIELD[c])]
             skip = (DispatchRecipient.SkipReason.NO_PHONE if consented
                     else DispatchRecipient.SkipReason.NO_CONSENT)
-        yield DispatchRecipient(
-            dispatch=dispatch,
-            beneficiary_id=person.pk,
-            card_id=card_id,
-            status=RStatus.SKIPPED if skip else RStatus.QUEUED,
-            skip_reason=skip,
-            channels=",".join(channels),
-            channel=channels[0] if channels and not skip else "",
-            next_attempt_at=None if skip else now,
-        )
+        yield {
+            "dispatch_id": dispatch.pk,
+            "beneficiary_id": pk,
+            "card_id": card_id,
+            "status": RStatus.SKIPPED if skip else RStatus.QUEUED,
+            "skip_reason": skip,
+            "channels": ",".join(channels),
+            "channel": channels[0] if channels and not skip else "",
+            "attempts": 0, "channel_attempts": 0, "tries": 0, "claim_token": "",
+            "last_error": "",
+            "next_attempt_at": None if skip else now,
+        }

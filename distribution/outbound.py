@@ -64,14 +64,12 @@ class CardImages:
         self._renderers = {}
 
     def png(self, card):
-        job = card.job if card.job_id else None
-        if job is not None and job.zip:
-            archive = self._archive(job)
-            if archive is not None:
-                try:
-                    return archive.read(f"{card.code}.png")
-                except KeyError:
-                    logger.warning("card %s is missing from job %s's ZIP", card.code, job.pk)
+        archive = self._archive(card.job_id) if card.job_id else None
+        if archive is not None:
+            try:
+                return archive.read(f"{card.code}.png")
+            except KeyError:
+                logger.warning("card %s is missing from job %s's ZIP", card.code, card.job_id)
         return self._render(card)
 
     def close(self):
@@ -80,19 +78,27 @@ class CardImages:
                 archive.close()
         self._archives.clear()
 
-    def _archive(self, job):
-        if job.pk not in self._archives:
+    def _archive(self, job_id):
+        if job_id not in self._archives:
+            from campaigns.models import Job
+
+            name = Job.objects.filter(pk=job_id).values_list("zip", flat=True).first()
             try:
-                self._archives[job.pk] = zipfile.ZipFile(default_storage.open(job.zip.name, "rb"))
+                self._archives[job_id] = (
+                    zipfile.ZipFile(default_storage.open(name, "rb")) if name else None
+                )
             except (OSError, zipfile.BadZipFile):
-                logger.warning("job %s's ZIP cannot be read; rendering its cards", job.pk)
-                self._archives[job.pk] = None
-        return self._archives[job.pk]
+                logger.warning("job %s's ZIP cannot be read; rendering its cards", job_id)
+                self._archives[job_id] = None
+        return self._archives[job_id]
 
     def _render(self, card):
+        from cards.models import Card
         from cards.packaging import card_render_data
         from cards.render import CardRenderer
 
+        # A claimed card carries only what the message needs: read the rest for rendering.
+        card = Card.objects.select_related("beneficiary", "campaign__program").get(pk=card.pk)
         campaign = card.campaign
         renderer = self._renderers.get(campaign.pk)
         if renderer is None:

@@ -5,7 +5,8 @@ Pure functions over unsaved model instances; the sender saves them in bulk. The 
 - sent: the message is `sent`, the recipient has succeeded.
 - throttled: the provider asked us to slow down. Not the person's fault and not a failure of
   the message: try again after `retry_after` (or THROTTLE_DELAY) without using an attempt.
-- read timeout (`timeout`): the provider may have sent it. Neither WhatsApp's Cloud API nor
+- read timeout (`timeout`) or a connection broken mid-request (`connection_lost`): the
+  provider may have sent it. Neither WhatsApp's Cloud API nor
   Orange's SMS API takes an idempotency key, so a second request could reach the person
   twice: the message is failed as `outcome_unknown` and never sent again.
 - account: the credentials or the account are unusable. The attempt is not counted, the
@@ -26,7 +27,7 @@ THROTTLE_DELAY = 2.0
 OUTCOME_UNKNOWN = "outcome_unknown"
 # The request may have reached the provider: a read timeout (distribution.http), or an
 # adapter that raised part-way (distribution.sending).
-MAY_HAVE_SENT = {"timeout", "internal_error"}
+MAY_HAVE_SENT = {"timeout", "connection_lost", "internal_error"}
 
 
 def apply_outcome(*, dispatch, recipient, message, result, now):

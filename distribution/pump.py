@@ -3,12 +3,14 @@ settling of claims whose sender died.
 
 A turn of the pump (dispatches.pump_once) runs as an RQ job on the "dispatch" queue. It
 wakes itself with RQ's scheduler (`enqueue_in`: dispatch workers run `--with-scheduler`),
-never more than PUMP_MAX_SLEEP_SECONDS ahead so that a changed clock or a lost job is noticed.
+never more than settings.DISPATCH_PUMP_MAX_SLEEP_SECONDS (300) ahead, so that a changed
+clock or a lost job is noticed.
 
 Liveness of senders: every batch execution claims rows under its own token and keeps
 `distribution:claim:<token>` alive in Redis while it runs. A row still `sending` whose token
-has expired belongs to a sender that died during the provider call; it is settled as
-`outcome_unknown` (distribution.outcomes), never re-sent.
+has expired belongs to a sender that died: queued again when its attempt's Message was never
+inserted (nobody was called), else settled as `outcome_unknown` and never re-sent (see
+distribution.claims).
 """
 
 import logging
@@ -21,10 +23,12 @@ import django_rq
 import redis
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from rq import Retry
 
+from campaigns.phones import mask_phone
 from distribution import clock, outcomes, tokens
+from distribution.bulk import update_rows
 from distribution.models import DispatchRecipient, Message
 
 logger = logging.getLogger(__name__)
@@ -154,8 +158,8 @@ def claim_key(token):
 
 
 def settle_dead_claims(*, dispatch_id, recipient_ids=None):
-    """Rows left `sending` by a sender that died: failed as outcome unknown. Returns how many
-    rows are still `sending` under a live sender."""
+    """Rows left `sending` by a sender that died: queued again or failed as outcome unknown
+    (see _settle). Returns how many rows are still `sending` under a live sender."""
     rows = DispatchRecipient.objects.filter(dispatch_id=dispatch_id, status=RStatus.SENDING)
     if recipient_ids is not None:
         rows = rows.filter(pk__in=recipient_ids)
@@ -175,6 +179,9 @@ def settle_dead_claims(*, dispatch_id, recipient_ids=None):
 
 
 def _settle(dispatch_id, recipient_ids, dead_tokens):
+    """Dead claims fail as outcome unknown: their Message was inserted with the claim, so the
+    provider may have been called. (A claim without its Message - which the claim's single
+    transaction should make impossible - was never sent and is queued again.)"""
     now = clock.now()
     with transaction.atomic():
         recipients = list(
@@ -186,17 +193,23 @@ def _settle(dispatch_id, recipient_ids, dead_tokens):
             for m in Message.objects.filter(
                 dispatch_id=dispatch_id, status=Message.Status.SENDING,
                 beneficiary_id__in=[r.beneficiary_id for r in recipients],
-            )
+            ).select_related("beneficiary")
         }
-        settled_messages = []
+        unknown, requeued = [], []
         for recipient in recipients:
-            message = messages.get(recipient.beneficiary_id) or Message()
+            message = messages.get(recipient.beneficiary_id)
+            if message is None:
+                requeued.append(recipient.pk)
+                continue
             outcomes.settle_unknown(recipient=recipient, message=message, now=now)
-            if message.pk:
-                settled_messages.append(message)
-        Message.objects.filter(status=Message.Status.SENDING).bulk_update(
-            settled_messages, ["status", "error_code", "error_detail", "failed_at"]
-        )
-        DispatchRecipient.objects.bulk_update(
-            recipients, ["status", "attempts", "claim_token", "last_error"]
+            message.recipient = mask_phone(message.beneficiary.phone)
+            unknown.append((recipient, message))
+        update_rows(Message.objects.filter(status=Message.Status.SENDING),
+                    [m for _, m in unknown],
+                    ["status", "error_code", "error_detail", "recipient", "failed_at"])
+        update_rows(DispatchRecipient.objects.all(), [r for r, _ in unknown],
+                    ["status", "attempts", "claim_token", "last_error"])
+        DispatchRecipient.objects.filter(pk__in=requeued).update(
+            status=RStatus.QUEUED, claim_token="", tries=F("tries") - 1, batched_at=None,
+            next_attempt_at=now,
         )

@@ -31,11 +31,18 @@ def recipients(dispatch):
 
 
 class TimedOrangeStub(OrangeStub):
-    """Orange's stub noting the wall-clock time each SMS request arrived."""
+    """Orange's stub noting the wall-clock time each SMS request arrived, with a listen
+    backlog fit for two workers' 64 connections (the stub's default of 5 makes the kernel
+    reset connections that arrive together)."""
 
     def __init__(self):
         super().__init__()
         self.send_times = []
+
+    def start(self):
+        super().start()
+        self._server.socket.listen(256)
+        return self
 
     def answer(self, request):
         if request.method == "POST" and _is_send(request):

@@ -211,3 +211,21 @@ def make_dispatch(*, campaign, first_channel="sms", **plan):
     from distribution.dispatches import dispatch_create
 
     return dispatch_create(campaign=campaign, first_channel=first_channel, **plan)
+
+
+def make_message(*, card, channel="whatsapp", status="sent", provider_message_id=None,
+                 dispatch=None, attempt=1, **fields):
+    """One send-log row for `card` (by default sent, with a fresh provider id)."""
+    import secrets
+
+    from campaigns.phones import mask_phone
+    from distribution.models import Message
+
+    person = card.beneficiary
+    return Message.objects.create(
+        program=card.campaign.program, campaign=card.campaign, beneficiary=person, card=card,
+        dispatch=dispatch, channel=channel, attempt=attempt, status=status,
+        provider_message_id=provider_message_id or f"wamid.HBgM{secrets.token_hex(12).upper()}",
+        recipient=mask_phone(person.phone),
+        idempotency_key=f"test-{secrets.token_hex(8)}", **fields,
+    )

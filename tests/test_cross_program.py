@@ -13,12 +13,15 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from campaigns.models import Campaign, Job, Role
+from campaigns.models import Campaign, Dhis2SyncRun, Job, Role
+from cards.models import Card
 from tests.factories import (
     api_client,
     make_api_key,
     make_beneficiary,
     make_campaign,
+    make_card,
+    make_dispatch,
     make_job,
     make_program,
 )
@@ -47,7 +50,7 @@ def _api_routes():
 
 
 def _is_id(group_name):
-    return group_name in ("pk", "id") or group_name.endswith("_id")
+    return group_name in ("pk", "id", "code") or group_name.endswith("_id")
 
 
 ROUTES = [
@@ -63,14 +66,22 @@ def world():
     """Program A with an admin key; program B with one of each object."""
     program_a, program_b = make_program(), make_program()
     campaign_b = make_campaign(program=program_b, name="B's campaign")
-    make_beneficiary(campaign=campaign_b)
+    beneficiary_b = make_beneficiary(campaign=campaign_b)
     job_b = make_job(campaign=campaign_b, status=Job.Status.COMPLETED, total_cards=1)
+    card_b = make_card(campaign=campaign_b, beneficiary=beneficiary_b, job=job_b)
+    sync_b = Dhis2SyncRun.objects.create(campaign=campaign_b, status="completed")
+    dispatch_b = make_dispatch(campaign=campaign_b)
     return {
         "client_a": api_client(make_api_key(program=program_a, role=Role.ADMIN)),
         "campaigns": campaign_b.pk,
         "jobs": job_b.pk,
+        "syncs": sync_b.pk,
+        "dispatches": dispatch_b.pk,
+        "google-wallet": beneficiary_b.external_id,
+        "cards": card_b.code,
         "campaign_b": campaign_b,
         "job_b": job_b,
+        "dispatch_b": dispatch_b,
     }
 
 
@@ -144,6 +155,9 @@ def test_calls_on_another_programs_objects_change_nothing(world):
     )
     assert Job.objects.get(pk=world["job_b"].pk).status == Job.Status.COMPLETED
     assert Campaign.objects.filter(program=campaign_b.program).count() == 1
+    dispatch_b = world["dispatch_b"]
+    assert type(dispatch_b).objects.get(pk=dispatch_b.pk).status == dispatch_b.status
+    assert Card.objects.get(code=world["cards"]).revoked_at is None
 
 
 @pytest.mark.parametrize(

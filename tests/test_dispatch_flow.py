@@ -19,7 +19,10 @@ from tests.stubs.whatsapp import meta_error
 pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["tests.stubs.fixtures"]
 
-ALWAYS_OPEN = {"window_start": "00:00", "window_end": "23:59", "weekdays": list(range(7))}
+@pytest.fixture(autouse=True)
+def few_senders(settings):
+    """The stubs' listen backlog is 5: more connections opened at once get reset."""
+    settings.DISPATCH_SEND_CONCURRENCY = 4
 
 
 @pytest.fixture

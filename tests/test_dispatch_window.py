@@ -36,6 +36,12 @@ def next_weekday(weekday):
     return today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
 
 
+@pytest.fixture(autouse=True)
+def few_senders(settings):
+    """The stubs' listen backlog is 5: more connections opened at once get reset."""
+    settings.DISPATCH_SEND_CONCURRENCY = 4
+
+
 def set_clock(settings, local_moment):
     """The dispatch clock now shows `local_moment` (and runs on from there)."""
     settings.DISPATCH_CLOCK_OFFSET_SECONDS = (local_moment - timezone.now()).total_seconds()
