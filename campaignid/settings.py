@@ -187,6 +187,14 @@ GOOGLE_OAUTH_TOKEN_URL = os.environ.get(
 )
 PROVIDER_TIMEOUT_SECONDS = float(os.environ.get("PROVIDER_TIMEOUT_SECONDS", "10"))
 
+# Dispatch runs: a clock offset (tests move time without mocking), sender threads per
+# worker, the longest a pump sleeps, and the SMS price shown before sending.
+DISPATCH_CLOCK_OFFSET_SECONDS = float(os.environ.get("DISPATCH_CLOCK_OFFSET_SECONDS", "0"))
+DISPATCH_SEND_CONCURRENCY = int(os.environ.get("DISPATCH_SEND_CONCURRENCY", "64"))
+DISPATCH_PUMP_MAX_SLEEP_SECONDS = float(os.environ.get("DISPATCH_PUMP_MAX_SLEEP_SECONDS", "300"))
+SMS_PRICE_PER_SEGMENT = os.environ.get("SMS_PRICE_PER_SEGMENT", "25")
+SMS_PRICE_CURRENCY = os.environ.get("SMS_PRICE_CURRENCY", "XOF")
+
 # DHIS2 tracker sync: request timeout, back-off between retries of a failed page, page size.
 DHIS2_TIMEOUT_SECONDS = float(os.environ.get("DHIS2_TIMEOUT_SECONDS", "30"))
 DHIS2_RETRY_DELAYS = tuple(

@@ -19,6 +19,7 @@ from campaigns.access import SESSION_PROGRAM_KEY, access_for_request
 from campaigns.forms import BeneficiaryImportForm, CampaignFilterForm, ProgramSwitchForm
 from campaigns.models import Campaign, CampaignType, Dpi, Membership
 from campaigns.phones import mask_phone
+from cards.models import Card
 from campaigns.services import quota_balance
 
 BENEFICIARIES_SHOWN = 50
@@ -135,9 +136,14 @@ def _detail_context(access, campaign):
     may_see_people = not campaign.is_sensitive or access.can_view_sensitive
     beneficiaries = []
     if may_see_people:
+        people = list(campaign.beneficiaries.all()[:BENEFICIARIES_SHOWN])
+        latest_cards = {}
+        # One query: each shown person's newest card (ordered by id, the last one wins).
+        for card in Card.objects.filter(beneficiary__in=people).order_by("id"):
+            latest_cards[card.beneficiary_id] = card
         beneficiaries = [
-            {"person": b, "phone": mask_phone(b.phone)}
-            for b in campaign.beneficiaries.all()[:BENEFICIARIES_SHOWN]
+            {"person": b, "phone": mask_phone(b.phone), "card": latest_cards.get(b.pk)}
+            for b in people
         ]
     metrics = selectors.campaign_metrics(campaign=campaign)
     return {

@@ -26,7 +26,7 @@ from distribution.models import ChannelCode
 from distribution.selectors import log_row
 
 DHIS2_UID = r"^[A-Za-z][A-Za-z0-9]{10}$"
-ENROLLMENT = serializers.RegexField(r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64)
+ENROLLMENT_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
 class ProviderUnavailable(APIException):
@@ -37,7 +37,7 @@ class ProviderUnavailable(APIException):
 
 class SendCardInput(serializers.Serializer):
     enrollment_id = serializers.RegexField(
-        r"^[A-Za-z0-9_.:-]{1,64}$", required=False,
+        ENROLLMENT_ID, required=False,
         help_text="The DHIS2 enrollment (a beneficiary's external id).")
     beneficiary_id = serializers.IntegerField(min_value=1, required=False)
     card_code = serializers.CharField(max_length=20, required=False)
@@ -84,7 +84,8 @@ class WalletLinkOutput(serializers.Serializer):
 
 
 class WalletBulkInput(serializers.Serializer):
-    enrollment_ids = serializers.ListField(child=ENROLLMENT, allow_empty=False, max_length=10_000)
+    enrollment_ids = serializers.ListField(child=serializers.RegexField(ENROLLMENT_ID),
+                                           allow_empty=False, max_length=10_000)
     programme_uid = serializers.RegexField(DHIS2_UID, required=False, allow_blank=True)
 
     def validate_enrollment_ids(self, value):

@@ -138,6 +138,7 @@ class StubServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 resets bursts of connections
     block_on_close = False  # a scripted slow answer must not hold up stop()
 
     def handle_error(self, request, client_address):
