@@ -19,8 +19,8 @@ from campaigns.access import SESSION_PROGRAM_KEY, access_for_request
 from campaigns.forms import BeneficiaryImportForm, CampaignFilterForm, ProgramSwitchForm
 from campaigns.models import Campaign, CampaignType, Dpi, Membership
 from campaigns.phones import mask_phone
-from cards.models import Card
 from campaigns.services import quota_balance
+from cards.models import Card
 
 BENEFICIARIES_SHOWN = 50
 CAMPAIGNS_PER_PAGE = 25
