@@ -197,7 +197,8 @@ def test_bulk_wallet_links_one_per_enrollment(client, program, wallet):
     cards = make_issued_cards(campaign=make_campaign(program=program), count=3)
     ids = [c.beneficiary.external_id for c in cards] + ["Unknown0001"]
     response = client.post("/api/dhis2/google-wallet/bulk",
-                           {"enrollment_ids": ids, "programme_uid": ""}, format="json")
+                           {"enrollment_ids": ids, "programme_uid": ""}, format="json",
+                           HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     body = response.json()
     assert body["batch_id"] and body["total"] == 3
