@@ -1,58 +1,20 @@
-"""WebSocket /ws/dhis2/syncs/<id>?token=<api key>: the run's snapshot on connect, then every
-event of group "dhis2-sync-<id>". A browser may rely on its session cookie instead."""
+"""WebSocket /ws/dhis2/syncs/<id>?token=<api key>: a sync run's snapshot, then its events."""
 
-from urllib.parse import parse_qs
-
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
-from campaigns.access import SESSION_PROGRAM_KEY, access_for_api_key, access_for_user
-from campaigns.authentication import api_key_for
+from campaignid.live import ProgramObjectConsumer
 from campaigns.dhis2.events import event_of, sync_group
 from campaigns.models import Dhis2SyncRun
 
-CLOSE_UNAUTHORISED = 4401
-CLOSE_NOT_FOUND = 4404
 
+class SyncProgressConsumer(ProgramObjectConsumer):
+    url_kwarg = "run_id"
+    sync_event = ProgramObjectConsumer.forward_event
 
-class SyncProgressConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self):
-        self.run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
-        snapshot = await self.snapshot_for_caller()
-        if snapshot is None:
-            # Accept then close with a code, so the client learns why.
-            await self.accept()
-            await self.close(code=self.close_code_reason)
-            return
-        await self.channel_layer.group_add(sync_group(self.run_id), self.channel_name)
-        await self.accept()
-        await self.send_json(snapshot)
+    def group_for(self, object_id):
+        return sync_group(object_id)
 
-    async def disconnect(self, code):
-        await self.channel_layer.group_discard(sync_group(self.run_id), self.channel_name)
-
-    async def sync_event(self, message):
-        await self.send_json(message["data"])
-
-    @database_sync_to_async
-    def snapshot_for_caller(self):
-        token = (parse_qs(self.scope.get("query_string", b"").decode()).get("token") or [""])[0]
-        if token:
-            api_key = api_key_for(token)
-            access = access_for_api_key(api_key) if api_key else None
-        else:
-            session = self.scope.get("session")
-            access = access_for_user(
-                self.scope.get("user"), session.get(SESSION_PROGRAM_KEY) if session else None
-            )
-        if access is None:
-            self.close_code_reason = CLOSE_UNAUTHORISED
-            return None
+    def snapshot_for(self, access, object_id):
         run = (
             Dhis2SyncRun.objects.for_program(access.program).select_related("created_by")
-            .filter(pk=self.run_id).first()
+            .filter(pk=object_id).first()
         )
-        if run is None:
-            self.close_code_reason = CLOSE_NOT_FOUND
-            return None
-        return event_of(run)
+        return event_of(run) if run else None
