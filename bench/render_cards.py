@@ -41,21 +41,6 @@ def setup_django():
     django.setup()
 
 
-def qr_function():
-    """cards.qr (what the workers use) when present, else the same recipe with segno."""
-    try:
-        from cards.qr import qr_png_data_uri
-
-        return qr_png_data_uri, "cards.qr.qr_png_data_uri"
-    except ImportError:
-        import segno
-
-        def qr_png_data_uri(url):
-            return segno.make(url, error="m", mask=4).png_data_uri(scale=1, border=0)
-
-        return qr_png_data_uri, "segno (fixed mask 4)"
-
-
 def people():
     if SAMPLE_PEOPLE.exists():
         with SAMPLE_PEOPLE.open(encoding="utf-8") as handle:
@@ -92,9 +77,9 @@ def card_rows(start, count, prefix):
 def worker(index, start, count, options, out_dir, barrier, results):
     setup_django()
     from campaigns.models import Campaign, Program
+    from cards.qr import qr_matrix
     from cards.render import CardRenderer
 
-    qr_png_data_uri, _ = qr_function()
     program = Program(name="Ministère de la Santé - PEV Sénégal", slug="bench")
     campaign = Campaign(
         program=program, name="Bench", campaign_type=options.template, prefix="DKR-VAC",
@@ -114,7 +99,7 @@ def worker(index, start, count, options, out_dir, barrier, results):
         chunk = rows[offset : offset + options.chunk]
         tick = time.perf_counter()
         for row in chunk:
-            row["qr_data_uri"] = qr_png_data_uri(row["url"])
+            row["qr"] = qr_matrix(row["url"])
         qr_seconds += time.perf_counter() - tick
         pdf, pngs = renderer.render_fronts(chunk)
         tick = time.perf_counter()
@@ -173,7 +158,6 @@ def main():
     from campaigns.models import Campaign, Program
     from cards.render import CardRenderer
 
-    _, qr_name = qr_function()
     out_dir = Path(tempfile.mkdtemp(prefix="bench-generate-"))
     # Split on chunk boundaries so each process renders whole chunks.
     chunks = -(-options.cards // options.chunk)
@@ -210,8 +194,7 @@ def main():
 
     render_wall = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
     print(f"{options.cards} cards, {options.dpi} dpi, chunks of {options.chunk}, "
-          f"{options.processes} process(es), template {options.template}/{options.language}, "
-          f"QR by {qr_name}")
+          f"{options.processes} process(es), template {options.template}/{options.language}")
     print("stage cards/s per process (ms/card):")
     for r in reports:
         figures = "  ".join(

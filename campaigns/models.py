@@ -324,6 +324,10 @@ class JobChunk(models.Model):
     index = models.PositiveIntegerField()
     first_card = models.PositiveIntegerField(help_text="position of its first card in the job")
     card_count = models.PositiveIntegerField()
+    # Its cards are the job's cards of these beneficiaries (inclusive, in id order): a range
+    # read on an index, where an OFFSET would re-read every earlier card for each chunk.
+    first_beneficiary_id = models.BigIntegerField(null=True, blank=True)
+    last_beneficiary_id = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -94,15 +94,17 @@ def job_start(*, job_id):
     return bool(updated)
 
 
-def job_plan_chunks(*, job, card_count):
-    """Record the chunks (idempotent) and move the job to generating; returns the chunks."""
+def job_plan_chunks(*, job, beneficiary_ids):
+    """Record the chunks (idempotent) and move the job to generating; returns the chunks.
+    `beneficiary_ids`: of the job's cards, in card order (ascending)."""
     size = job.chunk_size
     with transaction.atomic():
         JobChunk.objects.bulk_create(
             [
-                JobChunk(job=job, index=i, first_card=i * size,
-                         card_count=min(size, card_count - i * size))
-                for i in range(math.ceil(card_count / size))
+                JobChunk(job=job, index=i, first_card=first, card_count=len(ids),
+                         first_beneficiary_id=ids[0], last_beneficiary_id=ids[-1])
+                for i, first in enumerate(range(0, len(beneficiary_ids), size))
+                for ids in [beneficiary_ids[first : first + size]]
             ],
             ignore_conflicts=True,
         )

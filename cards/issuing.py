@@ -19,36 +19,45 @@ from verification.tokens import CardClaims, CardSigner
 
 _CODE_LOOKUP_BATCH = 500
 _INSERT_ATTEMPTS = 3
+# Cards built, signed and inserted this many at a time: a 200,000-card job never holds
+# more than one batch of beneficiaries and cards in memory.
+ISSUE_BATCH = 2000
 
 
 def cards_assign(*, job, beneficiaries) -> list[Card]:
-    """One card per beneficiary for this job, in the order given.
-
-    Idempotent: when the job already has cards they are returned (in the order of
-    `beneficiaries`) and nothing is created. Otherwise every card gets a fresh unique code and
-    a token signed with the program's active key, all inserted in one transaction.
-    """
+    """One card per beneficiary for this job, in the order given (see cards_issue)."""
     beneficiaries = list(beneficiaries)
+    ids = cards_issue(job=job, beneficiaries=beneficiaries)
+    cards = {card.beneficiary_id: card for card in Card.objects.filter(job=job)}
+    return [cards[pk] for pk in ids]
+
+
+def cards_issue(*, job, beneficiaries) -> list[int]:
+    """Give each beneficiary (an iterable, read once, in batches) a card of this job; returns
+    their ids in the order given.
+
+    Idempotent: when the job already has cards nothing is created and the ids of the given
+    beneficiaries that have one are returned. Otherwise every card gets a fresh unique code
+    and a token signed with the program's active key, all inserted in one transaction.
+    """
     with transaction.atomic():
         # Two workers assigning the same job queue here; the second finds the first's cards.
         job = Job.objects.select_for_update().select_related("campaign__program").get(pk=job.pk)
-        existing = {card.beneficiary_id: card for card in Card.objects.filter(job=job)}
-        if existing:
-            return [existing[b.pk] for b in beneficiaries if b.pk in existing]
-        _check_beneficiaries(job, beneficiaries)
-        if not beneficiaries:
-            return []
-        for attempt in range(1, _INSERT_ATTEMPTS + 1):
-            cards = _build_cards(job, beneficiaries)
-            try:
-                with transaction.atomic():
-                    return Card.objects.bulk_create(cards, batch_size=1000)
-            except IntegrityError:
-                # Another job of the same prefix took one of these codes between our check and
-                # our insert (odds ~1e-7 per card); draw again.
-                if attempt == _INSERT_ATTEMPTS:
-                    raise
-    raise AssertionError("unreachable")
+        if Card.objects.filter(job=job).exists():
+            carded = set(Card.objects.filter(job=job).values_list("beneficiary_id", flat=True))
+            return [b.pk for b in beneficiaries if b.pk in carded]
+        issuer = _Issuer(job)
+        issued, seen = [], set()
+        batch = []
+        for beneficiary in beneficiaries:
+            _check_beneficiary(job, beneficiary, seen)
+            batch.append(beneficiary)
+            if len(batch) == ISSUE_BATCH:
+                issued += issuer.insert(batch)
+                batch = []
+        if batch:
+            issued += issuer.insert(batch)
+        return issued
 
 
 def program_today(program) -> date:
@@ -64,52 +73,71 @@ def add_months(day: date, months: int) -> date:
     )
 
 
-def _check_beneficiaries(job, beneficiaries):
-    seen = set()
-    for beneficiary in beneficiaries:
-        if beneficiary.campaign_id != job.campaign_id:
-            raise ValueError(
-                f"beneficiary {beneficiary.pk} does not belong to campaign {job.campaign_id}"
-            )
-        if beneficiary.pk in seen:
-            raise ValueError(f"beneficiary {beneficiary.pk} is listed twice")
-        seen.add(beneficiary.pk)
+def _check_beneficiary(job, beneficiary, seen):
+    if beneficiary.campaign_id != job.campaign_id:
+        raise ValueError(
+            f"beneficiary {beneficiary.pk} does not belong to campaign {job.campaign_id}"
+        )
+    if beneficiary.pk in seen:
+        raise ValueError(f"beneficiary {beneficiary.pk} is listed twice")
+    seen.add(beneficiary.pk)
 
 
-def _build_cards(job, beneficiaries) -> list[Card]:
-    campaign = job.campaign
-    program = campaign.program
-    issued_on = program_today(program)
-    expires_on = (
-        add_months(issued_on, campaign.card_validity_months)
-        if campaign.card_validity_months
-        else None
-    )
-    # One decrypted private key for the whole job: signing is then ~50 µs a card.
-    signer = CardSigner(signing_key_for(program=program))
-    codes = _fresh_codes(campaign.prefix, len(beneficiaries))
-    cards = []
-    for beneficiary, code in zip(beneficiaries, codes, strict=True):
-        claims = CardClaims(
-            name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
-            birth_date=beneficiary.date_of_birth,
-            program_id=program.pk,
-            campaign_type=campaign.campaign_type,
-            issued_on=issued_on,
-            expires_on=expires_on,
+class _Issuer:
+    """Builds and inserts one job's cards batch by batch, with what every card shares."""
+
+    def __init__(self, job):
+        self.job = job
+        self.campaign = campaign = job.campaign
+        self.program = campaign.program
+        self.issued_on = program_today(self.program)
+        self.expires_on = (
+            add_months(self.issued_on, campaign.card_validity_months)
+            if campaign.card_validity_months
+            else None
         )
-        cards.append(
-            Card(
-                campaign=campaign,
-                beneficiary=beneficiary,
-                job=job,
-                code=code,
-                token=signer.sign(code=code, payload=claims),
-                issued_on=issued_on,
-                expires_on=expires_on,
+        # One decrypted private key for the whole job: signing is then ~50 µs a card.
+        self.signer = CardSigner(signing_key_for(program=self.program))
+
+    def insert(self, beneficiaries) -> list[int]:
+        for attempt in range(1, _INSERT_ATTEMPTS + 1):
+            cards = self._build(beneficiaries)
+            try:
+                with transaction.atomic():
+                    Card.objects.bulk_create(cards, batch_size=1000)
+                return [card.beneficiary_id for card in cards]
+            except IntegrityError:
+                # Another job of the same prefix took one of these codes between our check
+                # and our insert (odds ~1e-7 per card); draw again.
+                if attempt == _INSERT_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _build(self, beneficiaries) -> list[Card]:
+        campaign = self.campaign
+        codes = _fresh_codes(campaign.prefix, len(beneficiaries))
+        cards = []
+        for beneficiary, code in zip(beneficiaries, codes, strict=True):
+            claims = CardClaims(
+                name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
+                birth_date=beneficiary.date_of_birth,
+                program_id=self.program.pk,
+                campaign_type=campaign.campaign_type,
+                issued_on=self.issued_on,
+                expires_on=self.expires_on,
             )
-        )
-    return cards
+            cards.append(
+                Card(
+                    campaign=campaign,
+                    beneficiary=beneficiary,
+                    job=self.job,
+                    code=code,
+                    token=self.signer.sign(code=code, payload=claims),
+                    issued_on=self.issued_on,
+                    expires_on=self.expires_on,
+                )
+            )
+        return cards
 
 
 def _fresh_codes(prefix: str, count: int) -> list[str]:

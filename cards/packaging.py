@@ -16,16 +16,16 @@ import tempfile
 import time
 import zipfile
 
-import pypdfium2 as pdfium
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from cards import stage_timings
 from cards.generation import job_beneficiaries
-from cards.issuing import cards_assign
+from cards.issuing import ISSUE_BATCH, cards_issue
 from cards.models import Card
-from cards.qr import qr_png_data_uri, verification_url
+from cards.print_pdf import merge_chunk_pdfs
+from cards.qr import qr_matrix, verification_url
 from cards.render import CardRenderer
 
 
@@ -49,12 +49,24 @@ def storage_put(name, content):
 
 
 def assign_cards(job):
+    """Issue the job's cards (codes and signed tokens); the ids of their beneficiaries, in
+    card order."""
     with stage_timings.timed(job.pk, "sign"):
-        return cards_assign(job=job, beneficiaries=job_beneficiaries(job))
+        beneficiaries = job_beneficiaries(job).iterator(chunk_size=ISSUE_BATCH)
+        return cards_issue(job=job, beneficiaries=beneficiaries)
 
 
 def job_cards(job):
     return Card.objects.filter(job=job).select_related("beneficiary").order_by("beneficiary_id")
+
+
+def chunk_cards(job, chunk):
+    if chunk.first_beneficiary_id is None:  # planned before chunks recorded their range
+        return job_cards(job)[chunk.first_card : chunk.first_card + chunk.card_count]
+    return job_cards(job).filter(
+        beneficiary_id__gte=chunk.first_beneficiary_id,
+        beneficiary_id__lte=chunk.last_beneficiary_id,
+    )
 
 
 # One renderer per worker process and job: fonts, CSS, back side and palette are built once.
@@ -88,7 +100,7 @@ def card_render_data(card):
         "attributes": person.attributes or {},
         "issued_on": card.issued_on,
         "expires_on": card.expires_on,
-        "qr_data_uri": qr_png_data_uri(verification_url(card)),
+        "qr": qr_matrix(verification_url(card)),
     }
 
 
@@ -97,7 +109,7 @@ RENDER_STAGES = ("layout_pdf", "raster", "png")
 
 def render_chunk(job, index):
     chunk = job.chunks.get(index=index)
-    cards = list(job_cards(job)[chunk.first_card : chunk.first_card + chunk.card_count])
+    cards = list(chunk_cards(job, chunk))
     renderer = renderer_for(job)
     started = time.perf_counter()
     cards_data = [card_render_data(card) for card in cards]
@@ -189,17 +201,17 @@ def store_file(name, path):
 
 
 def merge_pdf(job, chunk_indexes, out_path):
-    """The chunks already hold front then back of each card: import them whole, in order
-    (one import per chunk keeps each chunk's fonts and art shared by its pages)."""
-    out = pdfium.PdfDocument.new()
-    for index in chunk_indexes:
-        with default_storage.open(chunk_name(job, index, "pdf"), "rb") as fh:
-            chunk = pdfium.PdfDocument(fh.read())
-        out.import_pages(chunk)
-        chunk.close()
-    with open(out_path, "wb") as fh:
-        out.save(fh)
-    out.close()
+    """The chunks already hold front then back of each card: copy them whole, in order, one
+    chunk in memory at a time (cards/print_pdf.py; each chunk keeps its fonts and art shared
+    by its pages)."""
+
+    def chunks():
+        for index in chunk_indexes:
+            with default_storage.open(chunk_name(job, index, "pdf"), "rb") as fh:
+                yield fh  # read whole by the merger before the next one is opened
+
+    with open(out_path, "wb", buffering=1024 * 1024) as out:
+        merge_chunk_pdfs(chunks(), out)
 
 
 def merge_zip(job, chunk_indexes, back_png, out_path):

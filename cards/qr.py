@@ -8,13 +8,10 @@ building a card's QR ~5x slower here (11.7 vs 2.2 ms); mask 4 is the one segno p
 often for our URLs.
 """
 
-import base64
-import io
 import re
 
 import segno
 from django.conf import settings
-from PIL import Image
 from segno import consts
 
 ERROR_LEVEL = "M"
@@ -36,22 +33,9 @@ def qr(url: str) -> segno.QRCode:
 
 
 def qr_matrix(url: str) -> tuple:
-    """Rows of modules (1 = dark), without quiet zone, for callers that draw it themselves."""
+    """Rows of modules (1 = dark), without quiet zone: cards/render.py draws it on the card
+    as a 1-bit image, one pixel a module, scaled without smoothing."""
     return qr(url).matrix
-
-
-def qr_png_data_uri(url: str) -> str:
-    """One pixel per module, no quiet zone: the card template adds the margin and scales it
-    with `image-rendering: pixelated` (the fastest crisp rendering WeasyPrint has). An 8-bit
-    greyscale PNG: WeasyPrint takes it as it is, where a 1-bit one is converted and
-    re-encoded twice per card (measured ~1.4 ms a card)."""
-    matrix = qr(url).matrix
-    size = len(matrix)
-    pixels = bytes(0 if dark else 255 for row in matrix for dark in row)
-    image = Image.frombytes("L", (size, size), pixels)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def qr_segments(url: str) -> list:

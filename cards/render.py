@@ -2,20 +2,24 @@
 
 What shared/reference/rendering.md measured shapes this module: one FontConfiguration
 and one parsed stylesheet per renderer (a worker builds one per job); the back side laid
-out once, since it carries no per-card data; the QR as a scale-1 PNG data URI drawn
-`pixelated`; absolutely positioned blocks; an image cache pre-warmed with the logo and
-icon and copied per chunk (a shared one grows with every QR); pages rasterised by pdfium
-at an exact pixel size and quantised to one palette built per renderer.
+out once, since it carries no per-card data; absolutely positioned blocks; an image cache
+pre-warmed with the logo and icon; pages rasterised by pdfium at an exact pixel size and
+quantised to one palette built per renderer.
 
-The front's static art (band, title, logo, icon, labels) is laid out once per chunk, not
-once per card: it is the chunk document's first page, which a PDF finisher turns into a
-form XObject drawn beneath every card's own page (see `_share_card_art`). That halves the
-WeasyPrint work per card. Rows are therefore the same on every card of a campaign; a
-missing value prints as a dash.
+WeasyPrint lays out only what differs from card to card; the PDF finisher
+(`_CardPdfFinisher`) assembles the rest:
+- the front's static art (band, title, logo, icon, labels) and the values every card of
+  the chunk shares (issue date, the campaign's vaccine...) are the chunk document's first
+  page, which becomes a form XObject drawn beneath every card's own page. Rows are
+  therefore the same on every card of a campaign; a missing value prints as a dash;
+- each card's QR is a 1-bit image drawn by the finisher from segno's modules, never an
+  image WeasyPrint would decode, lay out and re-encode;
+- pdfium rasterises the art once per chunk and each front over a copy of it.
+Together that is about half of the per-card work of laying every front out whole.
 
 Card data are plain dicts: {"code", "first_name", "last_name", "date_of_birth" (date),
 "sex", "mpi_id", "attributes" (dict), "issued_on" (date), "expires_on" (date | None),
-"qr_data_uri"}.
+"qr" (the QR's module matrix, cards.qr.qr_matrix)}.
 """
 
 import base64
@@ -49,7 +53,7 @@ from cards.card_text import (
     attribute_text,
     format_date,
 )
-from cards.qr import qr_png_data_uri
+from cards.qr import qr_matrix
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "cards"
 PREVIEW_DPI = 200
@@ -74,6 +78,10 @@ def _margin_boxes(context, page, state):
 
 
 weasyprint.layout.make_margin_boxes = _margin_boxes
+
+
+# Where the chunk's art takes the values that every card of the chunk shares.
+_SHARED_VALUES = "<!--shared values-->"
 
 
 class CardRenderError(Exception):
@@ -160,45 +168,109 @@ def _page_to_form(pdf, page, name):
     return draw
 
 
-def _share_card_art(document, pdf):
-    """WeasyPrint finisher: the first page (the static art) becomes a form XObject drawn
-    first on every other page, then leaves the page tree.
+# Where the front's QR is drawn (mm from the card's top left corner; a square). The card
+# template leaves that box empty and the PDF finisher draws the QR there as a 1-bit image:
+# WeasyPrint would decode, lay out and re-encode one image per card (~1.3 ms a card).
+QR_LEFT_MM, QR_TOP_MM, QR_SIZE_MM = 58.6, 14, 24
+PT_PER_MM = 72 / 25.4
+
+
+def qr_image(matrix):
+    """A QR module matrix as a PDF image: one bit a module, 0 = dark, rows padded to bytes."""
+    size = len(matrix)
+    if not size or any(len(row) != size for row in matrix):
+        raise ValueError("a QR code is a non-empty square of modules")
+    stride = (size + 7) // 8
+    packed = b"".join(
+        int("".join("0" if dark else "1" for dark in row).ljust(8 * stride, "1"), 2)
+        .to_bytes(stride, "big")
+        for row in matrix
+    )
+    return pydyf.Stream([packed], extra={
+        "Type": "/XObject",
+        "Subtype": "/Image",
+        "Width": size,
+        "Height": size,
+        "ColorSpace": "/DeviceGray",
+        "BitsPerComponent": 1,
+        # Modules stay sharp squares whatever the scale.
+        "Interpolate": "false",
+    })
+
+
+def _draw_qr(pdf, page, resources, image, name):
+    pdf.add_object(image)
+    resources["XObject"][name] = image.reference
+    height_pt = float(page["MediaBox"][3])
+    size = QR_SIZE_MM * PT_PER_MM
+    x, y = QR_LEFT_MM * PT_PER_MM, height_pt - (QR_TOP_MM + QR_SIZE_MM) * PT_PER_MM
+    # First on the page's own stream, so it is drawn in the page's default coordinates.
+    stream = pdf.objects[int(page["Contents"].split()[0])]
+    stream.stream.insert(0, f"q {size:.4f} 0 0 {size:.4f} {x:.4f} {y:.4f} cm /{name} Do Q")
+
+
+class _CardPdfFinisher:
+    """WeasyPrint finisher for a card document laid out as [art, (back,) front, front...]:
+
+    - the first page (the static art) becomes a form XObject drawn first on every front,
+      then leaves the page tree;
+    - with `with_backs`, the second page (the back, the same on every card) becomes a form
+      XObject too, and after each front comes a one-line page that draws it: the print PDF
+      gets front, back, front, back... for one back laid out per chunk;
+    - each front gets its card's QR image (`qr_matrices`, in card order);
+    - `classic`: the streams are compressed although `uncompressed_pdf` was asked for, which
+      WeasyPrint needs to write a classic file (xref table, no object streams).
 
     WeasyPrint gives every page of a document one shared resources dictionary, so the
     art's fonts and images resolve from any page. Pinned WeasyPrint (70): a change in
     that structure fails loudly here and in tests/test_card_rendering.py."""
-    kids = pdf.pages["Kids"]
-    draw_art = _page_to_form(pdf, pdf.objects[kids[0]], "CardArt")
-    for position in range(3, len(kids), 3):
-        page = pdf.objects[kids[position]]
-        page["Contents"] = pydyf.Array([draw_art.reference, page["Contents"]])
-    del kids[:3]
-    pdf.pages["Count"] -= 1
 
+    def __init__(self, qr_matrices, *, with_backs=False, classic=False):
+        self.qr_images = [qr_image(matrix) for matrix in qr_matrices]
+        self.with_backs = with_backs
+        self.classic = classic
 
-def _share_card_art_and_back(document, pdf):
-    """As _share_card_art, and the second page (the back, the same on every card) becomes
-    a form XObject too: after each card's front comes a one-line page that draws it. The
-    print PDF gets front, back, front, back... for one back laid out per chunk."""
-    kids = pdf.pages["Kids"]
-    numbers = [kids[position] for position in range(0, len(kids), 3)]
-    draw_art = _page_to_form(pdf, pdf.objects[numbers[0]], "CardArt")
-    draw_back = _page_to_form(pdf, pdf.objects[numbers[1]], "CardBack")
-    leaves = []
-    for number in numbers[2:]:
-        front = pdf.objects[number]
-        front["Contents"] = pydyf.Array([draw_art.reference, front["Contents"]])
-        back = pydyf.Dictionary({
-            "Type": "/Page",
-            "Parent": pdf.pages.reference,
-            "MediaBox": front["MediaBox"],
-            "Resources": front["Resources"],
-            "Contents": draw_back.reference,
-        })
-        pdf.add_object(back)
-        leaves.extend([number, 0, "R", back.number, 0, "R"])
-    kids[:] = leaves
-    pdf.pages["Count"] = len(leaves) // 3
+    def __call__(self, document, pdf):
+        kids = pdf.pages["Kids"]
+        numbers = [kids[position] for position in range(0, len(kids), 3)]
+        leading = 2 if self.with_backs else 1
+        fronts = numbers[leading:]
+        if len(fronts) != len(self.qr_images):
+            raise CardRenderError(
+                f"The card template produced {len(numbers) - leading} fronts for "
+                f"{len(self.qr_images)} cards: its content overflows the card."
+            )
+        draw_art = _page_to_form(pdf, pdf.objects[numbers[0]], "CardArt")
+        if self.with_backs:
+            draw_back = _page_to_form(pdf, pdf.objects[numbers[1]], "CardBack")
+        leaves = []
+        for index, (number, image) in enumerate(zip(fronts, self.qr_images, strict=True)):
+            front = pdf.objects[number]
+            resources = pdf.objects[int(front["Resources"].split()[0])]
+            _draw_qr(pdf, front, resources, image, f"QR{index}")
+            front["Contents"] = pydyf.Array([draw_art.reference, front["Contents"]])
+            leaves.extend([number, 0, "R"])
+            if self.with_backs:
+                back = pydyf.Dictionary({
+                    "Type": "/Page",
+                    "Parent": pdf.pages.reference,
+                    "MediaBox": front["MediaBox"],
+                    "Resources": front["Resources"],
+                    "Contents": draw_back.reference,
+                })
+                pdf.add_object(back)
+                leaves.extend([back.number, 0, "R"])
+        kids[:] = leaves
+        pdf.pages["Count"] = len(leaves) // 3
+        if self.classic:
+            # Pages no more (their content lives on as forms): not written. pydyf writes
+            # free objects right only in a classic file.
+            for number in numbers[:leading]:
+                pdf.objects[number].free = "f"
+            for obj in pdf.objects:
+                # Images come encoded already (their /Filter is set): leave them as they are.
+                if isinstance(obj, pydyf.Stream) and "Filter" not in obj.extra:
+                    obj.compress = True
 
 
 class CardRenderer:
@@ -208,6 +280,7 @@ class CardRenderer:
     NAME_MAX_PT, NAME_MIN_PT, NAME_TWO_LINE_PT = 10.5, 7.5, 6.5
     LABEL_WIDTH_MM, LABEL_PT = 21.5, 5.5
     VALUE_WIDTH_MM, VALUE_PT = 30, 6.5
+    ROW_MM = 3.4  # the line height of the labels and values columns
     TITLE_PT, TITLE_MIN_PT, PROGRAM_PT = 8.5, 6.5, 5.5
 
     def __init__(self, *, campaign, program=None, dpi=300, include_mpi_id=False,
@@ -243,10 +316,7 @@ class CardRenderer:
             [self._back], what="the back side", cache=self._image_cache
         )
         back_image = self._single_page(self._back_pdf)
-        sample = self._write_pdf(
-            [self._front_art, self._front_html(sample_card(campaign))],
-            what="the sample card", finisher=_share_card_art,
-        )
+        sample = self._write_cards_pdf([sample_card(campaign)], what="the sample card")
         sample_front_image = self._single_page(sample)
         self._palette = raster.build_palette(sample_front_image, back_image)
         self._back_image, self._sample_front_image = back_image, sample_front_image
@@ -285,6 +355,11 @@ class CardRenderer:
             ),
             title_left=f"{title_left}mm",
             title_width=f"{self._title_width_mm}mm",
+            row_height=f"{self.ROW_MM}mm",
+            skip_rows="\n".join(
+                f".skip{n} {{ margin-top: {n * self.ROW_MM:.2f}mm; }}"
+                for n in range(1, len(self._row_keys))
+            ),
         )
         try:
             return CSS(
@@ -315,6 +390,7 @@ class CardRenderer:
         return _load_template("card_front_art.html").substitute(
             logo=band["logo"], title=band["title"], program=band["subtitle"], labels=labels,
             verify_host=_escape(self._fit.cut(f"{host}/v", 31, 4.5)),
+            values=_SHARED_VALUES,
         )
 
     def _back_html(self, program):
@@ -331,6 +407,13 @@ class CardRenderer:
         )
 
     def _values(self, card):
+        """The card's value of each row, as printed (cut to fit the column)."""
+        return [
+            self._fit.cut(value, self.VALUE_WIDTH_MM, self.VALUE_PT)
+            for value in self._raw_values(card)
+        ]
+
+    def _raw_values(self, card):
         lang = self.design.language
         attributes = card.get("attributes") or {}
         fields = self._fields
@@ -366,18 +449,48 @@ class CardRenderer:
             text = self._fit.cut(name, self.NAME_WIDTH_MM * 2 * 0.85, size, bold=True)
         return size, text
 
-    def _front_html(self, card):
+    @staticmethod
+    def _value_rows(values, printed):
+        """The values column with only the `printed` rows, each kept in its own row's place:
+        the other rows are drawn by the other layer (the chunk's art or the card)."""
+        rows, skipped = [], 0
+        for value, shown in zip(values, printed, strict=True):
+            if not shown:
+                skipped += 1
+                continue
+            rows.append(f'<div class="skip{skipped}">' if skipped else "<div>")
+            rows.append(f"{_escape(value)}</div>")
+            skipped = 0
+        return "".join(rows)
+
+    def _card_sections(self, cards_data):
+        """HTML of a card document: the chunk's art, then one front per card.
+
+        A row whose value is the same on every card of the chunk (the issue date, the
+        campaign's vaccine, a missing field's dash) is printed with the art, laid out once
+        per chunk rather than once per card."""
+        values = [self._card_values(card) for card in cards_data]
+        shared = [all(row[k] == values[0][k] for row in values) for k in range(len(values[0]))]
+        own = [not s for s in shared]
+        art = self._front_art.replace(_SHARED_VALUES, self._value_rows(values[0], shared))
+        return [art] + [
+            self._front_html(card, self._value_rows(row, own))
+            for card, row in zip(cards_data, values, strict=True)
+        ]
+
+    def _card_values(self, card):
+        try:
+            return self._values(card)
+        except (KeyError, ValueError, AttributeError, TypeError) as exc:
+            raise CardRenderError(
+                f"Card {card.get('code', '?')}: cannot fill the card template ({exc!r})"
+            ) from exc
+
+    def _front_html(self, card, values_html):
         try:
             size, name = self._name(card)
-            values = "".join(
-                f"<div>{_escape(self._fit.cut(value, self.VALUE_WIDTH_MM, self.VALUE_PT))}</div>"
-                for value in self._values(card)
-            )
             return self._front.substitute(
-                name_size=size,
-                name=_escape(name),
-                values=values,
-                qr=html.escape(card["qr_data_uri"], quote=True),
+                name_size=size, name=_escape(name), values=values_html,
                 code=_escape(card["code"]),
             )
         except (KeyError, ValueError, AttributeError, TypeError) as exc:
@@ -385,9 +498,25 @@ class CardRenderer:
                 f"Card {card.get('code', '?')}: cannot fill the card template ({exc!r})"
             ) from exc
 
+    def _write_cards_pdf(self, cards_data, *, what, with_backs=False, classic=False):
+        """PDF of these cards' fronts (and backs): see _CardPdfFinisher."""
+        try:
+            finisher = _CardPdfFinisher(
+                [card["qr"] for card in cards_data], with_backs=with_backs, classic=classic
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CardRenderError(f"Rendering {what} failed: a card's QR code: {exc!r}") from exc
+        sections = self._card_sections(cards_data)
+        if with_backs:
+            sections.insert(1, self._back)
+        return self._write_pdf(sections, what=what, finisher=finisher, classic=classic)
+
     # -- PDF, raster, PNG ---------------------------------------------------------------
 
-    def _write_pdf(self, sections, *, what, finisher=None, cache=None):
+    def _write_pdf(self, sections, *, what, finisher=None, cache=None, classic=False):
+        """PDF bytes of the sections. `classic`: a plain xref table and no object streams
+        (the finisher compresses each stream), so cards/print_pdf.py can merge chunks by
+        copying objects instead of loading every chunk into one document."""
         document_html = (
             '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
             + "".join(sections)
@@ -403,7 +532,7 @@ class CardRenderer:
             document = HTML(
                 string=document_html, base_url=str(TEMPLATE_DIR), url_fetcher=self._fetcher
             ).render(font_config=self._font_config, stylesheets=[self._css], cache=cache)
-            pdf = document.write_pdf(finisher=finisher)
+            pdf = document.write_pdf(finisher=finisher, uncompressed_pdf=classic)
         except CardRenderError:
             raise
         except (Exception, FatalURLFetchingError) as exc:
@@ -463,11 +592,9 @@ class CardRenderer:
             return b"", []
         started = time.perf_counter()
         sides = 2 if with_backs else 1
-        pdf_bytes = self._write_pdf(
-            [self._front_art, *([self._back] if with_backs else []),
-             *(self._front_html(card) for card in cards_data)],
+        pdf_bytes = self._write_cards_pdf(
+            cards_data, with_backs=with_backs, classic=True,
             what=f"cards {cards_data[0].get('code')}…{cards_data[-1].get('code')}",
-            finisher=_share_card_art_and_back if with_backs else _share_card_art,
         )
         tick = time.perf_counter()
         self.timings["layout_pdf"] += tick - started
@@ -475,7 +602,7 @@ class CardRenderer:
         pngs = []
         try:
             self._check_pages(pdf, sides * len(cards_data), f"{len(cards_data)} cards")
-            for image in raster.pages(pdf, self.pixel_size, step=sides):
+            for image in raster.card_fronts(pdf, self.pixel_size, step=sides):
                 rasterised = time.perf_counter()
                 pngs.append(raster.encode_png(image, self._palette))
                 encoded = time.perf_counter()
@@ -521,7 +648,7 @@ def sample_card(campaign):
         "attributes": {f.key: f.sample for f in template.fields} if template else {},
         "issued_on": issued,
         "expires_on": issued.replace(year=issued.year + 2),
-        "qr_data_uri": qr_png_data_uri(url),
+        "qr": qr_matrix(url),
     }
 
 

@@ -51,8 +51,7 @@ def job_prepare(job_id):
     if not generation.job_start(job_id=job_id):
         return
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
-    cards = packaging.assign_cards(job)
-    chunks = generation.job_plan_chunks(job=job, card_count=len(cards))
+    chunks = generation.job_plan_chunks(job=job, beneficiary_ids=packaging.assign_cards(job))
     queue = django_rq.get_queue("cards")
     queue.enqueue_many(
         [

@@ -31,9 +31,9 @@ MM = 72 / 25.4
 URL = "https://verify.example.org/v/c/DKR-VAC-9XQ7LM2A#" + "ABCDEFGHJKMNPQRSTVWXYZ234567" * 6
 
 
-def qr_uri(url=URL):
-    # As cards/qr.py makes it: one pixel per module, no quiet zone (the template has it).
-    return segno.make(url, error="m", mask=4).png_data_uri(scale=1, border=0)
+def qr_modules(url=URL):
+    # As cards/qr.py makes it: the module matrix, no quiet zone (the card has it).
+    return segno.make(url, error="m", mask=4).matrix
 
 
 def program(**kwargs):
@@ -58,7 +58,7 @@ def card(**kwargs):
         "attributes": {"vaccine": "Penta 3", "doses": 2},
         "issued_on": datetime.date(2025, 3, 1),
         "expires_on": datetime.date(2027, 3, 1),
-        "qr_data_uri": qr_uri(),
+        "qr": qr_modules(),
     }
     data.update(kwargs)
     return data
@@ -323,10 +323,9 @@ def test_broken_stored_options_raise_card_render_error():
         renderer(campaign(template_options={"primary_colour": "red; } body { color: red"}))
 
 
-def test_unreadable_qr_raises_card_render_error_naming_the_cards():
+def test_a_qr_that_is_not_a_square_of_modules_raises_card_render_error_naming_the_cards():
     with pytest.raises(CardRenderError, match="DKR-VAC-BROKEN01"):
-        renderer().render_fronts([card(code="DKR-VAC-BROKEN01",
-                                       qr_data_uri="data:image/png;base64,AAAA")])
+        renderer().render_fronts([card(code="DKR-VAC-BROKEN01", qr=((1, 0), (1,)))])
 
 
 def test_card_without_a_code_raises_card_render_error():
@@ -366,3 +365,27 @@ def test_with_backs_the_pngs_are_the_fronts():
     _, fronts = renderer().render_fronts(cards)
     _, with_backs = renderer().render_fronts(cards, with_backs=True)
     assert fronts == with_backs
+
+
+def test_a_card_looks_the_same_alone_as_among_cards_that_share_none_of_its_values():
+    alone = card()
+    other = card(code="DKR-VAC-BBBB0001", date_of_birth=datetime.date(2020, 1, 2), sex="M",
+                 mpi_id="MPI-2", attributes={"vaccine": "BCG", "doses": 1},
+                 issued_on=datetime.date(2025, 4, 1), expires_on=datetime.date(2027, 4, 1))
+    r = renderer()
+
+    _, (png_alone,) = r.render_fronts([alone])
+    _, (png_in_chunk, _) = r.render_fronts([alone, other])
+
+    assert png_alone == png_in_chunk
+
+
+def test_values_every_card_shares_are_printed_on_each_card():
+    cards = [card(code=f"DKR-VAC-AAAA{n:04d}", attributes={"vaccine": "Penta 3", "doses": n + 1})
+             for n in range(3)]
+
+    pdf, _ = renderer().render_fronts(cards)
+
+    for n in range(3):
+        lines = page_text(pdf, n).splitlines()
+        assert {"Penta 3", "01/03/2025", str(n + 1), f"DKR-VAC-AAAA{n:04d}"} <= set(lines)

@@ -5,7 +5,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from cards.codes import CODE_ALPHABET, new_card_code
-from cards.issuing import add_months, cards_assign
+from cards import issuing
+from cards.issuing import add_months, cards_assign, cards_issue
 from cards.models import Card
 from tests.factories import (
     make_beneficiaries,
@@ -141,6 +142,31 @@ def test_beneficiary_of_another_campaign_is_refused_by_id():
     stranger = make_beneficiary(campaign=other)
     with pytest.raises(ValueError, match=f"beneficiary {stranger.pk}"):
         cards_assign(job=make_job(campaign=campaign), beneficiaries=[stranger])
+    assert not Card.objects.exists()
+
+
+def test_a_job_issued_in_several_batches_gives_each_beneficiary_one_card_in_order(monkeypatch):
+    monkeypatch.setattr(issuing, "ISSUE_BATCH", 3)
+    campaign = make_campaign(program=make_program())
+    people = make_beneficiaries(campaign=campaign, count=8)
+    job = make_job(campaign=campaign)
+
+    ids = cards_issue(job=job, beneficiaries=iter(people))
+
+    assert ids == [p.pk for p in people]
+    assert sorted(Card.objects.filter(job=job).values_list("beneficiary_id", flat=True)) == ids
+    assert Card.objects.filter(job=job).values("code").distinct().count() == 8
+
+
+def test_a_refused_beneficiary_in_a_later_batch_leaves_no_card_at_all(monkeypatch):
+    monkeypatch.setattr(issuing, "ISSUE_BATCH", 2)
+    program = make_program()
+    campaign, other = make_campaign(program=program), make_campaign(program=program)
+    people = [*make_beneficiaries(campaign=campaign, count=5), make_beneficiary(campaign=other)]
+
+    with pytest.raises(ValueError, match=f"beneficiary {people[-1].pk}"):
+        cards_issue(job=make_job(campaign=campaign), beneficiaries=iter(people))
+
     assert not Card.objects.exists()
 
 

@@ -174,3 +174,24 @@ def test_another_programs_job_is_404():
     assert client.get(f"/api/jobs/{job_id}").status_code == 404
     assert client.post(f"/api/jobs/{job_id}/cancel").status_code == 404
     assert client.get(f"/api/jobs/{job_id}/download/pdf").status_code == 404
+
+
+def test_chunks_of_chosen_beneficiaries_print_each_chosen_card_once_in_order():
+    from cards import generation
+
+    program = make_program()
+    key = make_api_key(program=program)
+    campaign = campaign_with(program, 9)
+    chosen = list(campaign.beneficiaries.order_by("pk").values_list("pk", flat=True))[1::2]
+    job = generation.job_create(campaign=campaign, beneficiary_ids=chosen, chunk_size=2)
+    run_jobs()
+
+    job.refresh_from_db()
+    assert job.status == "completed" and job.chunks.count() == 2
+    manifest = json.loads(download(key, job.pk, "manifest"))
+    cards = Card.objects.filter(job=job).order_by("beneficiary_id")
+    assert [c.beneficiary_id for c in cards] == chosen
+    assert [c["code"] for c in manifest["cards"]] == [c.code for c in cards]
+    pdf = PdfReader(io.BytesIO(download(key, job.pk, "pdf")))
+    assert [pdf.pages[2 * n].extract_text().count(card.code) for n, card in enumerate(cards)] \
+        == [1] * len(chosen)

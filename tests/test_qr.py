@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from PIL import Image
 
 from cards.issuing import cards_assign
-from cards.qr import MASK, qr, qr_matrix, qr_png_data_uri, verification_url
+from cards.qr import MASK, qr, qr_matrix, verification_url
 from tests.factories import make_beneficiary, make_campaign, make_job, make_program
 from verification.keys import program_jwks
 
@@ -59,14 +59,13 @@ def test_qr_uses_the_fixed_mask():
     assert qr(verification_url(_card())).mask == MASK
 
 
-def test_png_data_uri_is_one_pixel_per_module_without_quiet_zone():
+def test_matrix_is_one_row_per_module_without_quiet_zone():
     url = verification_url(_card())
-    uri = qr_png_data_uri(url)
-    assert uri.startswith("data:image/png;base64,")
-    image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
-    size = len(qr_matrix(url))
-    assert image.size == (size, size)
-    assert size == 17 + 4 * qr(url).version
+    matrix = qr_matrix(url)
+    assert len(matrix) == 17 + 4 * qr(url).version
+    assert all(len(row) == len(matrix) for row in matrix)
+    # The finder pattern's dark border starts at the very first module: no quiet zone.
+    assert all(matrix[0][:7]) and all(row[0] for row in matrix[:7])
 
 
 @pytest.mark.parametrize("base_url", BASE_URLS)
