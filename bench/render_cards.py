@@ -101,7 +101,7 @@ def worker(index, start, count, options, out_dir, barrier, results):
         for row in chunk:
             row["qr"] = qr_matrix(row["url"])
         qr_seconds += time.perf_counter() - tick
-        pdf, pngs = renderer.render_fronts(chunk)
+        pdf, pngs = renderer.render_fronts(chunk, with_backs=True)  # as a job's chunk
         tick = time.perf_counter()
         number = (start + offset) // options.chunk
         (out_dir / f"chunk-{number:05d}.pdf").write_bytes(pdf)
@@ -124,17 +124,14 @@ def worker(index, start, count, options, out_dir, barrier, results):
     })
 
 
-def package(out_dir, back_pdf):
-    """Merge chunk PDFs with pdfium (fast, see rendering.md) and ZIP the PNGs (stored: PNG
-    is already compressed)."""
-    import pypdfium2 as pdfium
+def package(out_dir):
+    """Merge the chunk PDFs as packaging does (cards/print_pdf.py) and ZIP the PNGs (stored:
+    PNG is already compressed)."""
+    from cards.print_pdf import merge_chunk_pdfs
 
     tick = time.perf_counter()
-    merged = pdfium.PdfDocument.new()
-    for path in sorted(out_dir.glob("chunk-*.pdf")):
-        merged.import_pages(pdfium.PdfDocument(path))
-    merged.import_pages(pdfium.PdfDocument(back_pdf))
-    merged.save(out_dir / "cards.pdf")
+    with (out_dir / "cards.pdf").open("wb") as out:
+        merge_chunk_pdfs((path.read_bytes() for path in sorted(out_dir.glob("chunk-*.pdf"))), out)
     merge_seconds = time.perf_counter() - tick
     tick = time.perf_counter()
     with zipfile.ZipFile(out_dir / "cards.zip", "w", zipfile.ZIP_STORED) as archive:
@@ -155,8 +152,6 @@ def main():
     options = parser.parse_args()
 
     setup_django()
-    from campaigns.models import Campaign, Program
-    from cards.render import CardRenderer
 
     out_dir = Path(tempfile.mkdtemp(prefix="bench-generate-"))
     # Split on chunk boundaries so each process renders whole chunks.
@@ -184,13 +179,7 @@ def main():
             sys.exit(f"a worker failed (exit code {process.exitcode})")
     reports.sort(key=lambda r: r["index"])
 
-    program = Program(name="Ministère de la Santé - PEV Sénégal", slug="bench")
-    campaign = Campaign(program=program, name="Bench", campaign_type=options.template,
-                        prefix="DKR-VAC", language=options.language)
-    back_pdf = out_dir / "back.pdf"
-    back_pdf.write_bytes(CardRenderer(campaign=campaign, program=program,
-                                      dpi=options.dpi).back_pdf_bytes())
-    merge_seconds, zip_seconds = package(out_dir, back_pdf)
+    merge_seconds, zip_seconds = package(out_dir)
 
     render_wall = max(r["ended"] for r in reports) - min(r["began"] for r in reports)
     print(f"{options.cards} cards, {options.dpi} dpi, chunks of {options.chunk}, "

@@ -177,8 +177,9 @@ def test_missing_optional_values_print_a_dash():
     assert len(pngs) == 1
 
 
-def test_qr_in_the_png_decodes_to_the_url():
-    _, pngs = renderer().render_fronts([card()])
+@pytest.mark.parametrize("dpi", [300, 450, 600])
+def test_qr_in_the_png_decodes_to_the_url(dpi):
+    _, pngs = renderer(dpi=dpi).render_fronts([card()])
 
     results = zxingcpp.read_barcodes(Image.open(io.BytesIO(pngs[0])).convert("RGB"))
     assert [result.text for result in results] == [URL]
@@ -389,3 +390,10 @@ def test_values_every_card_shares_are_printed_on_each_card():
     for n in range(3):
         lines = page_text(pdf, n).splitlines()
         assert {"Penta 3", "01/03/2025", str(n + 1), f"DKR-VAC-AAAA{n:04d}"} <= set(lines)
+
+
+def test_qr_in_the_print_pdf_decodes_to_the_url():
+    pdf, _ = renderer().render_fronts([card()], with_backs=True)
+
+    page = pdfium.PdfDocument(pdf)[0].render(scale=300 / 72).to_pil()
+    assert [result.text for result in zxingcpp.read_barcodes(page)] == [URL]
