@@ -33,11 +33,7 @@ def pages(pdf, size, step=1):
         for index in range(0, len(pdf), step):
             page = pdf[index]
             bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
-            # The page mapped onto exactly width x height pixels: pdfium's own scaling would
-            # round 1011.02 up to 1012.
-            pdfium_c.FPDF_RenderPageBitmap(
-                bitmap, page, 0, 0, width, height, 0, pdfium_c.FPDF_REVERSE_BYTE_ORDER
-            )
+            _draw(page, bitmap)
             page.close()
             yield bitmap.to_pil()  # a copy: the bitmap is reused for the next page
     finally:
@@ -63,13 +59,19 @@ def card_fronts(pdf, size, step=1):
                 ctypes.memmove(bitmap.buffer, art, len(art))
             else:
                 bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
-            pdfium_c.FPDF_RenderPageBitmap(
-                bitmap, page, 0, 0, width, height, 0, pdfium_c.FPDF_REVERSE_BYTE_ORDER
-            )
+            _draw(page, bitmap)
             page.close()
             yield bitmap.to_pil()
     finally:
         bitmap.close()
+
+
+def _draw(page, bitmap):
+    # The page mapped onto exactly the bitmap's pixels: pdfium's own scaling would round
+    # 1011.02 up to 1012. Drawn over what the bitmap holds.
+    pdfium_c.FPDF_RenderPageBitmap(
+        bitmap, page, 0, 0, bitmap.width, bitmap.height, 0, pdfium_c.FPDF_REVERSE_BYTE_ORDER
+    )
 
 
 def _is_form(page_object):
@@ -88,10 +90,7 @@ def _art_pixels(page, bitmap):
             pdfium_c.FPDFPage_RemoveObject(page, other)
             pdfium_c.FPDFPageObj_Destroy(other)
         bitmap.fill_rect((255, 255, 255, 255), 0, 0, bitmap.width, bitmap.height)
-        pdfium_c.FPDF_RenderPageBitmap(
-            bitmap, page, 0, 0, bitmap.width, bitmap.height, 0,
-            pdfium_c.FPDF_REVERSE_BYTE_ORDER,
-        )
+        _draw(page, bitmap)
         return bytes(bitmap.buffer)
     finally:
         page.close()
