@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, transaction
 
-from cards.codes import CODE_ALPHABET, new_card_code
 from cards import issuing
+from cards.codes import CODE_ALPHABET, new_card_code
 from cards.issuing import add_months, cards_assign, cards_issue
 from cards.models import Card
 from tests.factories import (

@@ -12,7 +12,7 @@ from cards.packaging import EXTRA_ARTIFACT_BUILDERS
 from tests.factories import make_beneficiary, make_campaign, make_job, make_program
 from verification.keys import program_jwks
 from verification.portal import portal_build
-from verification.registry import code_hash
+from verification.registry import code_hash, registry_for
 from verification.revocation import card_revoke
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,15 @@ def test_the_portal_page_loads_nothing_from_a_network(tmp_path):
     for name in ("index.html", "portal.js", "verify.js", "verify.css"):
         text = archive.read(name).decode()
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
+
+
+def test_the_portal_registry_is_the_registry_the_api_builds(tmp_path):
+    job, _cards = _job_with_cards()
+
+    _kind, _name, archive = _build(job, tmp_path)
+
+    in_portal = json.loads(archive.read("registry.json"))
+    built = registry_for(job=job)
+    in_portal.pop("generated_at"), built.pop("generated_at")
+    assert in_portal == built
+    assert list(in_portal["cards"]) == sorted(in_portal["cards"])

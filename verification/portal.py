@@ -17,7 +17,12 @@ import zipfile
 
 from django.contrib.staticfiles import finders
 
-from verification.registry import registry_for, registry_json
+from verification.registry import (
+    registry_card_members,
+    registry_head,
+    registry_json,
+    write_registry_json,
+)
 
 # (path under static/, name in the ZIP)
 PORTAL_FILES = (
@@ -41,20 +46,25 @@ def portal_storage_name(job) -> str:
 def portal_build(*, job, workdir) -> tuple[str, str, str]:
     """Writes the job's portal ZIP into `workdir`: ("portal", storage name, local path)."""
     path = os.path.join(workdir, "portal.zip")
-    write_portal_zip(registry_for(job=job), path)
+    head = registry_head(job=job)
+    write_portal_zip(head, registry_card_members(campaign=job.campaign), path)
     return "portal", portal_storage_name(job), path
 
 
-def write_portal_zip(registry: dict, path: str) -> None:
-    data = registry_json(registry)
+def write_portal_zip(head: dict, members: list[bytes], path: str) -> None:
+    """The portal's files, with the registry (`head` and its card `members`) written twice:
+    as registry.json and as the script registry.js."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for static_path, name in PORTAL_FILES:
             source = finders.find(static_path)
             if source is None:
                 raise FileNotFoundError(f"portal file missing from static files: {static_path}")
             archive.write(source, name)
-        archive.writestr("registry.json", data)
+        with archive.open("registry.json", "w") as out:
+            write_registry_json(head, members, out)
         # The registry JSON is ASCII-only (registry_json), so it is a valid script literal.
-        script = b"window." + REGISTRY_GLOBAL.encode() + b" = " + data + b";\n"
-        archive.writestr("registry.js", script)
-        archive.writestr("keys.json", registry_json(registry["keys"]))
+        with archive.open("registry.js", "w") as out:
+            out.write(b"window." + REGISTRY_GLOBAL.encode() + b" = ")
+            write_registry_json(head, members, out)
+            out.write(b";\n")
+        archive.writestr("keys.json", registry_json(head["keys"]))
