@@ -98,16 +98,13 @@ def job_plan_chunks(*, job, beneficiary_ids):
     """Record the chunks (idempotent) and move the job to generating; returns the chunks.
     `beneficiary_ids`: of the job's cards, in card order (ascending)."""
     size = job.chunk_size
+    chunks = []
+    for index, first in enumerate(range(0, len(beneficiary_ids), size)):
+        ids = beneficiary_ids[first : first + size]
+        chunks.append(JobChunk(job=job, index=index, first_card=first, card_count=len(ids),
+                               first_beneficiary_id=ids[0], last_beneficiary_id=ids[-1]))
     with transaction.atomic():
-        JobChunk.objects.bulk_create(
-            [
-                JobChunk(job=job, index=i, first_card=first, card_count=len(ids),
-                         first_beneficiary_id=ids[0], last_beneficiary_id=ids[-1])
-                for i, first in enumerate(range(0, len(beneficiary_ids), size))
-                for ids in [beneficiary_ids[first : first + size]]
-            ],
-            ignore_conflicts=True,
-        )
+        JobChunk.objects.bulk_create(chunks, ignore_conflicts=True)
         Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
             status=Job.Status.GENERATING
         )

@@ -28,7 +28,7 @@ def cards_assign(*, job, beneficiaries) -> list[Card]:
     """One card per beneficiary for this job, in the order given (see cards_issue)."""
     beneficiaries = list(beneficiaries)
     ids = cards_issue(job=job, beneficiaries=beneficiaries)
-    cards = {card.beneficiary_id: card for card in Card.objects.filter(job=job)}
+    cards = {c.beneficiary_id: c for c in Card.objects.filter(job=job, beneficiary_id__in=ids)}
     return [cards[pk] for pk in ids]
 
 
@@ -43,8 +43,8 @@ def cards_issue(*, job, beneficiaries) -> list[int]:
     with transaction.atomic():
         # Two workers assigning the same job queue here; the second finds the first's cards.
         job = Job.objects.select_for_update().select_related("campaign__program").get(pk=job.pk)
-        if Card.objects.filter(job=job).exists():
-            carded = set(Card.objects.filter(job=job).values_list("beneficiary_id", flat=True))
+        carded = set(Card.objects.filter(job=job).values_list("beneficiary_id", flat=True))
+        if carded:
             return [b.pk for b in beneficiaries if b.pk in carded]
         issuer = _Issuer(job)
         issued, seen = [], set()

@@ -29,6 +29,7 @@ import io
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from string import Template
 from urllib.parse import urlsplit
@@ -199,6 +200,7 @@ def qr_image(matrix):
 
 
 def _draw_qr(pdf, page, resources, image, name):
+    """Draw `image` in the QR box of `page`, named `name` in the shared `resources`."""
     pdf.add_object(image)
     resources["XObject"][name] = image.reference
     height_pt = float(page["MediaBox"][3])
@@ -243,10 +245,11 @@ class _CardPdfFinisher:
         draw_art = _page_to_form(pdf, pdf.objects[numbers[0]], "CardArt")
         if self.with_backs:
             draw_back = _page_to_form(pdf, pdf.objects[numbers[1]], "CardBack")
+        # One resources dictionary for every page of the document (see above).
+        resources = pdf.objects[int(pdf.objects[numbers[0]]["Resources"].split()[0])]
         leaves = []
         for index, (number, image) in enumerate(zip(fronts, self.qr_images, strict=True)):
             front = pdf.objects[number]
-            resources = pdf.objects[int(front["Resources"].split()[0])]
             _draw_qr(pdf, front, resources, image, f"QR{index}")
             front["Contents"] = pydyf.Array([draw_art.reference, front["Contents"]])
             leaves.extend([number, 0, "R"])
@@ -271,6 +274,17 @@ class _CardPdfFinisher:
                 # Images come encoded already (their /Filter is set): leave them as they are.
                 if isinstance(obj, pydyf.Stream) and "Filter" not in obj.extra:
                     obj.compress = True
+
+
+@contextmanager
+def _filling(card):
+    """Bad card data raise CardRenderError naming the card."""
+    try:
+        yield
+    except (KeyError, ValueError, AttributeError, TypeError) as exc:
+        raise CardRenderError(
+            f"Card {card.get('code', '?')}: cannot fill the card template ({exc!r})"
+        ) from exc
 
 
 class CardRenderer:
@@ -479,24 +493,16 @@ class CardRenderer:
         ]
 
     def _card_values(self, card):
-        try:
+        with _filling(card):
             return self._values(card)
-        except (KeyError, ValueError, AttributeError, TypeError) as exc:
-            raise CardRenderError(
-                f"Card {card.get('code', '?')}: cannot fill the card template ({exc!r})"
-            ) from exc
 
     def _front_html(self, card, values_html):
-        try:
+        with _filling(card):
             size, name = self._name(card)
             return self._front.substitute(
                 name_size=size, name=_escape(name), values=values_html,
                 code=_escape(card["code"]),
             )
-        except (KeyError, ValueError, AttributeError, TypeError) as exc:
-            raise CardRenderError(
-                f"Card {card.get('code', '?')}: cannot fill the card template ({exc!r})"
-            ) from exc
 
     def _write_cards_pdf(self, cards_data, *, what, with_backs=False, classic=False):
         """PDF of these cards' fronts (and backs): see _CardPdfFinisher."""
@@ -598,10 +604,9 @@ class CardRenderer:
         )
         tick = time.perf_counter()
         self.timings["layout_pdf"] += tick - started
-        pdf = self._open_pdf(pdf_bytes)
+        pdf = self._open_pdf(pdf_bytes)  # one page per side: the finisher checked the fronts
         pngs = []
         try:
-            self._check_pages(pdf, sides * len(cards_data), f"{len(cards_data)} cards")
             for image in raster.card_fronts(pdf, self.pixel_size, step=sides):
                 rasterised = time.perf_counter()
                 pngs.append(raster.encode_png(image, self._palette))

@@ -52,6 +52,7 @@ def registry_for(*, campaign=None, job=None) -> dict:
     newest portal also knows the cards of earlier jobs)."""
     registry = registry_head(campaign=campaign, job=job)
     members = registry_card_members(campaign=campaign or job.campaign)
+    # From the portal's own members, so the API and the portal can never disagree.
     registry["cards"] = json.loads(b"{" + b",".join(members) + b"}")
     return registry
 
