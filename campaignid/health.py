@@ -1,12 +1,72 @@
-"""Tiny RQ jobs that show a worker is alive and reads the same database as the web process.
+"""`/health`: whether the database and Redis answer and how many RQ workers are alive, so a
+person (or a load balancer) sees at a glance that the pieces run and that a worker came back.
 
+Also tiny RQ jobs that show a worker is alive and reads the same database as the web process.
 `make run`'s test enqueues them; from a shell:
 `django_rq.get_queue("default").enqueue("campaignid.health.ping")`.
+
+The project package imports no app: worker state is read from RQ's records in Redis.
 """
 
-from django.db import connection
+import datetime
+import logging
 
-from campaigns.models import Program
+import django_rq
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from redis.exceptions import RedisError
+from rq import Worker
+
+logger = logging.getLogger(__name__)
+
+# A live CampaignWorker beats every 3 s while it runs a job and every 5 s while idle; a worker
+# killed under a supervisor other than `make run` (which unregisters it at once) keeps its
+# record for minutes, so only a recent beat counts as alive.
+ALIVE_WITHIN = datetime.timedelta(seconds=20)
+
+
+def view(request):
+    database = _database_answers()
+    workers = _workers_alive()
+    ok = database and workers is not None
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": "ok" if database else "unreachable",
+        "redis": "ok" if workers is not None else "unreachable",
+        "workers": workers,
+    }
+    response = JsonResponse(body, status=200 if ok else 503)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _database_answers():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception as exc:
+        logger.warning("health: the database did not answer (%s)", type(exc).__name__)
+        return False
+
+
+def _workers_alive():
+    """{"alive": n, "queues": {queue: n}} of the workers that beat recently; None without
+    Redis."""
+    try:
+        records = Worker.all(connection=django_rq.get_connection("default"))
+    except RedisError as exc:
+        logger.warning("health: Redis did not answer (%s)", type(exc).__name__)
+        return None
+    since = datetime.datetime.now(datetime.UTC) - ALIVE_WITHIN
+    alive = [w for w in records if w.last_heartbeat and w.last_heartbeat >= since]
+    queues = {name: 0 for name in settings.RQ_QUEUES}
+    for worker in alive:
+        for name in worker.queue_names():
+            queues[name] = queues.get(name, 0) + 1
+    return {"alive": len(alive), "queues": queues}
 
 
 def ping():
@@ -15,7 +75,8 @@ def ping():
 
 def database():
     """Which database the worker uses and the programs it sees there."""
+    program = apps.get_model("campaigns", "Program")
     return {
         "vendor": connection.vendor,
-        "programs": sorted(Program.objects.values_list("slug", flat=True)),
+        "programs": sorted(program.objects.values_list("slug", flat=True)),
     }

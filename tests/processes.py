@@ -1,15 +1,19 @@
 """Real processes for tests: RQ workers and the ASGI server, started against the test
 database, the test Redis and the test's media root."""
 
+import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 from django.conf import settings
 from django.db import connection
 
@@ -100,3 +104,74 @@ def wait_until(predicate, *, timeout, interval=0.2, message="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+SERVE_START_TIMEOUT = 180
+
+
+class Served:
+    """A `manage.py serve` process (what `make run` runs) on its own SQLite file, embedded
+    Redis and free port, whose output is collected line by line."""
+
+    def __init__(self, var_dir, **env):
+        self.var_dir = var_dir
+        self.port = free_port()
+        child_env = {k: v for k, v in os.environ.items()
+                     if k not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "MEDIA_ROOT")}
+        child_env.update(VAR_DIR=str(var_dir), PORT=str(self.port), PYTHONUNBUFFERED="1", **env)
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve"], cwd=ROOT, env=child_env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self):
+        return "".join(self.lines)
+
+    def api_key(self):
+        match = re.search(r"API key\s+(cid_\S+)", self.output)
+        return match and match.group(1)
+
+    def wait_for_key(self):
+        return wait_until(lambda: self.api_key() or self._exited(), timeout=SERVE_START_TIMEOUT,
+                          message="the printed API key")
+
+    def _exited(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{self.output}")
+        return None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def tree(self):
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def kill_all(self):
+        for process in [*self.tree(), psutil.Process(self.process.pid)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+
+
+def serving(tmp_path):
+    """For a fixture (`yield from serving(tmp_path)`): yields start(**env) -> Served; kills
+    whatever still runs after the test."""
+    started = []
+
+    def start(**env):
+        server = Served(tmp_path / "var", **env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        if server.process.poll() is None:
+            server.kill_all()
+            server.process.wait(timeout=10)

@@ -1,13 +1,7 @@
 """`manage.py serve` (what `make run` runs) on a fresh machine: SQLite and the embedded Redis,
 a demo key that works, a worker that runs jobs, and a Ctrl-C that leaves nothing behind."""
 
-import contextlib
-import os
-import re
 import signal
-import subprocess
-import sys
-import threading
 
 import psutil
 import pytest
@@ -17,77 +11,14 @@ from rq import Queue
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.processes import ROOT, free_port, wait_until
+from tests.processes import serving, wait_until
 
 pytestmark = pytest.mark.slow
-
-START_TIMEOUT = 180
-
-
-class Served:
-    """A `manage.py serve` process whose output is collected line by line."""
-
-    def __init__(self, var_dir, **env):
-        self.var_dir = var_dir
-        self.port = free_port()
-        child_env = {k: v for k, v in os.environ.items()
-                     if k not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "MEDIA_ROOT")}
-        child_env.update(VAR_DIR=str(var_dir), PORT=str(self.port), PYTHONUNBUFFERED="1", **env)
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve"], cwd=ROOT, env=child_env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self):
-        return "".join(self.lines)
-
-    def api_key(self):
-        match = re.search(r"API key\s+(cid_\S+)", self.output)
-        return match and match.group(1)
-
-    def wait_for_key(self):
-        return wait_until(lambda: self.api_key() or self._exited(), timeout=START_TIMEOUT,
-                          message="the printed API key")
-
-    def _exited(self):
-        if self.process.poll() is not None:
-            raise AssertionError(f"serve exited early:\n{self.output}")
-        return None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def tree(self):
-        return psutil.Process(self.process.pid).children(recursive=True)
-
-    def kill_all(self):
-        for process in [*self.tree(), psutil.Process(self.process.pid)]:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
 
 
 @pytest.fixture
 def served(tmp_path):
-    started = []
-
-    def start(**env):
-        server = Served(tmp_path / "var", **env)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        if server.process.poll() is None:
-            server.kill_all()
-            server.process.wait(timeout=10)
+    yield from serving(tmp_path)
 
 
 def run_job(var_dir, function):
@@ -146,18 +77,18 @@ def test_serve_revokes_the_previous_demo_key_at_each_start(served):
     assert requests.get(f"{second.url}/api/me", headers=headers, timeout=10).status_code == 200
 
 
-def test_serve_stops_everything_and_fails_when_a_child_dies(served):
+def test_serve_stops_everything_and_fails_when_the_embedded_redis_dies(served):
     server = served()
     server.wait_for_key()
     children = server.tree()
-    web = next(p for p in children if "uvicorn" in " ".join(p.cmdline()))
+    embedded_redis = next(p for p in children if "redis-server" in " ".join(p.cmdline()))
 
-    web.kill()
+    embedded_redis.kill()
 
-    assert server.process.wait(timeout=20) != 0
+    assert server.process.wait(timeout=30) != 0
     _gone, alive = psutil.wait_procs(children, timeout=2)
     assert alive == []
-    assert "web exited" in server.output
+    assert "redis exited with code -9 (SIGKILL); nothing works without it" in server.output
 
 
 def test_demo_login_reaches_the_admin(served):

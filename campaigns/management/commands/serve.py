@@ -3,13 +3,24 @@
 It migrates, makes sure the demo program and login exist, creates a fresh API key, then
 runs the embedded Redis (when no REDIS_URL is set), the ASGI server (HTTP + WebSocket) and
 the RQ workers as child processes. Ctrl-C or SIGTERM stops them all, web first and Redis
-last; if one of them dies, the others are stopped and the command exits non-zero.
+last.
+
+It supervises them like a process manager: a worker or the web server that dies is started
+again, after 1 s, then 2, 4, 8 s while it keeps dying; a worker killed mid-chunk leaves the
+chunk to be retried (RQ sees its heartbeat stop). Only the embedded Redis dying, or a process
+dying 5 times within 60 s (MAX_DEATHS, RESTART_WINDOW_SECONDS), stops everything with a
+non-zero exit and says why.
+
+SERVE_WORKER_CLASS (dotted path) overrides settings.RQ["WORKER_CLASS"] for these workers
+only; the tests point it at a class that does not exist to get a worker that dies at once.
 
 Production runs the same pieces under its own supervisor (uvicorn and `manage.py rqworker`
 processes against a shared PostgreSQL and Redis); see README.md.
 """
 
+import collections
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -18,11 +29,13 @@ import sys
 import time
 
 import psutil
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
+from rq import Worker
 
 from campaignid import redis_server
 from campaigns.models import ApiKey, Program, Role
@@ -39,6 +52,33 @@ QUEUES = ("default", "cards", "dispatch", "dhis2")
 # (RQ puts the chunk back for the next start).
 STOP_GRACE_SECONDS = 10
 READY_TIMEOUT_SECONDS = 60
+# A process that dies this often within the window is not going to stay up: give up.
+MAX_DEATHS = 5
+RESTART_WINDOW_SECONDS = 60
+MAX_RESTART_DELAY_SECONDS = 30
+
+
+class Child:
+    """A supervised process: how to start it again and when it died lately. Without a
+    command (the embedded Redis) it is never restarted."""
+
+    def __init__(self, name, command=None, env=None, process=None):
+        self.name, self.command, self.env, self.process = name, command, env, process
+        self.deaths = collections.deque()
+        self.restart_at = None
+
+    def start(self):
+        self.process = _spawn(self.command, self.env)
+        self.restart_at = None
+
+    def died(self, now):
+        """Record a death; the delay before the next start (doubling), or None: give up."""
+        self.deaths.append(now)
+        while self.deaths[0] < now - RESTART_WINDOW_SECONDS:
+            self.deaths.popleft()
+        if self.command is None or len(self.deaths) >= MAX_DEATHS:
+            return None
+        return min(2 ** (len(self.deaths) - 1), MAX_RESTART_DELAY_SECONDS)
 
 
 class Command(BaseCommand):
@@ -79,19 +119,19 @@ class Command(BaseCommand):
                 return
 
             env = _child_env(url)
-            children.append(("web", _spawn(_web_command(host, port), env)))
+            children.append(Child("web", _web_command(host, port), env))
             for n in range(1, worker_count + 1):
-                children.append((f"worker-{n}", _spawn(_worker_command(), env)))
+                children.append(Child(f"worker-{n}", _worker_command(), env))
+            for child in children:
+                child.start()
             if redis_process is not None:
-                children.append(("redis", redis_process))
+                children.append(Child("redis", process=redis_process))
 
-            exit_code = self._wait_until_listening(host, port, children)
-            if exit_code == 0 and self.stop_signal is None:
-                self._print_banner(url, demo, worker_count)
-                exit_code = self._supervise(children)
+            banner = functools.partial(self._print_banner, url, demo, worker_count)
+            exit_code = self._supervise(children, host, port, banner)
         finally:
             # Redis goes last: workers finishing their job still write to it.
-            self._stop([(n, p) for n, p in children if p is not redis_process])
+            self._stop([(c.name, c.process) for c in children if c.process is not redis_process])
             if redis_process is not None:
                 self._stop([("redis", redis_process)], grace=5)
         if exit_code:
@@ -103,40 +143,66 @@ class Command(BaseCommand):
             self.hurry = True
         self.stop_signal = signum
 
-    def _wait_until_listening(self, host, port, children):
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline and self.stop_signal is None:
-            dead = _first_dead(children)
-            if dead:
-                return self._report_death(*dead)
-            with socket.socket(_family(host)) as probe:
-                probe.settimeout(0.5)
-                if probe.connect_ex((_loopback_for(host), port)) == 0:
-                    return 0
-            time.sleep(0.1)
-        if self.stop_signal is None:
-            self.stderr.write(f"The web server did not listen on port {port} in time.")
-            return 1
-        return 0
-
-    def _supervise(self, children):
+    def _supervise(self, children, host, port, banner):
+        """Until a stop signal: restart what dies, print the banner once the web server
+        listens. Returns the exit code."""
+        ready_by = time.monotonic() + READY_TIMEOUT_SECONDS
         while self.stop_signal is None:
-            dead = _first_dead(children)
-            if dead:
-                return self._report_death(*dead)
+            for child in children:
+                if not self._tend(child):
+                    return 1
+            if banner is not None:
+                if _listening(host, port):
+                    banner()
+                    banner = None
+                elif time.monotonic() > ready_by:
+                    self._say(f"The web server did not listen on port {port} in time.")
+                    return 1
             time.sleep(0.2)
         self.stdout.write("Stopping…")
         self.stdout.flush()
         return 0
 
-    def _report_death(self, name, process):
-        self.stderr.write(f"{name} exited with code {process.returncode}; stopping everything.")
-        return 1
+    def _tend(self, child):
+        """Start a child whose delay is over; note a death. False: stop everything."""
+        now = time.monotonic()
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                child.start()
+                self._say(f"{child.name} restarted (pid {child.process.pid}).")
+            return True
+        if child.process.poll() is None:
+            return True
+        # A killed worker leaves its scheduler process behind, and its RQ record claims it
+        # alive for minutes (/health would count it).
+        _kill_group(child.process)
+        if child.name.startswith("worker"):
+            _unregister_rq_worker(child.process.pid)
+        delay = child.died(now)
+        exited = f"{child.name} exited with code {_exit_status(child.process.returncode)}"
+        if child.command is None:
+            self._say(f"{exited}; nothing works without it, stopping everything.")
+        elif delay is None:
+            self._say(
+                f"{exited}: {len(child.deaths)} deaths within {RESTART_WINDOW_SECONDS} s, it "
+                "does not stay up (see its output above); stopping everything."
+            )
+        else:
+            child.restart_at = now + delay
+            self._say(f"{exited}; restarting it in {delay} s.")
+            return True
+        return False
+
+    def _say(self, message):
+        self.stderr.write(f"{time.strftime('%H:%M:%S')} {message}")
+        self.stderr.flush()
 
     def _stop(self, children, grace=STOP_GRACE_SECONDS):
         """SIGTERM (a warm stop: a worker finishes its job), then SIGTERM again (RQ's cold
         stop), then SIGKILL; every process the children started goes too (RQ's scheduler)."""
-        family = [p for _name, process in children for p in _descendants(process.pid)]
+        children = [(name, process) for name, process in children if process is not None]
+        family = [p for _name, process in children if process.poll() is None
+                  for p in _descendants(process.pid)]
         self._signal_and_wait(children, signal.SIGTERM, grace)
         if any(process.poll() is None for _name, process in children):
             time.sleep(1.1)  # RQ ignores a second signal within a second of the first
@@ -277,7 +343,9 @@ def _web_command(host, port):
 
 def _worker_command():
     manage = str(settings.BASE_DIR / "manage.py")
-    return [sys.executable, manage, "rqworker", *QUEUES, "--with-scheduler"]
+    worker_class = os.environ.get("SERVE_WORKER_CLASS")
+    chosen = ["--worker-class", worker_class] if worker_class else []
+    return [sys.executable, manage, "rqworker", *QUEUES, "--with-scheduler", *chosen]
 
 
 def _spawn(command, env):
@@ -286,11 +354,35 @@ def _spawn(command, env):
     return subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, start_new_session=True)
 
 
-def _first_dead(children):
-    for name, process in children:
-        if process.poll() is not None:
-            return name, process
-    return None
+def _listening(host, port):
+    with socket.socket(_family(host)) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((_loopback_for(host), port)) == 0
+
+
+def _exit_status(code):
+    """-9 (SIGKILL): a negative code is the signal that ended the process."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"{code} ({signal.Signals(-code).name})"
+    return str(code)
+
+
+def _kill_group(process):
+    # Each child leads its own process group (start_new_session); what it started is there.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _unregister_rq_worker(pid):
+    """What a worker does on a clean exit: drop its record, so /health counts it dead now."""
+    try:
+        connection = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        for worker in Worker.all(connection=connection):
+            if worker.pid == pid and worker.hostname == socket.gethostname():
+                worker.register_death()
+    except redis.RedisError:
+        pass  # Redis itself is gone: that death is reported on its own
 
 
 def _descendants(pid):
