@@ -1,18 +1,21 @@
 """The one WebSocket consumer shape for live objects (generation jobs, dispatch runs, DHIS2
 syncs): `?token=<api key>` or the browser's session picks the program; the object must be
 that program's; the client gets its snapshot on connect, then every event of its group.
-A refused client is accepted then closed with a code (4401 who are you, 4404 not yours),
-so it learns why (a refused handshake only says 403)."""
+A refused client is accepted then closed with a code (4401 who are you, 4403 not allowed,
+4404 not yours), so it learns why (a refused handshake only says 403)."""
 
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from campaigns.access import SESSION_PROGRAM_KEY, access_for_api_key, access_for_user
 from campaigns.authentication import api_key_for
 
 CLOSE_UNAUTHORISED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
@@ -23,7 +26,8 @@ class ProgramObjectConsumer(AsyncJsonWebsocketConsumer):
         raise NotImplementedError
 
     def snapshot_for(self, access, object_id):
-        """The object's snapshot when it belongs to access.program, else None."""
+        """The object's snapshot when the access seam lets `access` read it; else None, or
+        the seam's Http404 / PermissionDenied."""
         raise NotImplementedError
 
     async def connect(self):
@@ -56,5 +60,10 @@ class ProgramObjectConsumer(AsyncJsonWebsocketConsumer):
             )
         if access is None:
             return None, CLOSE_UNAUTHORISED
-        snapshot = self.snapshot_for(access, self.object_id)
+        try:
+            snapshot = self.snapshot_for(access, self.object_id)
+        except Http404:
+            return None, CLOSE_NOT_FOUND
+        except PermissionDenied:
+            return None, CLOSE_FORBIDDEN
         return snapshot, (None if snapshot is not None else CLOSE_NOT_FOUND)

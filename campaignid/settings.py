@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 import django.conf.locale
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,6 +153,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Stored files (cards, manifests, portals, logos) are served only by views that check the
+# caller (campaignid/files.py). After the check, "" sends the bytes from Django;
+# "x-accel-redirect" (nginx) or "x-sendfile" (Apache, lighttpd) hands them to the front server,
+# nginx reading FILES_ACCEL_PREFIX + the file's name from an `internal` location.
+FILES_ACCEL = os.environ.get("FILES_ACCEL", "").strip().lower()
+if FILES_ACCEL not in ("", "x-accel-redirect", "x-sendfile"):
+    raise ImproperlyConfigured(
+        f"FILES_ACCEL={FILES_ACCEL!r}: use '', 'x-accel-redirect' or 'x-sendfile'."
+    )
+FILES_ACCEL_PREFIX = os.environ.get("FILES_ACCEL_PREFIX", "/protected-media/")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 

@@ -1,9 +1,10 @@
-"""URL map. API routes answer with and without a trailing slash (see campaignid.api_urls)."""
+"""URL map. API routes answer with and without a trailing slash (see campaignid.api_urls).
 
-from django.conf import settings
+Nothing here serves MEDIA_ROOT, in DEBUG neither: its files hold people's names and cards, so
+each leaves only through a view that checks the caller (campaignid/files.py)."""
+
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from campaignid import health
@@ -25,8 +26,3 @@ urlpatterns = [
     path("", include("distribution.urls")),
     path("", include("campaigns.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns.append(
-        path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
-    )

@@ -5,8 +5,13 @@ session among their memberships. Nothing else decides which program a query sees
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from campaigns.models import ApiKey, Membership, Program, Role
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import ApiKey, Campaign, Membership, Program, Role
 
 SESSION_PROGRAM_KEY = "program_id"
 
@@ -70,3 +75,126 @@ def access_for_request(request):
         )
     request._campaignid_access = access
     return access
+
+
+# The one access seam ---------------------------------------------------------------------
+#
+# Every read or write of a campaign's data asks here, saying what the call needs; the answer
+# is the object or a refusal (Http404 where even existence is private, PermissionDenied
+# naming what is missing). Pages, API views, consumers, admin and downloads all call it, so
+# a rule changes in one place.
+
+
+class Need(StrEnum):
+    READ = "read"  # the campaign's own record: name, status, counts; names nobody
+    PEOPLE = "people"  # anything that names or reaches a person: beneficiaries, cards, files
+    WRITE = "write"  # changes anything (on a sensitive campaign this reaches people too)
+    ADMIN = "admin"  # program settings and grants
+
+
+ROLE_REFUSED = _("Your role lets you read this program's data, not change it.")
+ADMIN_REFUSED = _("Only a program admin can do this.")
+SENSITIVE_REFUSED = _(
+    "This campaign holds sensitive health data; your access lacks the "
+    "\u201ccan view sensitive\u201d grant."
+)
+NOT_A_MEMBER = _("Your account is not a member of any program.")
+
+
+def access_required(request):
+    """The caller's Access, or PermissionDenied when they act for no program."""
+    access = access_for_request(request)
+    if access is None:
+        raise PermissionDenied(NOT_A_MEMBER)
+    return access
+
+
+def require(access, need, campaign=None):
+    """Raise PermissionDenied unless `access` may do `need` (on `campaign`, when given)."""
+    if access is None:
+        raise PermissionDenied(NOT_A_MEMBER)
+    if need == Need.WRITE and not access.can_write:
+        raise PermissionDenied(ROLE_REFUSED)
+    if need == Need.ADMIN and not access.is_admin:
+        raise PermissionDenied(ADMIN_REFUSED)
+    if (
+        campaign is not None
+        and need != Need.READ
+        and campaign.is_sensitive
+        and not access.can_view_sensitive
+    ):
+        raise PermissionDenied(SENSITIVE_REFUSED)
+    return access
+
+
+def allows(access, need, campaign=None):
+    try:
+        require(access, need, campaign)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def campaign_for(access, pk, need, *, deleted=False, queryset=None):
+    """The caller's campaign `pk` if `need` is allowed on it. Another program's campaign, or
+    a soft-deleted one (unless `deleted`), is a 404; a refused need a 403."""
+    require(access, Need.READ)
+    campaigns = (queryset if queryset is not None else Campaign.objects).for_program(
+        access.program
+    )
+    if not deleted:
+        campaigns = campaigns.alive()
+    campaign = campaigns.select_related("program").filter(pk=_as_id(pk)).first()
+    if campaign is None:
+        raise Http404(_("Campaign not found."))
+    require(access, need, campaign)
+    return campaign
+
+
+def object_for(access, queryset, need, **lookup):
+    """One row of a model that belongs to a campaign (job, card, dispatch, sync run...), if
+    `need` is allowed on its campaign; 404 for another program's row or a deleted campaign's."""
+    require(access, Need.READ)
+    path = _campaign_path(queryset.model)
+    row = (
+        queryset.filter(**{f"{path}__program": access.program, f"{path}__deleted_at": None})
+        .select_related(path)
+        .filter(**{k: _as_id(v) if k in ("pk", "id") else v for k, v in lookup.items()})
+        .first()
+    )
+    if row is None:
+        raise Http404(_("Not found."))
+    campaign = row
+    for step in path.split("__"):
+        campaign = getattr(campaign, step)
+    require(access, need, campaign)
+    return row
+
+
+def people_visible(access, queryset):
+    """`queryset` (rows below campaigns) without the sensitive campaigns' rows when the caller
+    lacks the grant: lists and exports that name people go through here."""
+    if access.can_view_sensitive:
+        return queryset
+    path = _campaign_path(queryset.model)
+    return queryset.filter(**{f"{path}__sensitive": False})
+
+
+def _campaign_path(model):
+    """The lookup path from `model` to its Campaign: declared as `campaign_path` on the model,
+    else its `campaign` field."""
+    return getattr(model, "campaign_path", "campaign")
+
+
+MAX_ID = 2**63 - 1
+
+
+def _as_id(value):
+    """A path or query id as an int a database column holds; anything else matches nothing."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Http404(_("Not found.")) from None
+    if not 0 < number <= MAX_ID:
+        raise Http404(_("Not found."))
+    return number

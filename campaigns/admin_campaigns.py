@@ -5,13 +5,14 @@ through cards.generation."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from campaigns.admin_scope import ProgramScopedAdmin, may_see_sensitive, sensitive_program_ids
+from campaigns.access import Need, access_for_user, allows
+from campaigns.admin_scope import ProgramScopedAdmin
 from campaigns.lifecycle import (
     EDITABLE_FIELDS,
     MAX_CARD_VALIDITY_MONTHS,
@@ -63,16 +64,24 @@ class CampaignForm(forms.ModelForm):
     def clean_prefix(self):
         return normalise_prefix(self.cleaned_data.get("prefix"))
 
+    def clean(self):
+        cleaned = super().clean()
+        campaign_type = cleaned.get("campaign_type", self.instance.campaign_type)
+        if "sensitive" in cleaned and campaign_type in SENSITIVE_CAMPAIGN_TYPES:
+            cleaned["sensitive"] = True  # whatever the box said: an HIV campaign always is
+        return cleaned
+
 
 @admin.register(Campaign)
 class CampaignAdmin(ProgramScopedAdmin):
     form = CampaignForm
+    campaign_field = ""
     list_display = (
-        "name", "prefix", "program", "campaign_type", "status", "beneficiaries_link", "state",
-        "created_at",
+        "name", "prefix", "program", "campaign_type", "sensitive", "status",
+        "beneficiaries_link", "state", "created_at",
     )
     list_filter = (
-        CampaignStateFilter, "status", "campaign_type", "language",
+        CampaignStateFilter, "status", "campaign_type", "sensitive", "language",
         ("program", admin.RelatedOnlyFieldListFilter),
     )
     search_fields = ("name", "prefix", "description")
@@ -89,14 +98,19 @@ class CampaignAdmin(ProgramScopedAdmin):
         if obj is None:
             return self.readonly_fields
         # The prefix is printed in every card code and the type decides the card's fields.
-        return ("program", "prefix", "campaign_type", *self.readonly_fields)
+        fixed = ("program", "prefix", "campaign_type", *self.readonly_fields)
+        return (*fixed, "sensitive") if obj.campaign_type in SENSITIVE_CAMPAIGN_TYPES else fixed
 
     def has_delete_permission(self, request, obj=None):
         # Campaigns are soft-deleted, restored and purged through their lifecycle, not here.
         return False
 
     def save_model(self, request, obj, form, change):
-        values = {name: form.cleaned_data.get(name) for name in EDITABLE_FIELDS}
+        # A read-only field (an HIV campaign's `sensitive`) is not in the form: left as it is.
+        values = {
+            name: form.cleaned_data.get(name) for name in EDITABLE_FIELDS
+            if name in form.cleaned_data
+        }
         values["template_id"] = values["template_id"] or ""
         if change:
             campaign_update(campaign=obj, **values)
@@ -167,6 +181,8 @@ class BeneficiaryForm(forms.ModelForm):
 @admin.register(Beneficiary)
 class BeneficiaryAdmin(ProgramScopedAdmin):
     program_field = "campaign__program"
+    campaign_field = "campaign"
+    names_people = True
     form = BeneficiaryForm
     list_display = (
         "last_name", "first_name", "campaign", "sex", "date_of_birth", "external_id",
@@ -178,16 +194,6 @@ class BeneficiaryAdmin(ProgramScopedAdmin):
     # Campaigns hold tens of thousands of people: no COUNT(*) of the whole table per page.
     show_full_result_count = False
     readonly_fields = ("created_at", "updated_at")
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(
-                ~Q(campaign__campaign_type__in=SENSITIVE_CAMPAIGN_TYPES)
-                | Q(campaign__program__in=sensitive_program_ids(request))
-            )
-        )
 
     def get_readonly_fields(self, request, obj=None):
         # A beneficiary's cards carry the campaign's prefix; moving them would orphan those.
@@ -220,8 +226,24 @@ class JobChunkInline(admin.TabularInline):
         return False
 
 
-# Files that print beneficiaries' names; the portal and manifest hold no names.
-NAMED_JOB_FILES = ("pdf", "zip")
+# Every job file names or reaches the card holders (the manifest lists their names): the admin
+# links to the checked download view, and only for whom the access seam lets download them.
+JOB_FILES = {
+    "pdf": gettext_lazy("Print PDF"),
+    "zip": gettext_lazy("PNG images (ZIP)"),
+    "manifest": gettext_lazy("Manifest (JSON)"),
+    "portal": gettext_lazy("Offline verification portal (ZIP)"),
+}
+
+
+def may_download_job_files(request, job):
+    access = access_for_user(request.user, job.campaign.program_id)
+    return (
+        access is not None
+        and access.program.pk == job.campaign.program_id
+        and job.campaign.deleted_at is None
+        and allows(access, Need.PEOPLE, job.campaign)
+    )
 
 
 @admin.register(Job)
@@ -230,6 +252,7 @@ class JobAdmin(ProgramScopedAdmin):
     cancelled through the generation service."""
 
     program_field = "campaign__program"
+    campaign_field = "campaign"
     list_display = (
         "id", "campaign", "status", "dpi", "total_cards", "cards_generated", "progress",
         "created_at", "finished_at",
@@ -242,16 +265,23 @@ class JobAdmin(ProgramScopedAdmin):
     actions = ("cancel_jobs",)
     job_fields = (
         "campaign", "status", "dpi", "include_mpi_id", "total_cards", "cards_generated",
-        "progress", "eta_seconds", "error", "pdf", "zip", "portal", "manifest", "created_by",
-        "created_at", "started_at", "finished_at",
+        "progress", "eta_seconds", "error", "files", "created_by", "created_at", "started_at",
+        "finished_at",
     )
 
     def get_fields(self, request, obj=None):
-        if obj is not None and obj.campaign.is_sensitive and not may_see_sensitive(
-            request, obj.campaign.program_id
-        ):
-            return [name for name in self.job_fields if name not in NAMED_JOB_FILES]
+        if obj is not None and not may_download_job_files(request, obj):
+            return [name for name in self.job_fields if name != "files"]
         return list(self.job_fields)
+
+    @admin.display(description=gettext_lazy("Files"))
+    def files(self, job):
+        links = [
+            (reverse("api-job-download", kwargs={"pk": job.pk, "artifact": kind}), label)
+            for kind, label in JOB_FILES.items()
+            if getattr(job, kind)
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) if links else "-"
 
     def get_readonly_fields(self, request, obj=None):
         return self.job_fields

@@ -1,11 +1,7 @@
 """REST API of programs and campaigns. Each view parses its input with a serializer, calls one
 service or selector, and serializes the answer; another program's campaign is a 404."""
 
-import csv
-import io
-
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -17,13 +13,15 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns import lifecycle, selectors
-from campaigns.access import access_for_request
+from campaigns.access import Need, access_for_request, campaign_for, require
+from campaigns.csv_export import csv_response
+from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Campaign
 from campaigns.serializers import (
     CampaignArchiveSerializer,
     CampaignCreateSerializer,
@@ -127,6 +125,9 @@ class CampaignListView(APIView):
         """A new draft campaign."""
         access = access_for_request(request)
         data = _valid(CampaignCreateSerializer, request.data)
+        if data.get("sensitive") or data["campaign_type"] in SENSITIVE_CAMPAIGN_TYPES:
+            # Who makes a sensitive campaign must be allowed to fill it.
+            require(access, Need.PEOPLE, Campaign(sensitive=True))
         campaign = _service(
             lifecycle.campaign_create, program=access.program, user=access.user, **data
         )
@@ -163,19 +164,13 @@ class CampaignExportView(APIView):
         access = access_for_request(request)
         params = _list_params(request)
         campaigns = selectors.campaign_filter(program=access.program, params=params)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        for c in campaigns.iterator(chunk_size=500):
-            writer.writerow([
-                c.pk, _cell(c.name), c.prefix, c.campaign_type, c.language, c.status, c.dpi,
-                c.beneficiary_count, c.created_at.isoformat(),
-                c.archived_at.isoformat() if c.archived_at else "",
-            ])
+        rows = (
+            (c.pk, c.name, c.prefix, c.campaign_type, c.language, c.status, c.dpi,
+             c.beneficiary_count, c.created_at, c.archived_at)
+            for c in campaigns.iterator(chunk_size=500)
+        )
         filename = f"campaigns-{access.program.slug}-{timezone.localdate():%Y%m%d}.csv"
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return csv_response(EXPORT_COLUMNS, rows, filename=filename, stream=False)
 
 
 class CampaignDetailView(APIView):
@@ -187,7 +182,9 @@ class CampaignDetailView(APIView):
     def get(self, request, pk):
         """A campaign with its metrics and its readiness to generate cards."""
         include_deleted = _flag(request, "include_deleted")
-        return _detail_response(_campaign(request, pk, include_deleted=include_deleted))
+        return _detail_response(
+            _campaign(request, pk, Need.READ, include_deleted=include_deleted)
+        )
 
     @extend_schema(
         operation_id="campaigns_partial_update",
@@ -197,8 +194,11 @@ class CampaignDetailView(APIView):
     )
     def patch(self, request, pk):
         """Change a campaign's settings; `prefix` and `campaign_type` cannot change."""
-        campaign = _campaign(request, pk)
+        campaign = _campaign(request, pk, Need.WRITE)
         data = _valid(CampaignUpdateSerializer, request.data)
+        if data.get("sensitive") is False and campaign.is_sensitive:
+            # Lifting the protection exposes people to every member: a program admin's call.
+            require(access_for_request(request), Need.ADMIN, campaign)
         return _detail_response(_service(lifecycle.campaign_update, campaign=campaign, **data))
 
     @extend_schema(
@@ -213,12 +213,10 @@ class CampaignDetailView(APIView):
     def delete(self, request, pk):
         """Soft delete (restorable); `?purge=true` deletes for good."""
         if _flag(request, "purge"):
-            if not access_for_request(request).is_admin:
-                raise PermissionDenied(_("Only a program admin can purge a campaign."))
-            campaign = _campaign(request, pk, include_deleted=True)
+            campaign = _campaign(request, pk, Need.ADMIN, include_deleted=True)
             _service(lifecycle.campaign_purge, campaign=campaign)
         else:
-            _service(lifecycle.campaign_soft_delete, campaign=_campaign(request, pk))
+            _service(lifecycle.campaign_soft_delete, campaign=_campaign(request, pk, Need.WRITE))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -231,7 +229,7 @@ class CampaignRestoreView(APIView):
     )
     def post(self, request, pk):
         """Undo a soft delete."""
-        campaign = _campaign(request, pk, include_deleted=True)
+        campaign = _campaign(request, pk, Need.WRITE, include_deleted=True)
         return _detail_response(_service(lifecycle.campaign_restore, campaign=campaign))
 
 
@@ -244,7 +242,7 @@ class CampaignDuplicateView(APIView):
     )
     def post(self, request, pk):
         """A new draft campaign with the same settings and template options, no beneficiaries."""
-        campaign = _campaign(request, pk)
+        campaign = _campaign(request, pk, Need.WRITE)
         data = _valid(CampaignDuplicateSerializer, request.data)
         copy = _service(
             lifecycle.campaign_duplicate,
@@ -265,7 +263,7 @@ class CampaignArchiveView(APIView):
     )
     def post(self, request, pk):
         """Archive the campaign (`{"archived": false}` un-archives it)."""
-        campaign = _campaign(request, pk)
+        campaign = _campaign(request, pk, Need.WRITE)
         data = _valid(CampaignArchiveSerializer, request.data)
         service = lifecycle.campaign_archive if data["archived"] else lifecycle.campaign_unarchive
         return _detail_response(_service(service, campaign=campaign))
@@ -280,17 +278,12 @@ class CampaignUnarchiveView(APIView):
     )
     def post(self, request, pk):
         """Bring an archived campaign back to the default lists."""
-        campaign = _campaign(request, pk)
+        campaign = _campaign(request, pk, Need.WRITE)
         return _detail_response(_service(lifecycle.campaign_unarchive, campaign=campaign))
 
 
-def _campaign(request, pk, *, include_deleted=False):
-    campaign = selectors.campaign_for_program(
-        program=access_for_request(request).program, pk=pk, include_deleted=include_deleted
-    )
-    if campaign is None:
-        raise NotFound(_("Campaign not found."))
-    return campaign
+def _campaign(request, pk, need, *, include_deleted=False):
+    return campaign_for(access_for_request(request), pk, need, deleted=include_deleted)
 
 
 def _detail_response(campaign, code=status.HTTP_200_OK):
@@ -328,8 +321,3 @@ def _flag(request, name):
     if value.strip().lower() in ("1", "true", "yes", "on"):
         return True
     raise ValidationError({name: [_("Must be true or false.")]})
-
-
-def _cell(text):
-    """Spreadsheets run a cell starting with = + - @ as a formula; a quote keeps it text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

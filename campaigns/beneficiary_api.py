@@ -13,22 +13,18 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import access_for_request
+from campaigns.access import Need, access_for_request, campaign_for
 from campaigns.imports import ImportRejected, beneficiaries_import
-from campaigns.models import Beneficiary, Campaign
+from campaigns.models import Beneficiary
 from campaigns.phones import mask_phone
 
 # A file this large is not a list of people a program typed: refuse it before parsing.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-SENSITIVE_MESSAGE = (
-    "This campaign holds sensitive (HIV) data. Your access does not include sensitive "
-    "campaigns; a program admin can grant it."
-)
 NO_INPUT_MESSAGE = (
     'Send a CSV file in the multipart field "file", or a JSON body {"beneficiaries": [...]}.'
 )
@@ -136,14 +132,8 @@ ACCESS_RESPONSES = {
 class CampaignBeneficiariesView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    def _campaign(self, request, pk):
-        access = access_for_request(request)
-        campaign = Campaign.objects.for_program(access.program).alive().filter(pk=pk).first()
-        if campaign is None:
-            raise NotFound("Campaign not found.")
-        if campaign.is_sensitive and not access.can_view_sensitive:
-            raise PermissionDenied(SENSITIVE_MESSAGE)
-        return campaign
+    def _campaign(self, request, pk, need):
+        return campaign_for(access_for_request(request), pk, need)
 
     @extend_schema(
         operation_id="campaign_beneficiaries_list",
@@ -157,7 +147,7 @@ class CampaignBeneficiariesView(APIView):
         responses={200: BeneficiaryPageSerializer, 400: ErrorSerializer, **ACCESS_RESPONSES},
     )
     def get(self, request, pk):
-        campaign = self._campaign(request, pk)
+        campaign = self._campaign(request, pk, Need.PEOPLE)
         query = ListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         q, limit, offset = (query.validated_data.get(k) for k in ("q", "limit", "offset"))
@@ -217,7 +207,7 @@ class CampaignBeneficiariesView(APIView):
         ],
     )
     def post(self, request, pk):
-        campaign = self._campaign(request, pk)
+        campaign = self._campaign(request, pk, Need.WRITE)
         upload = request.FILES.get("file")
         if upload is not None:
             if upload.size > MAX_UPLOAD_BYTES:

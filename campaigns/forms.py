@@ -65,6 +65,15 @@ class CampaignGeneralForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    sensitive = forms.BooleanField(
+        label=_("Sensitive campaign"),
+        required=False,
+        help_text=_(
+            "Its people, cards and files are seen only by members granted access to sensitive "
+            "campaigns, and the verification page and messages show a neutral label. Always "
+            "on for HIV; tick it for TB, mental health..."
+        ),
+    )
 
     def clean_prefix(self):
         # Operators type "dkr-vac "; the code printed on cards is upper case without spaces.

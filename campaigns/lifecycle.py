@@ -12,7 +12,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign, CampaignType, Job
+from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Campaign, CampaignType, Job
 from cards import studio
 
 # Fields an operator sets; everything else (status, dates, program) the system decides.
@@ -24,6 +24,7 @@ EDITABLE_FIELDS = (
     "description",
     "dpi",
     "card_validity_months",
+    "sensitive",
 )
 # Set once: the prefix is printed in every card code, the type decides the card's fields.
 FIXED_FIELDS = ("prefix", "campaign_type")
@@ -37,6 +38,7 @@ DUPLICATED_FIELDS = (
     "description",
     "dpi",
     "card_validity_months",
+    "sensitive",
 )
 MAX_CARD_VALIDITY_MONTHS = 240
 
@@ -67,6 +69,8 @@ def campaign_create(*, program, user=None, **fields):
             fields.pop(optional_text, None)
     if fields.get("template_options") is None:
         fields.pop("template_options", None)
+    if fields.get("sensitive") is None:
+        fields["sensitive"] = fields.get("campaign_type") in SENSITIVE_CAMPAIGN_TYPES
     campaign = Campaign(
         program=program,
         created_by=user if isinstance(user, get_user_model()) else None,
@@ -188,6 +192,8 @@ def _business_errors(campaign, *, check_prefix=True):
     """Rules the model's own validation does not know: the template catalogue, a sensible
     validity and an installation-wide prefix answer that names no other program."""
     errors = {}
+    if not campaign.sensitive and campaign.campaign_type in SENSITIVE_CAMPAIGN_TYPES:
+        errors["sensitive"] = [_("An HIV campaign is always sensitive.")]
     if campaign.template_id and campaign.template_id not in known_template_ids():
         errors["template_id"] = [
             _("Unknown template “%(id)s”. Choose one of: %(ids)s.")

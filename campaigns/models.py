@@ -53,8 +53,14 @@ class Membership(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.OPERATOR)
     can_view_sensitive = models.BooleanField(
-        default=False, help_text=_("May see beneficiaries of HIV campaigns")
+        default=False, help_text=_("May see the people, cards and files of sensitive campaigns")
     )
+    # Who granted "can view sensitive", and when (sensitive_grant_set is the only writer).
+    sensitive_granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sensitive_granted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProgramScopedQuerySet.as_manager()
@@ -77,6 +83,11 @@ class ApiKey(models.Model):
     hashed_key = models.CharField(max_length=64, unique=True, editable=False)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.ADMIN)
     can_view_sensitive = models.BooleanField(default=False)
+    sensitive_granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sensitive_granted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -200,6 +211,13 @@ class Campaign(models.Model):
     # Cards expire this many months after issue; empty means they do not expire.
     card_validity_months = models.PositiveSmallIntegerField(null=True, blank=True)
     description = models.TextField(blank=True)
+    # Whose holders must never be exposed (HIV, TB, mental health...): their people, cards and
+    # files need the "can view sensitive" grant, and no public surface names the campaign.
+    sensitive = models.BooleanField(
+        default=False,
+        help_text=_("People, cards and files need the sensitive-data grant; public pages and "
+                    "messages show a neutral label. Always on for HIV."),
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -214,13 +232,26 @@ class Campaign(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["program", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(campaign_type__in=sorted(SENSITIVE_CAMPAIGN_TYPES))
+                | Q(sensitive=True),
+                name="sensitive_types_are_sensitive",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.prefix})"
 
+    def save(self, *args, **kwargs):
+        # An HIV campaign is sensitive whatever the caller passed; the constraint backs it.
+        if self.campaign_type in SENSITIVE_CAMPAIGN_TYPES:
+            self.sensitive = True
+        super().save(*args, **kwargs)
+
     @property
     def is_sensitive(self):
-        return self.campaign_type in SENSITIVE_CAMPAIGN_TYPES
+        return self.sensitive or self.campaign_type in SENSITIVE_CAMPAIGN_TYPES
 
 
 class Sex(models.TextChoices):

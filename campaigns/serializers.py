@@ -148,6 +148,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "template_id",
             "dpi",
             "card_validity_months",
+            "sensitive",
             "description",
             "status",
             "beneficiaries",
@@ -279,6 +280,12 @@ class CampaignWriteSerializer(serializers.Serializer):
         min_value=1,
         max_value=MAX_CARD_VALIDITY_MONTHS,
         help_text=_("Cards expire this many months after issue; null: they do not expire."),
+    )
+    sensitive = serializers.BooleanField(
+        required=False,
+        help_text=_("People, cards and files need the sensitive-data grant, and public pages "
+                    "and messages show a neutral label. Always true for HIV; turning it off "
+                    "takes a program admin."),
     )
 
 

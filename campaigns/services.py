@@ -4,9 +4,11 @@ campaigns/lifecycle.py and campaigns/imports.py."""
 import math
 import secrets
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import (
     DPI_COST_FACTOR,
@@ -35,27 +37,63 @@ def program_create(*, slug, name, quota=0, country="SN", timezone_name="Africa/D
     return program
 
 
-def membership_set(*, user, program, role=Role.OPERATOR, can_view_sensitive=False):
-    membership, _ = Membership.objects.update_or_create(
-        user=user,
-        program=program,
-        defaults={"role": role, "can_view_sensitive": can_view_sensitive},
-    )
+class GrantRefused(PermissionDenied):
+    pass
+
+
+def membership_set(*, user, program, role=Role.OPERATOR, can_view_sensitive=False,
+                   granted_by=None):
+    """Adds or changes a membership. A sensitive grant goes through sensitive_grant_set, so
+    `granted_by` (None: the server's own command line) is checked and recorded."""
+    with transaction.atomic():
+        membership, _created = Membership.objects.update_or_create(
+            user=user, program=program, defaults={"role": role}
+        )
+        if membership.can_view_sensitive != can_view_sensitive:
+            sensitive_grant_set(holder=membership, granted=can_view_sensitive, by=granted_by)
     return membership
 
 
-def api_key_create(*, program, name, role=Role.ADMIN, can_view_sensitive=False):
+def api_key_create(*, program, name, role=Role.ADMIN, can_view_sensitive=False,
+                   granted_by=None):
     """Returns (ApiKey, raw key). The raw key is never stored and cannot be shown again."""
     raw_key = f"cid_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.create(
-        program=program,
-        name=name,
-        prefix=raw_key[:12],
-        hashed_key=ApiKey.hash(raw_key),
-        role=role,
-        can_view_sensitive=can_view_sensitive,
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            program=program,
+            name=name,
+            prefix=raw_key[:12],
+            hashed_key=ApiKey.hash(raw_key),
+            role=role,
+        )
+        if can_view_sensitive:
+            sensitive_grant_set(holder=key, granted=True, by=granted_by)
     return key, raw_key
+
+
+def sensitive_grant_set(*, holder, granted, by):
+    """Grants or withdraws "can view sensitive" on a Membership or an ApiKey, recording who and
+    when. `by` is the user acting: an admin of the holder's program, never for their own
+    membership. `by=None` is the server's command line (createprogram, create_api_key)."""
+    if by is not None and granted:
+        is_program_admin = Membership.objects.filter(
+            user=by, program_id=holder.program_id, role=Role.ADMIN
+        ).exists()
+        if not is_program_admin:
+            raise GrantRefused(_("Only an admin of this program can grant access to sensitive "
+                                 "campaigns."))
+        if isinstance(holder, Membership) and holder.user_id == by.pk:
+            raise GrantRefused(_("Nobody grants access to sensitive campaigns to themselves: "
+                                 "ask another admin of the program."))
+    holder.can_view_sensitive = granted
+    holder.sensitive_granted_by = by if granted else None
+    holder.sensitive_granted_at = timezone.now() if granted else None
+    type(holder).objects.filter(pk=holder.pk).update(
+        can_view_sensitive=holder.can_view_sensitive,
+        sensitive_granted_by=holder.sensitive_granted_by,
+        sensitive_granted_at=holder.sensitive_granted_at,
+    )
+    return holder
 
 
 def api_key_revoke(*, api_key):

@@ -9,13 +9,20 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldError, PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import imports, lifecycle, selectors
-from campaigns.access import SESSION_PROGRAM_KEY, access_for_request
+from campaigns.access import (
+    SESSION_PROGRAM_KEY,
+    Need,
+    access_required,
+    allows,
+    campaign_for,
+    require,
+)
 from campaigns.forms import BeneficiaryImportForm, CampaignFilterForm, ProgramSwitchForm
 from campaigns.models import Campaign, CampaignType, Dpi, Membership
 from campaigns.phones import mask_phone
@@ -29,17 +36,11 @@ RECENT_CAMPAIGNS = 5
 
 def program_access(request):
     """The caller's Access; a user with no membership has nothing to see here."""
-    access = access_for_request(request)
-    if access is None:
-        raise PermissionDenied(_("Your account is not a member of any program."))
-    return access
+    return access_required(request)
 
 
 def writer_access(request):
-    access = program_access(request)
-    if not access.can_write:
-        raise PermissionDenied(_("Your role lets you read this program's data, not change it."))
-    return access
+    return require(access_required(request), Need.WRITE)
 
 
 def render_page(request, template, context=None):
@@ -54,8 +55,6 @@ def render_page(request, template, context=None):
     return render(request, template, page)
 
 
-def _campaign_for(access, pk):
-    return get_object_or_404(Campaign.objects.for_program(access.program).alive(), pk=pk)
 
 
 def _cards_distributed(program):
@@ -133,7 +132,7 @@ def _page_query(request, page):
 
 
 def _detail_context(access, campaign):
-    may_see_people = not campaign.is_sensitive or access.can_view_sensitive
+    may_see_people = allows(access, Need.PEOPLE, campaign)
     beneficiaries = []
     if may_see_people:
         people = list(campaign.beneficiaries.all()[:BENEFICIARIES_SHOWN])
@@ -162,17 +161,18 @@ def _detail_context(access, campaign):
 
 
 @login_required
+@require_safe
 def campaign_detail(request, pk):
     access = program_access(request)
-    campaign = _campaign_for(access, pk)
+    campaign = campaign_for(access, pk, Need.READ)
     return render_page(request, "campaigns/campaign_detail.html", _detail_context(access, campaign))
 
 
 @login_required
 @require_POST
 def campaign_import(request, pk):
-    access = writer_access(request)
-    campaign = _campaign_for(access, pk)
+    access = program_access(request)
+    campaign = campaign_for(access, pk, Need.WRITE)
     form = BeneficiaryImportForm(data=request.POST, files=request.FILES)
     import_errors = []
     if form.is_valid():
@@ -205,8 +205,8 @@ def _import_summary(result):
 @login_required
 @require_POST
 def campaign_archive(request, pk):
-    access = writer_access(request)
-    campaign = _campaign_for(access, pk)
+    access = program_access(request)
+    campaign = campaign_for(access, pk, Need.WRITE)
     lifecycle.campaign_archive(campaign=campaign)
     messages.success(request, _("Campaign “%(name)s” archived.") % {"name": campaign.name})
     return redirect("campaign-detail", pk=campaign.pk)
@@ -215,8 +215,8 @@ def campaign_archive(request, pk):
 @login_required
 @require_POST
 def campaign_unarchive(request, pk):
-    access = writer_access(request)
-    campaign = _campaign_for(access, pk)
+    access = program_access(request)
+    campaign = campaign_for(access, pk, Need.WRITE)
     lifecycle.campaign_unarchive(campaign=campaign)
     messages.success(request, _("Campaign “%(name)s” is active again.") % {"name": campaign.name})
     return redirect("campaign-detail", pk=campaign.pk)
@@ -225,8 +225,8 @@ def campaign_unarchive(request, pk):
 @login_required
 @require_POST
 def campaign_delete(request, pk):
-    access = writer_access(request)
-    campaign = _campaign_for(access, pk)
+    access = program_access(request)
+    campaign = campaign_for(access, pk, Need.WRITE)
     try:
         lifecycle.campaign_soft_delete(campaign=campaign)
     except lifecycle.CampaignConflict as exc:

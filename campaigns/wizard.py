@@ -16,13 +16,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import lifecycle
+from campaigns.access import Need, require
 from campaigns.forms import (
     CampaignDpiForm,
     CampaignGeneralForm,
     CampaignLanguageForm,
     CampaignTemplateForm,
 )
-from campaigns.models import DPI_COST_FACTOR, CampaignType, Dpi, Language
+from campaigns.models import (
+    DPI_COST_FACTOR,
+    SENSITIVE_CAMPAIGN_TYPES,
+    Campaign,
+    CampaignType,
+    Dpi,
+    Language,
+)
 from campaigns.services import quota_balance
 from campaigns.views import render_page, writer_access
 
@@ -243,6 +251,9 @@ def _review(request, access, state, action):
     summary = _summary(cleaned)
     errors = []
     if action == "create":
+        if summary.get("sensitive") or summary["campaign_type"] in SENSITIVE_CAMPAIGN_TYPES:
+            # Who makes a sensitive campaign must be allowed to fill it.
+            require(access, Need.PEOPLE, Campaign(sensitive=True))
         try:
             campaign = lifecycle.campaign_create(
                 program=access.program,
@@ -254,6 +265,7 @@ def _review(request, access, state, action):
                 template_id=summary["template_id"],
                 description=summary["description"],
                 dpi=summary["dpi"],
+                sensitive=summary.get("sensitive") or None,  # None: as the type says
             )
         except ValidationError as exc:
             response = _render_create_errors(request, state, exc)

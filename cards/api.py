@@ -5,8 +5,6 @@ import logging
 import re
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,15 +15,16 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaignid.files import file_response
 from campaigns import selectors
-from campaigns.access import access_for_request
+from campaigns.access import Need, access_required, campaign_for, object_for
 from campaigns.lifecycle import CampaignConflict
-from campaigns.models import Campaign, Job
+from campaigns.models import Job
 from campaigns.serializers import CampaignDetailSerializer
 from campaigns.services import QuotaExceeded
 from cards import generation, previews, studio, studio_services
@@ -40,11 +39,8 @@ ARTIFACT_TYPES = {
 }
 
 
-def scoped_job(request, pk):
-    access = access_for_request(request)
-    return get_object_or_404(
-        Job.objects.for_program(access.program).select_related("campaign"), pk=pk
-    )
+def scoped_job(request, pk, need):
+    return object_for(access_required(request), Job.objects.all(), need, pk=pk)
 
 
 class CampaignJobsView(APIView):
@@ -55,10 +51,7 @@ class CampaignJobsView(APIView):
         summary="Generate cards for a campaign's beneficiaries",
     )
     def post(self, request, pk):
-        access = access_for_request(request)
-        campaign = get_object_or_404(Campaign.objects.for_program(access.program).alive(), pk=pk)
-        if not generation.can_generate_for(access=access, campaign=campaign):
-            raise PermissionDenied("This campaign holds sensitive data you are not allowed to see.")
+        campaign = campaign_for(access_required(request), pk, Need.WRITE)
         data = JobCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -85,8 +78,7 @@ class CampaignJobsView(APIView):
 
     @extend_schema(responses=JobOutput(many=True), summary="A campaign's generation jobs")
     def get(self, request, pk):
-        access = access_for_request(request)
-        campaign = get_object_or_404(Campaign.objects.for_program(access.program), pk=pk)
+        campaign = campaign_for(access_required(request), pk, Need.READ)
         jobs = campaign.jobs.prefetch_related("ledger").order_by("-created_at")[:50]
         return Response({"data": JobOutput(jobs, many=True).data})
 
@@ -94,36 +86,44 @@ class CampaignJobsView(APIView):
 class JobDetailView(APIView):
     @extend_schema(responses=JobOutput, summary="A generation job's state")
     def get(self, request, pk):
-        return Response(JobOutput(scoped_job(request, pk)).data)
+        # Status and counts name nobody: the campaign's own record.
+        return Response(JobOutput(scoped_job(request, pk, Need.READ)).data)
 
 
 class JobCancelView(APIView):
     @extend_schema(request=None, responses={200: JobOutput, 409: OpenApiResponse()},
                    summary="Cancel a job that has not ended; its quota is refunded")
     def post(self, request, pk):
-        job = scoped_job(request, pk)
+        job = scoped_job(request, pk, Need.WRITE)
         if job.is_final:
-            return Response({"error": f"The job has already ended ({job.status})."}, status=409)
+            return Response(
+                {"error": _("The job has already ended (%(status)s).") % {"status": job.status}},
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(JobOutput(generation.job_cancel(job=job)).data)
 
 
 class JobDownloadView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                              403: OpenApiResponse(description="a sensitive campaign and no "
+                                                   "\u201ccan view sensitive\u201d grant"),
+                              404: OpenApiResponse(description="not this program's job, or "
+                                                   "its campaign was deleted"),
                               409: OpenApiResponse(description="not completed yet")},
                    summary="Download an artifact: pdf, zip, portal or manifest")
     def get(self, request, pk, artifact):
-        job = scoped_job(request, pk)
+        # Every artifact names or reaches the card holders (the manifest lists their names).
+        job = scoped_job(request, pk, Need.PEOPLE)
         if job.status != Job.Status.COMPLETED:
             return Response(
-                {"error": f"The job is {job.status}; artifacts are ready once it completes."},
+                {"error": _("The job is %(status)s; artifacts are ready once it completes.")
+                 % {"status": job.status}},
                 status=status.HTTP_409_CONFLICT,
             )
         field = getattr(job, artifact)
         if not field:
-            return Response({"error": f"This job has no {artifact} artifact."}, status=404)
-        filename = field.name.rsplit("/", 1)[-1]
-        return FileResponse(field.open("rb"), as_attachment=True, filename=filename,
-                            content_type=ARTIFACT_TYPES[artifact])
+            raise NotFound(_("This job has no %(artifact)s artifact.") % {"artifact": artifact})
+        return file_response(field, content_type=ARTIFACT_TYPES[artifact])
 
 
 # -- Card Studio: the templates, a campaign's design and its rendered preview --------------
@@ -230,11 +230,9 @@ class CardTemplateListOutput(serializers.Serializer):
     data = CardTemplateOutput(many=True)
 
 
-def _design_campaign(request, pk):
-    campaign = selectors.campaign_for_program(program=access_for_request(request).program, pk=pk)
-    if campaign is None:
-        raise NotFound(_("Campaign not found."))
-    return campaign
+def _design_campaign(request, pk, need=Need.READ):
+    """A design and its sample preview name nobody: reading them is the campaign's record."""
+    return campaign_for(access_required(request), pk, need)
 
 
 def _design_data(campaign):
@@ -360,7 +358,7 @@ class CampaignDesignView(APIView):
         summary="Change a campaign's card design (a validated design goes back to draft)",
     )
     def put(self, request, pk):
-        campaign = _design_campaign(request, pk)
+        campaign = _design_campaign(request, pk, Need.WRITE)
         data = CardDesignInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -388,7 +386,7 @@ class CampaignDesignValidateView(APIView):
         summary="Validate the card design: the campaign becomes preview_ready",
     )
     def post(self, request, pk):
-        campaign = _design_campaign(request, pk)
+        campaign = _design_campaign(request, pk, Need.WRITE)
         try:
             campaign = studio_services.campaign_design_validate(campaign=campaign)
         except ValidationError as exc:

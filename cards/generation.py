@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Campaign, Dpi, Job, JobChunk
+from campaigns.models import Campaign, Dpi, Job, JobChunk
 from campaigns.services import quota_cost, quota_debit_for_job, quota_refund_for_job
 from cards.events import send_job_event_on_commit
 
@@ -205,8 +205,3 @@ def _job_end(*, job_id, status, error, campaign_status):
         Campaign.objects.filter(pk=job.campaign_id).update(status=campaign_status)
         send_job_event_on_commit(job_id, final=True)
     return job
-
-
-def can_generate_for(*, access, campaign):
-    """HIV cards carry names of people in care: only members allowed to see them may print."""
-    return campaign.campaign_type not in SENSITIVE_CAMPAIGN_TYPES or access.can_view_sensitive

@@ -1,38 +1,30 @@
 """Pages for generation jobs (start one from the campaign page, follow it live) and the
-Card Studio page (a campaign's card design with its rendered preview)."""
+Card Studio page (a campaign's card design with its rendered preview). Every campaign and job
+is reached through the access seam (campaigns.access), saying what the page needs."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns.access import access_for_request
+from campaignid.files import file_response
+from campaigns.access import Need, access_required, allows, campaign_for, object_for, require
 from campaigns.lifecycle import CampaignConflict
-from campaigns.models import Campaign, Dpi, Job
+from campaigns.models import Dpi, Job
 from campaigns.services import QuotaExceeded, quota_cost
-from campaigns.views import program_access, render_page
+from campaigns.views import render_page
 from cards import generation, previews, studio, studio_services
 from cards.events import job_snapshot
 from cards.forms import CardDesignForm, ProgramLogoForm
 
 
-def _access(request):
-    access = access_for_request(request)
-    if access is None:
-        raise Http404
-    return access
-
-
 @login_required
 @require_POST
 def job_start(request, pk):
-    access = _access(request)
-    campaign = get_object_or_404(Campaign.objects.for_program(access.program).alive(), pk=pk)
-    if not access.can_write or not generation.can_generate_for(access=access, campaign=campaign):
-        raise PermissionDenied
+    campaign = campaign_for(access_required(request), pk, Need.WRITE)
     dpi = request.POST.get("dpi") or campaign.dpi
     try:
         job = generation.job_create(
@@ -58,10 +50,9 @@ def job_start(request, pk):
 
 @login_required
 def job_detail(request, pk):
-    access = _access(request)
-    job = get_object_or_404(
-        Job.objects.for_program(access.program).select_related("campaign"), pk=pk
-    )
+    access = access_required(request)
+    # The page offers the cards and the manifest of names: it needs what they need.
+    job = object_for(access, Job.objects.all(), Need.PEOPLE, pk=pk)
     return render(
         request,
         "cards/job_detail.html",
@@ -70,7 +61,7 @@ def job_detail(request, pk):
             "campaign": job.campaign,
             "snapshot": job_snapshot(job),
             "quota_units": quota_cost(cards=job.total_cards, dpi=job.dpi),
-            "can_cancel": access.can_write and not job.is_final,
+            "can_cancel": allows(access, Need.WRITE, job.campaign) and not job.is_final,
         },
     )
 
@@ -78,10 +69,7 @@ def job_detail(request, pk):
 @login_required
 @require_POST
 def job_cancel(request, pk):
-    access = _access(request)
-    job = get_object_or_404(Job.objects.for_program(access.program), pk=pk)
-    if not access.can_write:
-        raise PermissionDenied
+    job = object_for(access_required(request), Job.objects.all(), Need.WRITE, pk=pk)
     if not job.is_final:
         generation.job_cancel(job=job)
         messages.success(request, _("The job was cancelled and its quota refunded."))
@@ -93,10 +81,9 @@ def job_cancel(request, pk):
 DESIGN_ACTIONS = ("preview", "save", "validate")
 
 
-def _design_campaign(access, pk):
-    return get_object_or_404(
-        Campaign.objects.for_program(access.program).alive().select_related("program"), pk=pk
-    )
+def _design_campaign(access, pk, need=Need.READ):
+    """A design and its sample preview name nobody: reading them is the campaign's record."""
+    return campaign_for(access, pk, need)
 
 
 def _render_design(request, access, campaign, *, form=None, logo_form=None):
@@ -116,8 +103,8 @@ def _render_design(request, access, campaign, *, form=None, logo_form=None):
         "program": campaign.program,
         "preview_url": preview_url,
         "unsaved": unsaved,
-        "can_write": access.can_write,
-        "is_admin": access.is_admin,
+        "can_write": allows(access, Need.WRITE, campaign),
+        "is_admin": allows(access, Need.ADMIN),
     }
     return render_page(request, "cards/design.html", context)
 
@@ -135,15 +122,13 @@ def _design_errors_on_form(form, exc):
 def campaign_design(request, pk):
     """The Card Studio page. Works without JavaScript: "Preview" re-renders the page with
     the unsaved choices; design.js refreshes the preview image as the operator changes them."""
-    access = program_access(request)
-    campaign = _design_campaign(access, pk)
-    if request.method == "GET":
-        return _render_design(request, access, campaign)
-    action = request.POST.get("action", "preview")
+    access = access_required(request)
+    action = request.POST.get("action", "preview") if request.method == "POST" else "preview"
     if action not in DESIGN_ACTIONS:
         action = "preview"
-    if action != "preview" and not access.can_write:
-        raise PermissionDenied(_("Your role lets you read this program's data, not change it."))
+    campaign = _design_campaign(access, pk, Need.READ if action == "preview" else Need.WRITE)
+    if request.method == "GET":
+        return _render_design(request, access, campaign)
     form = CardDesignForm(data=request.POST, campaign=campaign)
     if not form.is_valid() or action == "preview":
         return _render_design(request, access, campaign, form=form)
@@ -174,10 +159,9 @@ def campaign_design(request, pk):
 @require_POST
 def program_logo_upload(request, pk):
     """Program admins only: the logo prints on every campaign's cards."""
-    access = program_access(request)
+    access = access_required(request)
     campaign = _design_campaign(access, pk)
-    if not access.is_admin:
-        raise PermissionDenied(_("Only a program admin can change the program's logo."))
+    require(access, Need.ADMIN)
     logo_form = ProgramLogoForm(data=request.POST, files=request.FILES)
     if logo_form.is_valid():
         try:
@@ -202,3 +186,22 @@ def template_preview(request, template_id):
         template_id=template_id, language=request.GET.get("lang", "fr")
     )
     return previews.png_response(request, png, key)
+
+
+# Studio re-encodes logos as PNG; the admin may store another file: that one is only offered as
+# a download, never rendered by the browser under our origin.
+LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+
+
+@login_required
+def program_logo(request, pk):
+    """The program's logo, for its members only (who runs which program is not public)."""
+    access = access_required(request)
+    logo = access.program.logo
+    if access.program.pk != pk or not logo:
+        raise Http404(_("This program has no logo."))
+    content_type = LOGO_TYPES.get(logo.name.rsplit(".", 1)[-1].lower())
+    return file_response(
+        logo, content_type=content_type or "application/octet-stream",
+        as_attachment=content_type is None,
+    )

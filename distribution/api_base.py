@@ -1,15 +1,14 @@
-"""What the distribution API views share: error answers, the campaign lookup, turning a
-service's ValidationError into the API's 400."""
+"""What the distribution API views share: error answers, the campaign lookup (through the
+access seam), turning a service's ValidationError into the API's 400."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 
-from campaigns.access import access_for_request
-from campaigns.models import Campaign
+from campaigns import access
+from campaigns.access import Need, access_for_request
 
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 ERRORS = {
@@ -19,7 +18,6 @@ ERRORS = {
     404: OpenApiResponse(description="No such object in the caller's program."),
     409: OpenApiResponse(description="The object's state does not allow this."),
 }
-SENSITIVE = _("This campaign holds sensitive (HIV) data; your access does not include it.")
 
 
 class Conflict(APIException):
@@ -33,25 +31,9 @@ class ErrorOutput(serializers.Serializer):
     fields = serializers.DictField(required=False)
 
 
-def campaign_for(request, pk, *, for_sending=False):
-    """The caller's (alive) campaign `pk`, else 404; 403 when sending needs the sensitive
-    grant the caller lacks."""
-    access = access_for_request(request)
-    campaign = (
-        Campaign.objects.for_program(access.program).alive().select_related("program")
-        .filter(pk=pk).first()
-    )
-    if campaign is None:
-        raise NotFound(_("Campaign not found."))
-    if for_sending:
-        may_send(access, campaign)
-    return campaign
-
-
-def may_send(access, campaign):
-    """Messages carry the holder's name: HIV campaigns need the sensitive grant."""
-    if campaign.is_sensitive and not access.can_view_sensitive:
-        raise PermissionDenied(SENSITIVE)
+def campaign_for(request, pk, need=Need.READ):
+    """The caller's (alive) campaign `pk` if `need` is allowed on it (campaigns.access)."""
+    return access.campaign_for(access_for_request(request), pk, need)
 
 
 def service_call(function, **kwargs):

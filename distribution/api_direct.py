@@ -13,11 +13,11 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import access_for_request
+from campaigns.access import Need, access_for_request, require
 from campaigns.models import Beneficiary
 from cards.models import Card
 from distribution import direct
-from distribution.api_base import ERRORS, Conflict, may_send
+from distribution.api_base import ERRORS, Conflict
 from distribution.api_logs import MessageOutput
 from distribution.channels.base import ChannelError
 from distribution.http import TransportError
@@ -127,7 +127,7 @@ class SendCardView(APIView):
         data = SendCardInput(data=request.data)
         data.is_valid(raise_exception=True)
         beneficiary, card = _target(access.program, data.validated_data)
-        may_send(access, beneficiary.campaign)
+        require(access, Need.WRITE, beneficiary.campaign)
         try:
             message, result = direct.card_send(
                 beneficiary=beneficiary, channel=data.validated_data["channel"], card=card,
@@ -167,7 +167,7 @@ class WalletLinkView(APIView):
         if not found:
             raise NotFound(_("No beneficiary with enrollment id %(id)s in this program.")
                            % {"id": enrollment_id})
-        may_send(access, found[0].campaign)
+        require(access, Need.WRITE, found[0].campaign)
         try:
             _b, card, link = direct.wallet_link(program=access.program,
                                                 enrollment_id=enrollment_id,

@@ -1,21 +1,18 @@
 """REST API of dispatch runs: create (draft), start / pause / resume / stop, read counters."""
 
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import access_for_request
+from campaigns.access import Need, access_for_request, object_for
 from distribution import dispatches
 from distribution.api_base import (
     ERRORS,
     ID_PARAMETER,
     Conflict,
     campaign_for,
-    may_send,
     service_call,
 )
 from distribution.models import ChannelCode, Dispatch
@@ -143,7 +140,7 @@ class CampaignDispatchesView(APIView):
                    responses={200: DispatchOutput(many=True), 404: ERRORS[404]})
     def get(self, request, pk):
         """The campaign's dispatch runs, newest first (at most 50)."""
-        campaign = campaign_for(request, pk)
+        campaign = campaign_for(request, pk, Need.READ)
         runs = campaign.dispatches.select_related("campaign__program")[:50]
         return Response([dispatch_data(d) for d in runs])
 
@@ -153,7 +150,7 @@ class CampaignDispatchesView(APIView):
                               404: ERRORS[404]})
     def post(self, request, pk):
         """A draft run of the campaign's cards; `POST /api/dispatches/<id>/start` sends it."""
-        campaign = campaign_for(request, pk, for_sending=True)
+        campaign = campaign_for(request, pk, Need.WRITE)
         data = DispatchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         dispatch = service_call(
@@ -168,7 +165,7 @@ class DispatchDetailView(APIView):
                    responses={200: DispatchOutput, 404: ERRORS[404]})
     def get(self, request, pk):
         """A run with its counters (the same as its WebSocket `/ws/dispatches/<id>`)."""
-        return Response(dispatch_data(_dispatch(request, pk)))
+        return Response(dispatch_data(_dispatch(request, pk, Need.READ)))
 
 
 class DispatchActionView(APIView):
@@ -182,8 +179,7 @@ class DispatchActionView(APIView):
     )
     def post(self, request, pk, action):
         """Start, pause, resume or stop a run."""
-        dispatch = _dispatch(request, pk)
-        may_send(access_for_request(request), dispatch.campaign)
+        dispatch = _dispatch(request, pk, Need.WRITE)
         try:
             dispatch = ACTIONS[action](dispatch=dispatch)
         except dispatches.DispatchConflict as exc:
@@ -191,12 +187,6 @@ class DispatchActionView(APIView):
         return Response(dispatch_data(dispatch))
 
 
-def _dispatch(request, pk):
-    access = access_for_request(request)
-    dispatch = (
-        Dispatch.objects.for_program(access.program).select_related("campaign__program")
-        .filter(pk=pk).first()
-    )
-    if dispatch is None:
-        raise NotFound(_("Dispatch not found."))
-    return dispatch
+def _dispatch(request, pk, need):
+    return object_for(access_for_request(request),
+                      Dispatch.objects.select_related("campaign__program"), need, pk=pk)

@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns.access import Need
 from campaigns.models import Language
 from distribution import message_templates
 from distribution.api_base import ERRORS, ID_PARAMETER, campaign_for, service_call
@@ -69,7 +70,7 @@ class TemplatesView(APIView):
                    responses={200: TemplatesOutput, 404: ERRORS[404]})
     def get(self, request, pk):
         """The text of the campaign's messages in each language (saved or default)."""
-        campaign = campaign_for(request, pk)
+        campaign = campaign_for(request, pk, Need.READ)
         return Response(TemplatesOutput({
             "variables": list(VARIABLES),
             "templates": message_templates.templates_for(campaign=campaign),
@@ -82,7 +83,7 @@ class TemplateView(APIView):
                    responses={200: TemplateOutput, 400: ERRORS[400], 404: ERRORS[404]})
     def put(self, request, pk, language):
         """Save the campaign's text for a language; an unknown {variable} is refused."""
-        campaign = campaign_for(request, pk)
+        campaign = campaign_for(request, pk, Need.WRITE)
         data = TemplateInput(data=request.data)
         data.is_valid(raise_exception=True)
         template = service_call(message_templates.template_save, campaign=campaign,
@@ -96,7 +97,7 @@ class TemplateView(APIView):
                    responses={204: None, 404: ERRORS[404]})
     def delete(self, request, pk, language):
         """Back to the built-in text for that language."""
-        campaign = campaign_for(request, pk)
+        campaign = campaign_for(request, pk, Need.WRITE)
         message_templates.template_reset(campaign=campaign, language=language)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -108,7 +109,7 @@ class TemplatePreviewView(APIView):
     def post(self, request, pk):
         """SMS segments and cost of a text for this campaign's SMS recipients, before saving
         or sending it."""
-        campaign = campaign_for(request, pk)
+        campaign = campaign_for(request, pk, Need.PEOPLE)  # counts every recipient's text
         data = PreviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data["body"]
@@ -119,7 +120,8 @@ class TemplatePreviewView(APIView):
 def sms_preview(*, campaign, body):
     """The sample text and its SMS count, and the total for every SMS recipient (counted with
     each person's own name: one accented name can turn a message into UCS-2)."""
-    variables = {**SAMPLE, "programme_name": campaign.program.name}
+    variables = {**SAMPLE, "programme_name": message_templates.programme_name(
+        campaign=campaign, program=campaign.program)}
     sample = render(body, variables)
     count = sms_segments(sample)
     people = campaign.beneficiaries.filter(consent_sms=True, opted_out_at__isnull=True).exclude(

@@ -1,6 +1,7 @@
 """WebSocket /ws/dispatches/<id>?token=<api key>: a dispatch run's snapshot, then its events."""
 
 from campaignid.live import ProgramObjectConsumer
+from campaigns.access import Need, object_for
 from distribution.dispatches import dispatch_snapshot
 from distribution.events import dispatch_group
 from distribution.models import Dispatch
@@ -14,8 +15,6 @@ class DispatchProgressConsumer(ProgramObjectConsumer):
         return dispatch_group(object_id)
 
     def snapshot_for(self, access, object_id):
-        dispatch = (
-            Dispatch.objects.for_program(access.program).select_related("campaign")
-            .filter(pk=object_id).first()
-        )
-        return dispatch_snapshot(dispatch) if dispatch else None
+        dispatch = object_for(access, Dispatch.objects.select_related("campaign"), Need.READ,
+                              pk=object_id)
+        return dispatch_snapshot(dispatch)

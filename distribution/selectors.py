@@ -3,7 +3,7 @@ CSV export and the campaign page's table."""
 
 from datetime import datetime, time, timedelta
 
-from campaigns.models import SENSITIVE_CAMPAIGN_TYPES
+from campaigns.access import people_visible
 from distribution.models import Message
 from distribution.window import program_zone
 
@@ -18,14 +18,10 @@ def message_log(*, access, filters):
     """The caller's messages, newest first. `filters` (already validated): channel, status,
     campaign, dispatch, beneficiary, date_from, date_to (dates in the program's time zone).
 
-    Members without the sensitive-data grant do not see HIV campaigns' messages.
+    Members without the sensitive-data grant do not see sensitive campaigns' messages.
     """
-    rows = (
-        Message.objects.for_program(access.program)
-        .select_related("card").order_by("-created_at", "-id")
-    )
-    if not access.can_view_sensitive:
-        rows = rows.exclude(campaign__campaign_type__in=SENSITIVE_CAMPAIGN_TYPES)
+    rows = people_visible(access, Message.objects.for_program(access.program)
+                          .select_related("card").order_by("-created_at", "-id"))
     for name, lookup in (("channel", "channel"), ("campaign", "campaign_id"),
                          ("dispatch", "dispatch_id"), ("beneficiary", "beneficiary_id")):
         if filters.get(name) not in (None, ""):

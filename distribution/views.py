@@ -1,8 +1,8 @@
 """Pages: a campaign's distribution (message, dispatch runs live, send log), the program's
 provider settings, and sending one card to one beneficiary.
 
-Every page reads through the caller's access: another program's campaign is a 404, a viewer
-may look but not send, and HIV campaigns need the sensitive-data grant to send or see names.
+Every page asks the access seam (campaigns.access): another program's campaign is a 404, a
+viewer may look but not send, and sensitive campaigns need the grant for anything here.
 """
 
 from django.contrib import messages
@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from campaigns.models import Beneficiary, Campaign, Language
+from campaigns.access import Need, allows, campaign_for, object_for
+from campaigns.models import Beneficiary, Language
 from campaigns.phones import mask_phone
 from campaigns.views import program_access, render_page, writer_access
 from distribution import direct, dispatches, integrations, message_templates, selectors
@@ -36,22 +37,13 @@ ACTIONS = {
 }
 
 
-def _campaign(access, pk):
-    return get_object_or_404(
-        Campaign.objects.for_program(access.program).alive().select_related("program"), pk=pk
-    )
-
-
-def _may_send(access, campaign):
-    if campaign.is_sensitive and not access.can_view_sensitive:
-        raise PermissionDenied(_("This campaign holds sensitive data your access does not "
-                                 "include."))
 
 
 @login_required
 def campaign_distribution(request, pk, *, dispatch_form=None, template_form=None, preview=None):
     access = program_access(request)
-    campaign = _campaign(access, pk)
+    # The page lists who was sent what: it needs what reading people needs.
+    campaign = campaign_for(access, pk, Need.PEOPLE)
     language = (template_form.data.get("language") if template_form is not None
                 and template_form.is_bound else campaign.language)
     if template_form is None:
@@ -79,7 +71,7 @@ def campaign_distribution(request, pk, *, dispatch_form=None, template_form=None
         "channels": configured,
         "log": [selectors.log_row(m) for m in selectors.message_log(
             access=access, filters={"campaign": campaign.pk})[:LOG_ROWS_SHOWN]],
-        "may_send": access.can_write and (not campaign.is_sensitive or access.can_view_sensitive),
+        "may_send": allows(access, Need.WRITE, campaign),
         "timezone": campaign.program.timezone,
     }
     return render_page(request, "distribution/campaign_distribution.html", context)
@@ -88,9 +80,7 @@ def campaign_distribution(request, pk, *, dispatch_form=None, template_form=None
 @login_required
 @require_POST
 def dispatch_create(request, pk):
-    access = writer_access(request)
-    campaign = _campaign(access, pk)
-    _may_send(access, campaign)
+    campaign = campaign_for(program_access(request), pk, Need.WRITE)
     form = DispatchForm(data=request.POST)
     if form.is_valid():
         try:
@@ -109,8 +99,7 @@ def dispatch_create(request, pk):
 @login_required
 @require_POST
 def template_save(request, pk):
-    access = writer_access(request)
-    campaign = _campaign(access, pk)
+    campaign = campaign_for(program_access(request), pk, Need.WRITE)
     form = TemplateForm(data=request.POST)
     if form.is_valid() and request.POST.get("action") != "preview":
         if request.POST.get("action") == "reset":
@@ -127,11 +116,8 @@ def template_save(request, pk):
 @login_required
 @require_POST
 def dispatch_action(request, pk, action):
-    access = writer_access(request)
-    run = get_object_or_404(
-        Dispatch.objects.for_program(access.program).select_related("campaign__program"), pk=pk
-    )
-    _may_send(access, run.campaign)
+    run = object_for(program_access(request),
+                     Dispatch.objects.select_related("campaign__program"), Need.WRITE, pk=pk)
     try:
         ACTIONS[action](dispatch=run)
     except dispatches.DispatchConflict as exc:
@@ -208,9 +194,7 @@ def integration_test(request, channel):
 
 @login_required
 def beneficiary_send(request, pk, beneficiary_id):
-    access = writer_access(request)
-    campaign = _campaign(access, pk)
-    _may_send(access, campaign)
+    campaign = campaign_for(program_access(request), pk, Need.WRITE)
     beneficiary = get_object_or_404(Beneficiary.objects.filter(campaign=campaign),
                                     pk=beneficiary_id)
     card = direct.current_card(beneficiary)

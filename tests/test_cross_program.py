@@ -10,7 +10,7 @@ route naming a kind of object this file cannot build yet fails loudly (add it to
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import resolve
 from django.utils import timezone
 
 from campaigns.models import Campaign, Dhis2SyncRun, Job, Role
@@ -25,6 +25,7 @@ from tests.factories import (
     make_job,
     make_program,
 )
+from tests.routes import url_routes, view_class_of
 
 pytestmark = pytest.mark.django_db
 
@@ -35,15 +36,8 @@ METHODS = ("get", "post", "put", "patch", "delete")
 def _api_routes():
     """(regex of the full path, view class) for every route under /api/ that names an object."""
 
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern):
-                yield prefix + str(pattern.pattern), pattern.callback
-
-    for regex, callback in walk(get_resolver().url_patterns, ""):
-        view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    for regex, callback in url_routes():
+        view_class = view_class_of(callback)
         names_an_object = any(_is_id(m["name"]) for m in NAMED_GROUP.finditer(regex))
         if regex.startswith("api/") and names_an_object and view_class:
             yield regex, view_class

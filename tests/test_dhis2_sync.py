@@ -339,12 +339,19 @@ def test_a_page_is_written_once_however_often_it_is_processed(dhis2_stub):
 def test_the_skipped_csv_of_a_sensitive_campaign_needs_the_sensitive_grant(dhis2_stub):
     dhis2_stub.add_entity(1, first_name=None, last_name="Diop", sex="F",
                           date_of_birth="2019-05-17")
-    campaign, client = linked_campaign(dhis2_stub, campaign_type="hiv")
-    run = sync(client, campaign)
+    campaign, ungranted = linked_campaign(dhis2_stub, campaign_type="hiv")
+    allowed = api_client(make_api_key(program=campaign.program, role=Role.OPERATOR,
+                                      can_view_sensitive=True))
+    run = sync(allowed, campaign)
     assert run["skipped"] == 1
-    assert client.get(run["errors_url"]).status_code == 403
-    allowed = api_client(make_api_key(program=campaign.program, can_view_sensitive=True))
+    assert ungranted.get(run["errors_url"]).status_code == 403
     assert allowed.get(run["errors_url"]).status_code == 200
+
+
+def test_an_operator_without_the_grant_cannot_sync_a_sensitive_campaign(dhis2_stub):
+    campaign, ungranted = linked_campaign(dhis2_stub, campaign_type="hiv")
+    assert start(ungranted, campaign).status_code == 403
+    assert not campaign.dhis2_syncs.exists()
 
 
 def test_another_programs_run_is_404(dhis2_stub):

@@ -1,30 +1,27 @@
 """Cards over the API: state, revocation, and a campaign's registry for offline verifiers.
 
-Scoped to the caller's program: another program's card code answers 404, like an unknown one.
+Through the access seam: another program's card code answers 404, like an unknown one.
 """
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import access_for_request
-from campaigns.models import Campaign
+from campaigns.access import Need, access_for_request, campaign_for, object_for
+from cards.models import Card
 from verification.registry import registry_for
 from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
-from verification.selectors import card_by_code
+from verification.selectors import normalise_code
 from verification.serializers import CardOutput, CardRevokeInput
 
 
-def scoped_card(request, code):
-    card = card_by_code(code, program=access_for_request(request).program)
-    if card is None:
-        raise Http404("No card with this code in your program.")
-    return card
+def scoped_card(request, code, need):
+    """A card is a person's: reading it needs PEOPLE, revoking it WRITE (campaigns.access)."""
+    return object_for(access_for_request(request), Card.objects.select_related(
+        "campaign__program"), need, code=normalise_code(code))
 
 
 def _conflict(exc):
@@ -40,7 +37,7 @@ def _invalid(exc):
 class CardDetailView(APIView):
     @extend_schema(responses=CardOutput, summary="A card's status, dates and revocation")
     def get(self, request, code):
-        return Response(CardOutput(scoped_card(request, code)).data)
+        return Response(CardOutput(scoped_card(request, code, Need.PEOPLE)).data)
 
 
 class CardRevokeView(APIView):
@@ -51,7 +48,7 @@ class CardRevokeView(APIView):
         summary="Revoke a card: it answers 'revoked' online and in portals built from now",
     )
     def post(self, request, code):
-        card = scoped_card(request, code)
+        card = scoped_card(request, code, Need.WRITE)
         data = CardRevokeInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -70,7 +67,7 @@ class CardUnrevokeView(APIView):
         summary="Undo a card's revocation",
     )
     def post(self, request, code):
-        card = scoped_card(request, code)
+        card = scoped_card(request, code, Need.WRITE)
         try:
             card = card_unrevoke(card=card, user=request.user)
         except CardStateConflict as exc:
@@ -87,10 +84,7 @@ class CampaignRegistryView(APIView):
         "public keys; no names or phone numbers.",
     )
     def get(self, request, pk):
-        access = access_for_request(request)
-        campaign = get_object_or_404(
-            Campaign.objects.for_program(access.program).alive().select_related("program"), pk=pk
-        )
+        campaign = campaign_for(access_for_request(request), pk, Need.PEOPLE)
         response = Response(registry_for(campaign=campaign))
         response["Cache-Control"] = "no-store"
         return response

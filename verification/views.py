@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from campaigns.access import access_for_request
-from campaigns.models import CampaignType
+from campaigns.access import Need, access_required, object_for
+from cards.models import Card
 from verification.keys import all_jwks, program_jwks
+from verification.public import type_labels
 from verification.revocation import (
     REASON_MAX_LENGTH,
     CardStateConflict,
@@ -92,7 +93,8 @@ def _render_card_page(request, *, code, card):
         "status": card_status(card) if card else UNKNOWN,
         "language": language,
         "languages": [(lang, lang.upper()) for lang, _name in settings.LANGUAGES],
-        "type_labels": {str(value): str(label) for value, label in CampaignType.choices},
+        # Old HIV cards (`hiv` in the token) show the neutral label, like new ones (`health`).
+        "type_labels": type_labels(),
     }
     if card is not None:
         program = card.campaign.program
@@ -121,15 +123,8 @@ def _render_card_page(request, *, code, card):
 
 
 def _writer_card(request, code):
-    access = access_for_request(request)
-    if access is None:
-        raise PermissionDenied(_("Your account is not a member of any program."))
-    card = card_by_code(code, program=access.program)
-    if card is None:
-        raise Http404(_("No card with this code in your program."))
-    if not access.can_write:
-        raise PermissionDenied(_("Your role lets you read this program's data, not change it."))
-    return card
+    return object_for(access_required(request), Card.objects.select_related("campaign__program"),
+                      Need.WRITE, code=normalise_code(code))
 
 
 def _back(request, card):

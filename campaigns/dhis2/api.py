@@ -8,19 +8,17 @@ names what is wrong.
 
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import access_for_request
+from campaigns.access import Need, access_for_request, campaign_for, object_for
 from campaigns.dhis2 import connection, mapping, sync
 from campaigns.dhis2.client import Dhis2Error
 from campaigns.dhis2.events import run_snapshot
-from campaigns.models import Campaign, Dhis2SyncRun
+from campaigns.models import Dhis2SyncRun
 from campaigns.permissions import IsProgramAdmin, IsProgramMember
 
 HISTORY_LENGTH = 50
@@ -112,9 +110,8 @@ class SyncRunOutput(serializers.Serializer):
     finished_at = serializers.CharField(allow_null=True)
 
 
-def _campaign(request, pk):
-    access = access_for_request(request)
-    return get_object_or_404(Campaign.objects.for_program(access.program).alive(), pk=pk)
+def _campaign(request, pk, need):
+    return campaign_for(access_for_request(request), pk, need)
 
 
 def _invalid(exc):
@@ -178,7 +175,8 @@ class CampaignLinkView(APIView):
     @extend_schema(operation_id="campaign_dhis2_get", responses=LinkOutput,
                    summary="A campaign's DHIS2 program, org unit and attribute mapping")
     def get(self, request, pk):
-        return Response(LinkOutput(mapping.link_view(campaign=_campaign(request, pk))).data)
+        campaign = _campaign(request, pk, Need.READ)
+        return Response(LinkOutput(mapping.link_view(campaign=campaign)).data)
 
     @extend_schema(
         operation_id="campaign_dhis2_update", request=LinkInput,
@@ -189,7 +187,7 @@ class CampaignLinkView(APIView):
         summary="Link a campaign to a DHIS2 program (checked against DHIS2)",
     )
     def put(self, request, pk):
-        campaign = _campaign(request, pk)
+        campaign = _campaign(request, pk, Need.WRITE)
         data = LinkInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -212,7 +210,7 @@ class CampaignSyncView(APIView):
         summary="Import the campaign's beneficiaries from DHIS2 (in the background)",
     )
     def post(self, request, pk):
-        campaign = _campaign(request, pk)
+        campaign = _campaign(request, pk, Need.WRITE)
         data = SyncInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -227,23 +225,21 @@ class CampaignSyncListView(APIView):
     @extend_schema(operation_id="campaign_dhis2_syncs", responses=SyncRunOutput(many=True),
                    summary="A campaign's DHIS2 sync history, newest first")
     def get(self, request, pk):
-        runs = _campaign(request, pk).dhis2_syncs.select_related("created_by")[:HISTORY_LENGTH]
+        campaign = _campaign(request, pk, Need.READ)
+        runs = campaign.dhis2_syncs.select_related("created_by")[:HISTORY_LENGTH]
         return Response({"data": [SyncRunOutput(run_snapshot(run)).data for run in runs]})
 
 
-def _run(request, pk):
-    access = access_for_request(request)
-    return get_object_or_404(
-        Dhis2SyncRun.objects.for_program(access.program).select_related("campaign", "created_by"),
-        pk=pk,
-    )
+def _run(request, pk, need):
+    return object_for(access_for_request(request), Dhis2SyncRun.objects.select_related(
+        "created_by"), need, pk=pk)
 
 
 class SyncRunView(APIView):
     @extend_schema(operation_id="dhis2_sync_get", responses=SyncRunOutput,
                    summary="A DHIS2 sync run: status and counts")
     def get(self, request, pk):
-        return Response(SyncRunOutput(run_snapshot(_run(request, pk))).data)
+        return Response(SyncRunOutput(run_snapshot(_run(request, pk, Need.READ))).data)
 
 
 class SyncRunErrorsView(APIView):
@@ -251,10 +247,7 @@ class SyncRunErrorsView(APIView):
                    responses={(200, "text/csv"): OpenApiTypes.BINARY},
                    summary="The tracked entities a sync skipped, and why (CSV)")
     def get(self, request, pk):
-        run = _run(request, pk)
-        access = access_for_request(request)
-        if run.campaign.is_sensitive and not access.can_view_sensitive:
-            raise PermissionDenied("This campaign holds sensitive data you are not allowed to see.")
+        run = _run(request, pk, Need.PEOPLE)  # skipped entities name people
         response = StreamingHttpResponse(sync.skipped_csv_lines(run=run),
                                          content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="dhis2-sync-{run.pk}-skipped.csv"'

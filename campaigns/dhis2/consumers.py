@@ -1,6 +1,7 @@
 """WebSocket /ws/dhis2/syncs/<id>?token=<api key>: a sync run's snapshot, then its events."""
 
 from campaignid.live import ProgramObjectConsumer
+from campaigns.access import Need, object_for
 from campaigns.dhis2.events import event_of, sync_group
 from campaigns.models import Dhis2SyncRun
 
@@ -13,8 +14,6 @@ class SyncProgressConsumer(ProgramObjectConsumer):
         return sync_group(object_id)
 
     def snapshot_for(self, access, object_id):
-        run = (
-            Dhis2SyncRun.objects.for_program(access.program).select_related("created_by")
-            .filter(pk=object_id).first()
-        )
-        return event_of(run) if run else None
+        run = object_for(access, Dhis2SyncRun.objects.select_related("created_by"), Need.READ,
+                         pk=object_id)
+        return event_of(run)

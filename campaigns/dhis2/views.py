@@ -11,11 +11,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from campaigns.access import Need, allows, campaign_for
 from campaigns.dhis2 import connection, mapping, sync
 from campaigns.dhis2.client import Dhis2Error
 from campaigns.dhis2.events import run_snapshot
 from campaigns.dhis2.forms import ConnectionForm, LinkForm, add_service_errors
-from campaigns.views import _campaign_for, program_access, render_page, writer_access
+from campaigns.views import program_access, render_page, writer_access
 
 HISTORY_SHOWN = 20
 
@@ -70,7 +71,7 @@ def connection_test(request):
 @login_required
 def campaign_dhis2(request, pk):
     access = program_access(request)
-    campaign = _campaign_for(access, pk)
+    campaign = campaign_for(access, pk, Need.WRITE if request.method == "POST" else Need.READ)
     link = mapping.link_get(campaign=campaign)
     connection_view = connection.connection_view(program=access.program)
     context = {
@@ -81,7 +82,7 @@ def campaign_dhis2(request, pk):
         "programs": [],
         "chosen_program": "",
         "form": None,
-        "may_see_people": not campaign.is_sensitive or access.can_view_sensitive,
+        "may_see_people": allows(access, Need.PEOPLE, campaign),
     }
     if connection_view["configured"]:
         form, saved = _link_form(request, access, campaign, link, context)
@@ -101,8 +102,6 @@ def _link_form(request, access, campaign, link, context):
     """(the link form filled from DHIS2's lists, True when a POST saved the link)."""
     client = connection.client_for(program=access.program, require_enabled=False)
     posted = request.method == "POST"
-    if posted and not access.can_write:
-        raise PermissionDenied(_("Your role lets you read this program's data, not change it."))
     source = request.POST if posted else request.GET
     program_uid = (source.get("program_uid") or (link.program_uid if link else "")).strip()
     programs, program = [], None
@@ -147,8 +146,7 @@ def _link_form(request, access, campaign, link, context):
 @login_required
 @require_POST
 def campaign_dhis2_sync(request, pk):
-    access = writer_access(request)
-    campaign = _campaign_for(access, pk)
+    campaign = campaign_for(program_access(request), pk, Need.WRITE)
     try:
         sync.sync_request(campaign=campaign, user=request.user,
                           full=request.POST.get("full") == "on")
