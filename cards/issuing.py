@@ -15,7 +15,7 @@ from campaigns.models import Job
 from cards.codes import new_card_code
 from cards.models import Card
 from verification.keys import signing_key_for
-from verification.tokens import CardClaims, CardSigner
+from verification.tokens import CardClaims, CardSigner, token_campaign_type
 
 _CODE_LOOKUP_BATCH = 500
 _INSERT_ATTEMPTS = 3
@@ -91,6 +91,8 @@ class _Issuer:
         self.campaign = campaign = job.campaign
         self.program = campaign.program
         self.issued_on = program_today(self.program)
+        # A sensitive campaign's tokens say "health", never the condition (verification/tokens.py).
+        self.token_type = token_campaign_type(campaign)
         self.expires_on = (
             add_months(self.issued_on, campaign.card_validity_months)
             if campaign.card_validity_months
@@ -122,7 +124,7 @@ class _Issuer:
                 name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
                 birth_date=beneficiary.date_of_birth,
                 program_id=self.program.pk,
-                campaign_type=campaign.campaign_type,
+                campaign_type=self.token_type,
                 issued_on=self.issued_on,
                 expires_on=self.expires_on,
             )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Language
 from distribution.models import MessageTemplate
+from verification.public import neutral_label
 
 VARIABLES = (
     "first_name", "last_name", "card_code", "programme_name", "issue_date", "verification_url",
@@ -66,6 +67,13 @@ def validate_template(body):
 def render(body, variables):
     """`body` with its placeholders filled; `body` must have passed validate_template."""
     return body.format_map({name: variables.get(name, "") for name in VARIABLES})
+
+
+def programme_name(*, campaign, program):
+    """What {programme_name} says: the program's name, or for a sensitive campaign the neutral
+    label in its language. A message is read on a lock screen or a shared phone before anyone
+    opens it, and a program may be named after the condition it treats."""
+    return neutral_label(campaign.language) if campaign.is_sensitive else program.name
 
 
 def template_body(*, campaign, language=None):

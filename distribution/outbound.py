@@ -8,20 +8,21 @@ from django.core.files.storage import default_storage
 
 from cards.qr import verification_url
 from distribution.channels.base import CardDetails, OutboundMessage
-from distribution.message_templates import render
+from distribution.message_templates import programme_name, render
 from distribution.models import ChannelCode
+from verification.public import public_campaign_name
 
 logger = logging.getLogger(__name__)
 
 DATE_FORMAT = "%d/%m/%Y"
 
 
-def text_variables(*, card, beneficiary, program):
+def text_variables(*, card, beneficiary, campaign, program):
     return {
         "first_name": beneficiary.first_name,
         "last_name": beneficiary.last_name,
         "card_code": card.code,
-        "programme_name": program.name,
+        "programme_name": programme_name(campaign=campaign, program=program),
         "issue_date": card.issued_on.strftime(DATE_FORMAT) if card.issued_on else "",
         "verification_url": verification_url(card),
     }
@@ -30,7 +31,8 @@ def text_variables(*, card, beneficiary, program):
 def outbound_message(*, channel, card, beneficiary, campaign, program, to, body, key,
                      images=None):
     """The OutboundMessage for `card` over `channel`; `body` is a validated template."""
-    variables = text_variables(card=card, beneficiary=beneficiary, program=program)
+    variables = text_variables(card=card, beneficiary=beneficiary, campaign=campaign,
+                               program=program)
     message = {
         "to": to,
         "text": render(body, variables),
@@ -47,7 +49,8 @@ def outbound_message(*, channel, card, beneficiary, campaign, program, to, body,
         message["card"] = CardDetails(
             title=program.name,
             holder_name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
-            subtitle=campaign.name,
+            # A pass sits in the phone's wallet: a sensitive campaign shows the neutral label.
+            subtitle=public_campaign_name(campaign),
             valid_from=card.issued_on,
             valid_until=card.expires_on,
             background_color=program.brand_colour,

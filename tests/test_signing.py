@@ -1,10 +1,13 @@
 import base64
+import re
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from campaignid import crypto
@@ -24,6 +27,7 @@ from verification.tokens import (
     BAD_ENCODING,
     BAD_SIGNATURE,
     CAMPAIGN_TYPE_CODES,
+    NEUTRAL_TYPE,
     UNKNOWN_KEY,
     CardClaims,
     CardSigner,
@@ -49,6 +53,20 @@ RFC8032_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b32691970
 EXAMPLE_TOKEN = (
     "AEQ74MO7UGWAEAAITYFAXKSQCFA4HL3TONQXI33VEBHCORDJMF4WLJCEM6RZ4UY3ZHLQ4MW252CQSNBPMYGH57KXEIQ"
     "355NIBARVROSW24OFCBUF3QCTDFOOJB5I7QGIOJ47ZFKKAJVBE3IX73YJHHCPQ4FQ"
+)
+# The README's second example: a sensitive campaign's card (neutral type, no expiry).
+NEUTRAL_CODE = "THS-SAN-4RZ8KQ2M"
+NEUTRAL_CLAIMS = CardClaims(
+    name="Moussa Diop",
+    birth_date=date(1984, 7, 2),
+    program_id=300,
+    campaign_type="health",
+    issued_on=date(2026, 3, 2),
+    expires_on=None,
+)
+NEUTRAL_TOKEN = (
+    "AEQ74MO7UGWAECYIZT7766EPBNGW65LTONQSARDJN5YAKQ4W6H2KHXUF6ZJELPT44EZYGBDYO4RLPVFE3BZPFDY6G"
+    "H7UOAMVKQRYTWVRUPB4FNWKVMJRG3FRK3UIIPLYQHKJFRXG67R4B3FNBQ"
 )
 
 
@@ -184,6 +202,28 @@ def test_every_campaign_type_has_a_token_index_in_model_order():
     assert list(CAMPAIGN_TYPE_CODES[: len(CampaignType.values)]) == CampaignType.values
 
 
+def test_the_campaign_type_table_is_frozen_with_the_neutral_type_appended():
+    assert CAMPAIGN_TYPE_CODES == (
+        "vaccination", "mild", "nutrition", "antenatal", "hiv", "insurance", "refugee",
+        "identity", "lab", "cps", "farmercard", "health",
+    )
+    assert NEUTRAL_TYPE == "health"
+    assert NEUTRAL_TYPE not in CampaignType.values
+
+
+def test_the_js_verifier_has_the_same_type_table():
+    source = (Path(settings.BASE_DIR) / "static" / "verification" / "verify.js").read_text()
+    table = re.search(r"var CAMPAIGN_TYPES = \[(.*?)\];", source, re.DOTALL).group(1)
+    assert tuple(re.findall(r"'(\w+)'", table)) == CAMPAIGN_TYPE_CODES
+
+
+def test_a_token_signed_with_the_old_hiv_type_still_verifies():
+    program = make_program()
+    token = _sign(program, campaign_type="hiv")
+    claims = card_token_verify(code=CODE, token=token, public_keys=_keys(program))
+    assert claims.campaign_type == "hiv"
+
+
 def test_any_single_changed_character_is_refused():
     program = make_program()
     token = _sign(program)
@@ -299,3 +339,15 @@ def test_published_example_token_is_reproduced_exactly():
         card_token_verify(code=CODE, token=EXAMPLE_TOKEN, public_keys={"EH7DDX5B": public})
         == CLAIMS
     )
+
+
+def test_published_neutral_type_example_token_is_reproduced_exactly():
+    """The README's second worked example: type index 11, no expiry (0xFFFF)."""
+    private = Ed25519PrivateKey.from_private_bytes(RFC8032_SEED)
+    signer = CardSigner(SimpleNamespace(kid="EH7DDX5B"), private_key=private)
+    assert signer.sign(code=NEUTRAL_CODE, payload=NEUTRAL_CLAIMS) == NEUTRAL_TOKEN
+    public = private.public_key().public_bytes_raw()
+    claims = card_token_verify(
+        code=NEUTRAL_CODE, token=NEUTRAL_TOKEN, public_keys={"EH7DDX5B": public}
+    )
+    assert claims == NEUTRAL_CLAIMS

@@ -20,7 +20,7 @@ from verification.tokens import CardClaims, CardSigner
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TYPES = ("vaccination", "mild", "nutrition", "antenatal", "hiv", "insurance", "refugee",
-         "identity", "lab", "cps", "farmercard")
+         "identity", "lab", "cps", "farmercard", "health")
 
 
 class Refused(Exception):
@@ -75,9 +75,10 @@ def verify(*, code, token, keys, program_slug):
     }
 
 
-def _issued_card():
+def _issued_card(**campaign_fields):
     program = make_program()
-    campaign = make_campaign(program=program, campaign_type="nutrition", card_validity_months=12)
+    campaign_fields.setdefault("campaign_type", "nutrition")
+    campaign = make_campaign(program=program, card_validity_months=12, **campaign_fields)
     person = make_beneficiary(campaign=campaign, first_name="Ndèye Fatou", last_name="Guèye",
                               date_of_birth=date(2021, 2, 28))
     (card,) = cards_assign(job=make_job(campaign=campaign), beneficiaries=[person])
@@ -133,3 +134,21 @@ def test_a_token_copied_under_another_code_is_refused(live_server):
     with pytest.raises(Refused, match="bad signature"):
         verify(code=other.code, token=card.token, keys=published_keys(live_server.url),
                program_slug=program.slug)
+
+
+def test_an_hiv_campaigns_card_carries_the_neutral_type(live_server):
+    program, card = _issued_card(campaign_type="hiv")
+
+    claims = verify(code=card.code, token=card.token, keys=published_keys(live_server.url),
+                    program_slug=program.slug)
+
+    assert claims["campaign_type"] == "health"
+
+
+def test_a_campaign_flagged_sensitive_signs_the_neutral_type(live_server):
+    program, card = _issued_card(campaign_type="lab", sensitive=True)
+
+    claims = verify(code=card.code, token=card.token, keys=published_keys(live_server.url),
+                    program_slug=program.slug)
+
+    assert claims["campaign_type"] == "health"

@@ -53,7 +53,9 @@ BIRTH_EPOCH = date(1900, 1, 1)
 NO_DATE = 0xFFFF
 
 # Frozen order: a token stores the index. New types are appended, never inserted or reordered
-# (tests check every campaigns.models.CampaignType is listed).
+# (tests check every campaigns.models.CampaignType is listed). `health` (NEUTRAL_TYPE, index
+# 11) is no campaign type: the cards of a sensitive campaign carry it instead of their own,
+# so that scanning a card never tells what its holder is treated for.
 CAMPAIGN_TYPE_CODES = (
     "vaccination",
     "mild",
@@ -66,7 +68,9 @@ CAMPAIGN_TYPE_CODES = (
     "lab",
     "cps",
     "farmercard",
+    "health",
 )
+NEUTRAL_TYPE = "health"
 
 _BASE32_TOKEN = re.compile(r"[A-Z2-7]+")
 
@@ -109,6 +113,12 @@ class CardSigner:
         body = encode_payload(payload, kid=self._kid_bytes)
         signature = self._private_key.sign(signing_input(code, body))
         return _b32encode(body + signature)
+
+
+def token_campaign_type(campaign) -> str:
+    """The type a card of `campaign` carries in its token: NEUTRAL_TYPE for a sensitive
+    campaign (HIV, or one flagged sensitive), else the campaign's own type."""
+    return NEUTRAL_TYPE if campaign.is_sensitive else campaign.campaign_type
 
 
 def card_token_sign(*, code: str, payload: CardClaims, key) -> str:

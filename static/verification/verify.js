@@ -26,9 +26,10 @@
   var ISSUE_EPOCH = Date.UTC(2020, 0, 1);
   var BIRTH_EPOCH = Date.UTC(1900, 0, 1);
   // Frozen order: the token stores the index (verification/tokens.py CAMPAIGN_TYPE_CODES).
+  // 'health' is the neutral type the cards of sensitive campaigns carry.
   var CAMPAIGN_TYPES = [
     'vaccination', 'mild', 'nutrition', 'antenatal', 'hiv', 'insurance', 'refugee',
-    'identity', 'lab', 'cps', 'farmercard'
+    'identity', 'lab', 'cps', 'farmercard', 'health'
   ];
   var BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   var CODE_PATTERN = /^[A-Z0-9][A-Z0-9-]{2,39}$/;

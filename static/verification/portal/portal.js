@@ -8,6 +8,12 @@
   var REGISTRY = window.CAMPAIGNID_REGISTRY || { cards: {}, keys: { keys: [] } };
   var LANGUAGES = ['fr', 'en', 'wo'];
   var STORAGE_KEY = 'campaignid-portal-language';
+  // Sensitive campaigns' cards carry the type 'health'; older HIV cards carry 'hiv'. Both
+  // read as this neutral label: a scan never tells what the holder is treated for
+  // (verification/public.py; the Wolof wording awaits a native speaker's review).
+  var NEUTRAL = {
+    fr: 'Programme de santé', en: 'Health programme', wo: 'Porogaraamu wér-gi-yaram'
+  };
 
   var STRINGS = {
     fr: {
@@ -47,9 +53,10 @@
       noToken: 'Scannez le QR code de la carte pour voir le nom et la date de naissance pour lesquels elle a été émise.',
       types: {
         vaccination: 'Vaccination', mild: 'Moustiquaires (MILDA)', nutrition: 'Nutrition',
-        antenatal: 'Consultation prénatale', hiv: 'VIH', insurance: 'Assurance maladie',
+        antenatal: 'Consultation prénatale', hiv: NEUTRAL.fr, insurance: 'Assurance maladie',
         refugee: 'Réfugié', identity: 'Identité', lab: 'Laboratoire',
-        cps: 'Chimioprévention du paludisme saisonnier (CPS)', farmercard: 'Carte d’agriculteur'
+        cps: 'Chimioprévention du paludisme saisonnier (CPS)', farmercard: 'Carte d’agriculteur',
+        health: NEUTRAL.fr
       }
     },
     en: {
@@ -89,9 +96,10 @@
       noToken: 'Scan the card’s QR code to see the name and birth date it was issued for.',
       types: {
         vaccination: 'Vaccination', mild: 'Bed nets (MILD)', nutrition: 'Nutrition',
-        antenatal: 'Antenatal care', hiv: 'HIV', insurance: 'Health insurance',
+        antenatal: 'Antenatal care', hiv: NEUTRAL.en, insurance: 'Health insurance',
         refugee: 'Refugee', identity: 'Identity', lab: 'Laboratory',
-        cps: 'Seasonal malaria chemoprevention (CPS)', farmercard: 'Farmer card'
+        cps: 'Seasonal malaria chemoprevention (CPS)', farmercard: 'Farmer card',
+        health: NEUTRAL.en
       }
     },
     wo: {
@@ -131,9 +139,10 @@
       noToken: 'Scanne QR code bu kàrt bi ngir gis tur ak bésu juddu yi ñu ko defal.',
       types: {
         vaccination: 'Pikiir (vaccination)', mild: 'Moustiquaire (MILDA)', nutrition: 'Lekk gu baax',
-        antenatal: 'Topp ëmb (CPN)', hiv: 'VIH', insurance: 'Assurance wérgu yaram',
+        antenatal: 'Topp ëmb (CPN)', hiv: NEUTRAL.wo, insurance: 'Assurance wérgu yaram',
         refugee: 'Réfugié', identity: 'Kàrt identité', lab: 'Laboratoire',
-        cps: 'Aar sibiru (CPS)', farmercard: 'Kàrtu beykat'
+        cps: 'Aar sibiru (CPS)', farmercard: 'Kàrtu beykat',
+        health: NEUTRAL.wo
       }
     }
   };
