@@ -3,13 +3,17 @@ campaigns, beneficiaries and jobs are in campaigns/admin_campaigns.py, and who s
 program's rows in campaigns/admin_scope.py.
 
 State changes go through the services (campaigns.services, campaigns.lifecycle,
-cards.generation); the admin only maps forms and actions onto them.
+cards.generation); the admin only maps forms and actions onto them. A "can view sensitive"
+grant goes through sensitive_grant_set, which records who granted it and when, and refuses
+anyone but an admin of the program, and anyone granting themselves.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -19,23 +23,116 @@ from campaigns import admin_campaigns  # noqa: F401  (registers campaigns, benef
 from campaigns.admin_scope import ProgramScopedAdmin, member_program_ids
 from campaigns.models import ApiKey, Membership, Program, QuotaTransaction, Role
 from campaigns.services import (
+    GrantRefused,
     api_key_create,
     api_key_revoke,
     membership_set,
     program_create,
     quota_balance,
     quota_grant,
+    sensitive_grant_set,
 )
 
 RECENT_LEDGER_ROWS = 10
+GRANT_FIELDS = ("sensitive_granted_by", "sensitive_granted_at")
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def grant_refusal(holder, by):
+    """Why sensitive_grant_set would refuse `by` granting `holder`, or None. Asked of the
+    service itself in a savepoint that is always rolled back: a form then shows the refusal
+    as its own error before anything is saved, and the rule stays in one place."""
+    try:
+        with transaction.atomic():
+            sensitive_grant_set(holder=holder, granted=True, by=by)
+            raise _RolledBack
+    except GrantRefused as exc:
+        return exc
+    except _RolledBack:
+        return None
+
+
+class GrantForm(forms.ModelForm):
+    """A membership or key form whose new "can view sensitive" grant is checked on validation.
+    `granted_by` is the user saving it, set on the per-request form class by the admin."""
+
+    granted_by = None
+
+    def new_holder(self, cleaned):
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("can_view_sensitive") and "can_view_sensitive" in self.changed_data:
+            holder = self.new_holder(cleaned)
+            refusal = holder and grant_refusal(holder, self.granted_by)
+            if refusal:
+                self.add_error("can_view_sensitive", str(refusal))
+        return cleaned
+
+
+class MembershipForm(GrantForm):
+    """Whose membership it is never changes afterwards: a grant belongs to one person."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in ("user", "program"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+    def new_holder(self, cleaned):
+        user = cleaned.get("user")
+        program_id = cleaned["program"].pk if cleaned.get("program") else self.instance.program_id
+        return Membership(user=user, program_id=program_id) if user else None
+
+
+class ApiKeyForm(GrantForm):
+    def new_holder(self, cleaned):
+        return ApiKey(program=cleaned["program"]) if cleaned.get("program") else None
+
+
+class GrantRefusedAsMessage:
+    """A grant the service refuses at save time (the form checked it, a race did not) rolls
+    the whole page back and comes back as an error message, not a 403 page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except GrantRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def _save_membership(request, membership, program):
+    saved = membership_set(
+        user=membership.user,
+        program=program,
+        role=membership.role,
+        can_view_sensitive=membership.can_view_sensitive,
+        granted_by=request.user,
+    )
+    membership.pk, membership.created_at = saved.pk, saved.created_at
+    membership.sensitive_granted_by = saved.sensitive_granted_by
+    membership.sensitive_granted_at = saved.sensitive_granted_at
+    membership._state.adding = False
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
-    fields = ("user", "role", "can_view_sensitive", "created_at")
-    readonly_fields = ("created_at",)
+    fields = ("user", "role", "can_view_sensitive", *GRANT_FIELDS, "created_at")
+    readonly_fields = (*GRANT_FIELDS, "created_at")
     autocomplete_fields = ("user",)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.granted_by = request.user  # a class built for this request
+        return formset
 
     def _may_manage(self, request, program):
         if request.user.is_superuser:
@@ -65,7 +162,7 @@ class ProgramGrantForm(forms.ModelForm):
 
 
 @admin.register(Program)
-class ProgramAdmin(ProgramScopedAdmin):
+class ProgramAdmin(GrantRefusedAsMessage, ProgramScopedAdmin):
     program_field = "pk"
     write_roles = (Role.ADMIN,)
     list_display = ("name", "slug", "country", "plan", "balance", "member_count", "created_at")
@@ -148,15 +245,7 @@ class ProgramAdmin(ProgramScopedAdmin):
         for membership in formset.deleted_objects:
             membership.delete()
         for membership in memberships:
-            if membership.pk is None:
-                membership_set(
-                    user=membership.user,
-                    program=form.instance,
-                    role=membership.role,
-                    can_view_sensitive=membership.can_view_sensitive,
-                )
-            else:
-                membership.save()
+            _save_membership(request, membership, form.instance)
 
     @admin.display(description=gettext_lazy("Quota balance"), ordering="quota_balance")
     def balance(self, program):
@@ -192,26 +281,25 @@ class ProgramAdmin(ProgramScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ProgramScopedAdmin):
+class MembershipAdmin(GrantRefusedAsMessage, ProgramScopedAdmin):
+    form = MembershipForm
     write_roles = (Role.ADMIN,)
-    list_display = ("user", "program", "role", "can_view_sensitive", "created_at")
+    list_display = (
+        "user", "program", "role", "can_view_sensitive", "sensitive_granted_by", "created_at",
+    )
     list_filter = ("role", "can_view_sensitive", ("program", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "user__email", "program__name", "program__slug")
-    list_select_related = ("user", "program")
+    list_select_related = ("user", "program", "sensitive_granted_by")
     autocomplete_fields = ("user",)
-    readonly_fields = ("created_at",)
+    readonly_fields = (*GRANT_FIELDS, "created_at")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.granted_by = request.user  # a class built for this request
+        return form
 
     def save_model(self, request, obj, form, change):
-        if change:
-            obj.save()
-            return
-        created = membership_set(
-            user=obj.user,
-            program=obj.program,
-            role=obj.role,
-            can_view_sensitive=obj.can_view_sensitive,
-        )
-        obj.pk, obj.created_at = created.pk, created.created_at
+        _save_membership(request, obj, obj.program)
 
 
 class KeyStateFilter(admin.SimpleListFilter):
@@ -230,11 +318,12 @@ class KeyStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ProgramScopedAdmin):
+class ApiKeyAdmin(GrantRefusedAsMessage, ProgramScopedAdmin):
     """Keys are created by the service and shown once; afterwards only the prefix is known.
     A key's program, role and sensitivity are fixed: to change them, create a new key and
     revoke the old one."""
 
+    form = ApiKeyForm
     write_roles = (Role.ADMIN,)
     list_display = (
         "name", "program", "prefix", "role", "can_view_sensitive", "created_at", "last_used_at",
@@ -250,17 +339,22 @@ class ApiKeyAdmin(ProgramScopedAdmin):
         if obj is None:
             return ("program", "name", "role", "can_view_sensitive")
         return (
-            "program", "name", "role", "can_view_sensitive", "prefix", "created_at",
-            "last_used_at", "revoked_at",
+            "program", "name", "role", "can_view_sensitive", *GRANT_FIELDS, "prefix",
+            "created_at", "last_used_at", "revoked_at",
         )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
         return (
-            "program", "role", "can_view_sensitive", "prefix", "created_at", "last_used_at",
-            "revoked_at",
+            "program", "role", "can_view_sensitive", *GRANT_FIELDS, "prefix", "created_at",
+            "last_used_at", "revoked_at",
         )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.granted_by = request.user  # a class built for this request
+        return form
 
     def has_delete_permission(self, request, obj=None):
         # Revoke instead: the row keeps who could act for the program, and until when.
@@ -275,6 +369,7 @@ class ApiKeyAdmin(ProgramScopedAdmin):
             name=obj.name,
             role=obj.role,
             can_view_sensitive=obj.can_view_sensitive,
+            granted_by=request.user,
         )
         obj.pk, obj.prefix, obj.hashed_key, obj.created_at = (
             key.pk, key.prefix, key.hashed_key, key.created_at,

@@ -5,14 +5,18 @@
   changes rows only where their membership role allows it (`write_roles`: admins for
   programs, memberships and API keys; admins and operators for campaigns and
   beneficiaries). Their Django model permissions still decide which screens they get.
-- Beneficiaries of sensitive (HIV) campaigns, and the job files that print their names,
-  appear only to users whose membership of that program has `can_view_sensitive`,
-  superusers included: seeing them takes an explicit, recorded grant.
+- Rows of sensitive campaigns (HIV always, any campaign flagged `sensitive`) that name or
+  reach a person (beneficiaries, cards, messages, DHIS2 skipped entities) and the job files
+  that print names appear only to users whose membership of that program has
+  `can_view_sensitive`, superusers included: seeing them takes an explicit, recorded grant.
+  Changing anything of such a campaign takes the grant too. Searches and filters run on the
+  rows left, so they cannot reveal a hidden person either.
 """
 
 from django.contrib import admin
+from django.db.models import Q
 
-from campaigns.models import Campaign, Membership, Program, Role
+from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Campaign, Membership, Program, Role
 
 
 def _memberships(request):
@@ -45,15 +49,41 @@ def _program_id_of(obj, program_field):
     return getattr(obj, f"{last}_id")
 
 
+def _campaign_of(obj, campaign_field):
+    for step in campaign_field.split("__") if campaign_field else ():
+        obj = getattr(obj, step)
+    return obj
+
+
+def without_ungranted_sensitive(request, queryset, campaign_field):
+    """`queryset` without the rows of sensitive campaigns whose program has not granted the
+    user "can view sensitive". `campaign_field` is the path to the Campaign ("" for campaigns
+    themselves)."""
+    prefix = f"{campaign_field}__" if campaign_field else ""
+    sensitive = Q(**{f"{prefix}sensitive": True}) | Q(
+        **{f"{prefix}campaign_type__in": sorted(SENSITIVE_CAMPAIGN_TYPES)}
+    )
+    granted = Q(**{f"{prefix}program__in": sensitive_program_ids(request)})
+    return queryset.filter(~sensitive | granted)
+
+
 class ProgramScopedAdmin(admin.ModelAdmin):
     """Rows limited to the user's programs; writes limited to programs where their role is in
-    `write_roles`. `program_field` is the lookup path from the model to its Program."""
+    `write_roles`. `program_field` is the lookup path from the model to its Program.
+
+    `campaign_field` is the path to the row's Campaign (None: the row is above campaigns):
+    a sensitive campaign's rows are then changed only with the grant, and, when
+    `names_people`, listed and opened only with it."""
 
     program_field = "program"
     write_roles = (Role.ADMIN, Role.OPERATOR)
+    campaign_field = None
+    names_people = False
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
+        if self.names_people:
+            queryset = without_ungranted_sensitive(request, queryset, self.campaign_field)
         if request.user.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.program_field}__in": member_program_ids(request)})
@@ -62,6 +92,10 @@ class ProgramScopedAdmin(admin.ModelAdmin):
         return member_program_ids(request, self.write_roles)
 
     def may_write(self, request, obj=None):
+        if obj is not None and self.campaign_field is not None:
+            campaign = _campaign_of(obj, self.campaign_field)
+            if campaign.is_sensitive and not may_see_sensitive(request, campaign.program_id):
+                return False
         if request.user.is_superuser:
             return True
         writable = self.writable_program_ids(request)
@@ -80,16 +114,21 @@ class ProgramScopedAdmin(admin.ModelAdmin):
 
     def writable(self, request, queryset):
         """The part of an action's selection the user may change."""
+        if self.campaign_field is not None:
+            queryset = without_ungranted_sensitive(request, queryset, self.campaign_field)
         if request.user.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.program_field}__in": self.writable_program_ids(request)})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # Choices never offer another program, nor a program where the user only reads.
+        # Choices never offer another program, nor a program where the user only reads, nor a
+        # sensitive campaign without the grant.
+        campaigns = Campaign.objects.all()
         if not request.user.is_superuser:
             writable = self.writable_program_ids(request)
+            campaigns = campaigns.filter(program__in=writable)
             if db_field.name == "program":
                 kwargs["queryset"] = Program.objects.filter(pk__in=writable)
-            elif db_field.name == "campaign":
-                kwargs["queryset"] = Campaign.objects.filter(program__in=writable)
+        if db_field.name == "campaign":
+            kwargs["queryset"] = without_ungranted_sensitive(request, campaigns, "")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

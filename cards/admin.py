@@ -1,8 +1,9 @@
 """Back-office for cards: find one by its code, see its state, revoke or unrevoke it.
 
 Cards are created by generation jobs and never edited by hand; revocation goes through
-verification.revocation. Rows are scoped like the campaigns' (campaigns/admin_scope.py), and
-the holder of a card of a sensitive (HIV) campaign is shown only with the sensitive grant.
+verification.revocation. Rows are scoped like the campaigns' (campaigns/admin_scope.py); a
+card reaches its holder, so a sensitive campaign's cards are listed only with the sensitive
+grant.
 """
 
 from django.contrib import admin, messages
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy, ngettext
 
-from campaigns.admin_scope import ProgramScopedAdmin, may_see_sensitive
+from campaigns.admin_scope import ProgramScopedAdmin
 from cards.models import Card
 from cards.qr import verification_url
 from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
@@ -44,6 +45,8 @@ class CardStatusFilter(admin.SimpleListFilter):
 @admin.register(Card)
 class CardAdmin(ProgramScopedAdmin):
     program_field = "campaign__program"
+    campaign_field = "campaign"
+    names_people = True
     list_display = ("code", "campaign", "status", "issued_on", "expires_on", "revoked_at")
     list_filter = (
         CardStatusFilter, "issued_on", "campaign__campaign_type",
@@ -77,13 +80,6 @@ class CardAdmin(ProgramScopedAdmin):
     @admin.display(description=gettext_lazy("Status"))
     def status(self, card):
         return Card.Status(card_status(card)).label
-
-    def get_fields(self, request, obj=None):
-        if obj is not None and obj.campaign.is_sensitive and not may_see_sensitive(
-            request, obj.campaign.program_id
-        ):
-            return [name for name in self.fields if name != "holder"]
-        return list(self.fields)
 
     @admin.display(description=gettext_lazy("Holder"))
     def holder(self, card):

@@ -1,16 +1,22 @@
+"""Back-office for providers, dispatches and the send log, scoped like every admin
+(campaigns/admin_scope.py)."""
+
 from django.contrib import admin
 
 from campaigns.admin_scope import ProgramScopedAdmin
+from campaigns.models import Role
 from distribution.models import Dispatch, Message, ProviderIntegration
 
 
 @admin.register(ProviderIntegration)
-class ProviderIntegrationAdmin(admin.ModelAdmin):
-    """Support sees which programs have which provider and whether it is on; never the secrets
-    (they are edited through the API or the program's settings page, which validate them)."""
+class ProviderIntegrationAdmin(ProgramScopedAdmin):
+    """Support sees which of their programs have which provider and whether it is on; never the
+    secrets (they are edited through the API or the program's settings page, which validate
+    them). Turning one on or off is a program setting: admins only, as in the API."""
 
+    write_roles = (Role.ADMIN,)
     list_display = ("program", "channel", "enabled", "account_id", "updated_at")
-    list_filter = ("channel", "enabled")
+    list_filter = ("channel", "enabled", ("program", admin.RelatedOnlyFieldListFilter))
     search_fields = ("program__name", "program__slug", "account_id")
     fields = ("program", "channel", "enabled", "account_id", "updated_at")
     readonly_fields = ("program", "channel", "account_id", "updated_at")
@@ -25,6 +31,7 @@ class DispatchAdmin(ProgramScopedAdmin):
     campaign's distribution page, which goes through the services."""
 
     program_field = "campaign__program"
+    campaign_field = "campaign"
     list_display = ("id", "campaign", "status", "first_channel", "fallback_channel",
                     "rate_limit_per_second", "pause_reason", "created_at")
     list_filter = ("status", "first_channel")
@@ -40,7 +47,11 @@ class DispatchAdmin(ProgramScopedAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ProgramScopedAdmin):
-    """The send log, read only: masked numbers, never a name (no beneficiary link shown)."""
+    """The send log, read only: masked numbers, never a name (no beneficiary link shown). A
+    message still reaches a person (card, number): a sensitive campaign's need the grant."""
+
+    campaign_field = "campaign"
+    names_people = True
 
     list_display = ("id", "created_at", "channel", "attempt", "status", "recipient",
                     "error_code", "dispatch_id")

@@ -4,13 +4,11 @@ errors. Settings change through the API or the DHIS2 pages, which check them; sy
 from the campaign's DHIS2 page."""
 
 from django.contrib import admin
-from django.db.models import Q
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
-from campaigns.admin_scope import ProgramScopedAdmin, may_see_sensitive, sensitive_program_ids
+from campaigns.admin_scope import ProgramScopedAdmin, may_see_sensitive
 from campaigns.models import (
-    SENSITIVE_CAMPAIGN_TYPES,
     CampaignDhis2Link,
     Dhis2Connection,
     Dhis2SyncRun,
@@ -43,6 +41,7 @@ class Dhis2ConnectionAdmin(ReadOnlyAdmin):
 @admin.register(CampaignDhis2Link)
 class CampaignDhis2LinkAdmin(ReadOnlyAdmin):
     program_field = "campaign__program"
+    campaign_field = "campaign"
     list_display = ("campaign", "program_uid", "org_unit_uid", "updated_at")
     search_fields = ("campaign__name", "campaign__prefix", "program_uid", "org_unit_uid")
     list_select_related = ("campaign",)
@@ -52,6 +51,7 @@ class CampaignDhis2LinkAdmin(ReadOnlyAdmin):
 @admin.register(Dhis2SyncRun)
 class Dhis2SyncRunAdmin(ReadOnlyAdmin):
     program_field = "campaign__program"
+    campaign_field = "campaign"
     list_display = (
         "pk", "campaign", "status", "full", "created_by", "started_at", "duration",
         "created_count", "updated_count", "unchanged_count", "skipped_count", "short_error",
@@ -100,16 +100,14 @@ class Dhis2SyncRunAdmin(ReadOnlyAdmin):
 
 @admin.register(Dhis2SyncSkip)
 class Dhis2SyncSkipAdmin(ReadOnlyAdmin):
+    """Each row is a person's DHIS2 tracked entity: a sensitive campaign's need the grant."""
+
     program_field = "run__campaign__program"
+    campaign_field = "run__campaign"
+    names_people = True
     list_display = ("run", "page", "tracked_entity", "enrollment", "field", "reason")
     list_filter = ("field",)
     search_fields = ("=tracked_entity", "=enrollment", "=run__id")
     list_select_related = ("run",)
     show_full_result_count = False
     fields = ("run", "page", "tracked_entity", "enrollment", "field", "attribute", "reason")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(
-            ~Q(run__campaign__campaign_type__in=SENSITIVE_CAMPAIGN_TYPES)
-            | Q(run__campaign__program__in=sensitive_program_ids(request))
-        )

@@ -14,7 +14,6 @@
 - At most one active run per campaign, enforced by a partial unique index.
 """
 
-import csv
 import re
 from datetime import datetime, timedelta
 
@@ -28,6 +27,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus
 
+from campaigns.csv_export import csv_lines
 from campaigns.dhis2.client import Dhis2Error, format_time, parse_version, server_time
 from campaigns.dhis2.connection import ConnectionNotConfigured, client_for, connection_get
 from campaigns.dhis2.events import send_sync_event_on_commit
@@ -384,18 +384,8 @@ ERRORS_CSV_HEADER = ("page", "tracked_entity", "enrollment", "field", "attribute
 
 def skipped_csv_lines(*, run):
     """The run's skipped entities as CSV text lines (header first), streamed from the DB."""
-
-    class Line:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Line())
-    yield writer.writerow(ERRORS_CSV_HEADER)
-    rows = run.skips.order_by("id").values_list(
-        "page", "tracked_entity", "enrollment", "field", "attribute", "reason"
-    )
-    for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow(row)
+    rows = run.skips.order_by("id").values_list(*ERRORS_CSV_HEADER)
+    return csv_lines(ERRORS_CSV_HEADER, rows.iterator(chunk_size=2000))
 
 
 def _shift(dhis2_time, delta):

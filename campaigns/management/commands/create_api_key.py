@@ -11,7 +11,10 @@ class Command(BaseCommand):
         parser.add_argument("--program", required=True, help="program slug")
         parser.add_argument("--name", default="cli")
         parser.add_argument("--role", choices=Role.values, default=Role.ADMIN)
-        parser.add_argument("--sensitive", action="store_true", help="may see HIV campaigns")
+        parser.add_argument(
+            "--sensitive", action="store_true",
+            help="may see sensitive campaigns' people, cards and files (HIV always)",
+        )
 
     def handle(self, *args, **options):
         program = Program.objects.filter(slug=options["program"]).first()
@@ -22,6 +25,8 @@ class Command(BaseCommand):
             name=options["name"],
             role=options["role"],
             can_view_sensitive=options["sensitive"],
+            # The server's command line: the grant is recorded (when) with no granting user.
+            granted_by=None,
         )
         self.stdout.write(f"API key for {program.slug} (store it now, it is not shown again):")
         self.stdout.write(raw_key)
