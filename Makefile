@@ -23,8 +23,9 @@ system-deps:
 	  else echo "Install Pango, DejaVu fonts and Chromium (Debian: libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core chromium)"; fi; \
 	fi
 
+# Laptop mode: plain HTTP on 127.0.0.1, a demo login; unset, every setting is the server's.
 run: install system-deps
-	$(BIN)/python manage.py serve
+	CAMPAIGNID_LAPTOP=1 $(BIN)/python manage.py serve
 
 test: install system-deps
 	$(BIN)/python -m pytest

@@ -1,4 +1,5 @@
-"""Every knob comes from the environment; the defaults run on a laptop with nothing installed.
+"""Every knob comes from the environment; the defaults are the production-safe ones, and
+`make run` (laptop mode, CAMPAIGNID_LAPTOP=1) runs on a laptop with nothing installed.
 
 No DATABASE_URL: a SQLite file under var/. No REDIS_URL: a Redis server the app starts itself
 on a unix socket under var/ (see campaignid/redis_server.py), shared by web and workers.
@@ -6,10 +7,13 @@ on a unix socket under var/ (see campaignid/redis_server.py), shared by web and 
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django.conf.locale
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -30,14 +34,72 @@ def _local_secret_key():
     return path.read_text().strip()
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+# Laptop mode, switched on by `make run` only: plain HTTP on 127.0.0.1, a secret key kept in
+# var/, a demo login. Left unset (a server), every default below is the production one.
+LAPTOP = env_bool("CAMPAIGNID_LAPTOP", False)
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY") or (_local_secret_key() if LAPTOP or DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. On a server set it to a long random value, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'` (README, \"Running on "
+        "servers\"); on a laptop use `make run`, or CAMPAIGNID_LAPTOP=1 for other commands."
+    )
 # Key for provider credentials and signing keys encrypted at rest; defaults to one derived
 # from SECRET_KEY so a laptop install needs nothing, production sets its own.
 ENCRYPTION_KEY = os.environ.get("ENCRYPTION_KEY", "")
-DEBUG = env_bool("DEBUG", True)
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h]
+# No wildcard: a request naming another host (a spoofed Host header) is refused.
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
+if LAPTOP and not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# HTTPS. A server (DEBUG off, not laptop mode) is reached over TLS only: plain HTTP is
+# redirected, except /health for load balancers that probe over HTTP; cookies are Secure;
+# HSTS tells browsers never to try HTTP again. Behind a TLS-terminating proxy,
+# SECURE_PROXY_SSL_HEADER names the header it sets (e.g. X-Forwarded-Proto, or
+# "X-Forwarded-Proto: https"); only set it when the proxy always sets or overwrites it.
+HTTPS_ONLY = not (DEBUG or LAPTOP)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    _name, _sep, _value = _proxy_ssl_header.partition(":")
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip() or "https",
+    )
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS_ONLY else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS_ONLY
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every page (django-csp): only our own scripts and styles run (an
+# inline one needs the request's nonce), nothing frames us. The WebSocket is same-origin;
+# its wss:// (ws:// on a laptop) address is listed too, for browsers whose 'self' misses it.
+# The verification page sets its own, stricter policy (verification/views.py), kept as is.
+_public = urlsplit(PUBLIC_BASE_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [
+            SELF, f"{'wss' if _public.scheme == 'https' else 'ws'}://{_public.netloc}"
+        ],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,8 +112,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "channels",
     "django_rq",
+    "axes",
     "campaigns",
     "cards",
     "verification",
@@ -60,7 +124,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything but the security headers: any error under /api/ leaves as JSON.
+    "campaigns.api_errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +135,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a refused login (too many failures) into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "campaignid.urls"
@@ -123,6 +192,24 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Failed logins (the login page and the admin's) are counted per user name and per address by
+# django-axes: LOGIN_FAILURE_LIMIT failures lock either out for LOGIN_COOLOFF_MINUTES; a
+# program admin lifts a member's lockout (admin: Members, "Unlock login"), a superuser any
+# (admin: Access attempts). The address is the client's as campaignid.client_ip reads it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "campaignid.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "campaigns.logins.lockout_response"
+# Number of reverse proxies in front of the app that append to X-Forwarded-For (nginx, a load
+# balancer): the client's address is that many entries from the right. 0: the peer's address.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -163,8 +250,23 @@ if FILES_ACCEL not in ("", "x-accel-redirect", "x-sendfile"):
         f"FILES_ACCEL={FILES_ACCEL!r}: use '', 'x-accel-redirect' or 'x-sendfile'."
     )
 FILES_ACCEL_PREFIX = os.environ.get("FILES_ACCEL_PREFIX", "/protected-media/")
-DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Input limits. Request bodies are capped before they are read (campaignid/body_limit.py):
+# provider webhooks at WEBHOOK_MAX_BYTES, everything else at an import plus room for the
+# multipart envelope. An import (CSV upload or JSON rows, browser or API) is refused above
+# IMPORT_MAX_BYTES or IMPORT_MAX_ROWS, with a message naming the limit.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+WEBHOOK_MAX_BYTES = 1024 * 1024
+REQUEST_MAX_BYTES = IMPORT_MAX_BYTES + 1024 * 1024
+# Django's defaults: form fields read into memory, uploads above it spool to a temp file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Outbound calls to user-entered URLs (a program's DHIS2) reach public addresses only;
+# loopback and private hosts or networks only when listed here, e.g. "127.0.0.1,localhost"
+# or "10.0.0.0/8" (distribution/outbound_guard.py).
+OUTBOUND_ALLOW_PRIVATE = [
+    h.strip() for h in os.environ.get("OUTBOUND_ALLOW_PRIVATE", "").split(",") if h.strip()
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -175,7 +277,22 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "campaigns.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per API key (or signed-in user), counted in Redis by every web process together; too
+    # many calls answer 429 with Retry-After (campaigns/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["campaigns.throttling.ProgramCallerThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": os.environ.get("API_RATE_LIMIT", "1000/min"),
+        "address": os.environ.get("PUBLIC_RATE_LIMIT", "60/min"),
+    },
 }
+# Public pages (card lookup /v/, /v/c/<code>, the published keys) per client address.
+PUBLIC_RATE_LIMIT = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["address"]
+# WebSockets authenticate with the browser's session or a single-use ticket from
+# POST /api/ws-tickets (never a key in the URL, where access logs would keep it).
+WS_TICKET_SECONDS = 30
+WS_ACCEPT_API_KEY_IN_URL = env_bool("WS_ACCEPT_API_KEY_IN_URL", False)
+# Error reports (and the DEBUG page) hide credentials from headers, not only settings.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "campaignid.log_masking.ExceptionReporterFilter"
 SPECTACULAR_SETTINGS = {
     "TITLE": "CampaignID API",
     "DESCRIPTION": "Issue, distribute and verify digital beneficiary cards.",
@@ -185,6 +302,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # 401/403/404/400/429 and their JSON body on every operation (campaigns/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "campaigns.openapi.document_errors",
+    ],
 }
 
 # Provider endpoints: settings so tests point them at local stub servers.

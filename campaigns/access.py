@@ -96,7 +96,7 @@ ROLE_REFUSED = _("Your role lets you read this program's data, not change it.")
 ADMIN_REFUSED = _("Only a program admin can do this.")
 SENSITIVE_REFUSED = _(
     "This campaign holds sensitive health data; your access lacks the "
-    "\u201ccan view sensitive\u201d grant."
+    "“can view sensitive” grant."
 )
 NOT_A_MEMBER = _("Your account is not a member of any program.")
 
@@ -187,6 +187,8 @@ def _campaign_path(model):
 
 
 MAX_ID = 2**63 - 1
+# Far beyond any list; the API refuses a larger page offset (400) before the database sees it.
+MAX_OFFSET = 10**9
 
 
 def _as_id(value):

@@ -10,6 +10,8 @@ anyone but an admin of the program, and anyone granting themselves.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminFileWidget
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -21,6 +23,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from campaigns import admin_campaigns  # noqa: F401  (registers campaigns, beneficiaries, jobs)
 from campaigns.admin_scope import ProgramScopedAdmin, member_program_ids
+from campaigns.logins import is_locked_out, login_unlock
+from campaigns.logos import logo_content
 from campaigns.models import ApiKey, Membership, Program, QuotaTransaction, Role
 from campaigns.services import (
     GrantRefused,
@@ -91,6 +95,12 @@ class MembershipForm(GrantForm):
 
 
 class ApiKeyForm(GrantForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "role" in self.fields:
+            # The least role that works for an integration; admin only when chosen.
+            self.initial["role"] = Role.OPERATOR
+
     def new_holder(self, cleaned):
         return ApiKey(program=cleaned["program"]) if cleaned.get("program") else None
 
@@ -149,7 +159,42 @@ class MembershipInline(admin.TabularInline):
         return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
 
 
-class ProgramGrantForm(forms.ModelForm):
+class LogoWidget(AdminFileWidget):
+    """Links the current logo to the checked view: nothing under /media/ is served."""
+
+    def format_value(self, value):
+        if self.is_initial(value) and value.instance.pk:
+            return _ShownFile(value.name.rsplit("/", 1)[-1],
+                              reverse("program-logo", args=[value.instance.pk]))
+        return super().format_value(value)
+
+
+class _ShownFile:
+    def __init__(self, name, url):
+        self.name, self.url = name, url
+
+    def __str__(self):
+        return self.name
+
+
+class ProgramForm(forms.ModelForm):
+    """A new logo goes through campaigns.logos like a Card Studio upload: PNG or JPEG sniffed
+    from its bytes, size checked before decoding, stored re-encoded without metadata."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "logo" in self.fields:
+            self.fields["logo"].widget = LogoWidget()
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):
+            slug = self.cleaned_data.get("slug") or self.instance.slug or "program"
+            return logo_content(upload=logo, slug=slug)
+        return logo
+
+
+class ProgramGrantForm(ProgramForm):
     """The program form a superuser gets: it can also grant quota (a ledger row)."""
 
     grant_units = forms.IntegerField(
@@ -170,6 +215,7 @@ class ProgramAdmin(GrantRefusedAsMessage, ProgramScopedAdmin):
     search_fields = ("name", "slug")
     date_hierarchy = "created_at"
     inlines = (MembershipInline,)
+    form = ProgramForm
     readonly_fields = ("balance", "recent_ledger", "created_at")
 
     def get_queryset(self, request):
@@ -258,12 +304,16 @@ class ProgramAdmin(GrantRefusedAsMessage, ProgramScopedAdmin):
     def member_count(self, program):
         return program.members
 
+    class Media:
+        # The ledger's alignment: the Content-Security-Policy allows no inline style.
+        css = {"all": ["css/admin.css"]}
+
     @admin.display(description=gettext_lazy("Recent ledger"))
     def recent_ledger(self, program):
         rows = QuotaTransaction.objects.for_program(program)[:RECENT_LEDGER_ROWS]
         table = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td style='text-align:right'>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class='ledger-units'>{}</td><td>{}</td></tr>",
             (
                 (row.created_at.strftime("%Y-%m-%d %H:%M"), row.get_kind_display(), row.units,
                  row.note)
@@ -286,12 +336,29 @@ class MembershipAdmin(GrantRefusedAsMessage, ProgramScopedAdmin):
     write_roles = (Role.ADMIN,)
     list_display = (
         "user", "program", "role", "can_view_sensitive", "sensitive_granted_by", "created_at",
+        "login_locked",
     )
     list_filter = ("role", "can_view_sensitive", ("program", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "user__email", "program__name", "program__slug")
     list_select_related = ("user", "program", "sensitive_granted_by")
     autocomplete_fields = ("user",)
     readonly_fields = (*GRANT_FIELDS, "created_at")
+    actions = ("unlock_logins",)
+
+    @admin.display(description=gettext_lazy("Login locked"), boolean=True)
+    def login_locked(self, membership):
+        return is_locked_out(membership.user.get_username())
+
+    @admin.action(description=gettext_lazy("Unlock login (forget failed logins)"),
+                  permissions=["change"])
+    def unlock_logins(self, request, queryset):
+        # Only rows of programs the user administers; a user in two of them is unlocked once.
+        users = {m.user for m in self.writable(request, queryset).select_related("user")}
+        for user in users:
+            login_unlock(user=user, by=request.user)
+        self.message_user(request, ngettext(
+            "%(count)d login unlocked.", "%(count)d logins unlocked.", len(users)
+        ) % {"count": len(users)}, messages.SUCCESS)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

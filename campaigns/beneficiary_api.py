@@ -4,6 +4,7 @@ The rules of an import live in campaigns/imports.py; this view only picks the in
 calls the service and shapes the answer.
 """
 
+from django.conf import settings
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -13,18 +14,22 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import Need, access_for_request, campaign_for
-from campaigns.imports import ImportRejected, beneficiaries_import
+from campaigns.access import MAX_OFFSET, Need, access_for_request, campaign_for
+from campaigns.imports import (
+    ImportRejected,
+    ImportTooLarge,
+    beneficiaries_import,
+    too_many_bytes,
+)
 from campaigns.models import Beneficiary
 from campaigns.phones import mask_phone
 
-# A file this large is not a list of people a program typed: refuse it before parsing.
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# Room for the multipart envelope around a file of IMPORT_MAX_BYTES.
+ENVELOPE_BYTES = 64 * 1024
 NO_INPUT_MESSAGE = (
     'Send a CSV file in the multipart field "file", or a JSON body {"beneficiaries": [...]}.'
 )
@@ -79,7 +84,9 @@ class RowErrorSerializer(serializers.Serializer):
 
 class ImportRejectedSerializer(serializers.Serializer):
     error = serializers.CharField()
-    errors = RowErrorSerializer(many=True)
+    # Rows refused (the import's rules), or `fields` when the request itself is malformed.
+    errors = RowErrorSerializer(many=True, required=False)
+    fields = serializers.DictField(required=False)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -104,9 +111,11 @@ class BeneficiaryOutSerializer(serializers.ModelSerializer):
 
 
 class ListQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                              help_text="Search first/last name, external_id, mpi_id")
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
-    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0,
+                                      max_value=MAX_OFFSET)
 
 
 class ListMetaSerializer(serializers.Serializer):
@@ -138,12 +147,7 @@ class CampaignBeneficiariesView(APIView):
     @extend_schema(
         operation_id="campaign_beneficiaries_list",
         summary="List a campaign's beneficiaries (phone numbers masked)",
-        parameters=[
-            CAMPAIGN_ID,
-            OpenApiParameter("q", str, description="Search first/last name, external_id, mpi_id"),
-            OpenApiParameter("limit", int, description="1-500, default 50"),
-            OpenApiParameter("offset", int, description="default 0"),
-        ],
+        parameters=[CAMPAIGN_ID, ListQuerySerializer],
         responses={200: BeneficiaryPageSerializer, 400: ErrorSerializer, **ACCESS_RESPONSES},
     )
     def get(self, request, pk):
@@ -179,6 +183,8 @@ class CampaignBeneficiariesView(APIView):
         responses={
             201: ImportResultSerializer,
             400: ImportRejectedSerializer,
+            # IMPORT_MAX_BYTES or IMPORT_MAX_ROWS passed; the error names the limit.
+            413: ErrorSerializer,
             **ACCESS_RESPONSES,
         },
         examples=[
@@ -208,12 +214,13 @@ class CampaignBeneficiariesView(APIView):
     )
     def post(self, request, pk):
         campaign = self._campaign(request, pk, Need.WRITE)
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > settings.IMPORT_MAX_BYTES + ENVELOPE_BYTES:
+            # Refused before the body is parsed.
+            multipart = request.content_type.startswith("multipart/")
+            return _too_large(too_many_bytes("file" if multipart else "beneficiaries"))
         upload = request.FILES.get("file")
         if upload is not None:
-            if upload.size > MAX_UPLOAD_BYTES:
-                raise ValidationError({"file": [
-                    f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
-                ]})
             source = {"csv_file": upload}
         elif hasattr(request.data, "get") and "beneficiaries" in request.data:
             source = {"rows": request.data.get("beneficiaries")}
@@ -224,6 +231,8 @@ class CampaignBeneficiariesView(APIView):
             )
         try:
             result = beneficiaries_import(campaign=campaign, **source)
+        except ImportTooLarge as refused:
+            return _too_large(refused)
         except ImportRejected as rejected:
             return Response(
                 {"error": rejected.message, "errors": rejected.errors},
@@ -233,3 +242,9 @@ class CampaignBeneficiariesView(APIView):
             {"created": result.created, "updated": result.updated, "total": result.total},
             status=status.HTTP_201_CREATED,
         )
+
+
+def _too_large(refused):
+    field = refused.errors[0]["field"]
+    return Response({"error": refused.message, "fields": {field: [refused.message]}},
+                    status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.logos import validate_logo
+
 
 class ProgramScopedQuerySet(models.QuerySet):
     program_path = "program"
@@ -26,7 +28,8 @@ class Program(models.Model):
         max_length=2, default="SN", help_text=_("ISO 3166 code; phone numbers without + use it")
     )
     timezone = models.CharField(max_length=64, default="Africa/Dakar")
-    logo = models.FileField(upload_to="logos/", blank=True)
+    # campaigns/logos.py checks and re-encodes every logo; the validator guards any other form.
+    logo = models.FileField(upload_to="logos/", blank=True, validators=[validate_logo])
     brand_colour = models.CharField(
         max_length=7, default="#0EA5E9", validators=[RegexValidator(r"^#[0-9A-Fa-f]{6}$")]
     )
@@ -81,7 +84,8 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, db_index=True, editable=False)
     hashed_key = models.CharField(max_length=64, unique=True, editable=False)
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ADMIN)
+    # The least role that works; admin only when asked for.
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OPERATOR)
     can_view_sensitive = models.BooleanField(default=False)
     sensitive_granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

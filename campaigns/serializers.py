@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from campaigns.access import MAX_OFFSET
 from campaigns.lifecycle import MAX_CARD_VALIDITY_MONTHS
 from campaigns.models import Campaign, CampaignType, Dpi, Language
 from campaigns.selectors import ARCHIVED_CHOICES, DEFAULT_LIMIT, MAX_LIMIT, SORT_FIELDS
@@ -87,7 +88,7 @@ class CampaignListQuerySerializer(serializers.Serializer):
     sort_field = serializers.ChoiceField(choices=SORT_FIELDS, default="created_at")
     sort_dir = serializers.ChoiceField(choices=("asc", "desc"), default="desc")
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
     include_aggregations = serializers.BooleanField(
         default=False, help_text=_("Add the quick-filter counts.")
     )

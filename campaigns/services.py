@@ -54,9 +54,10 @@ def membership_set(*, user, program, role=Role.OPERATOR, can_view_sensitive=Fals
     return membership
 
 
-def api_key_create(*, program, name, role=Role.ADMIN, can_view_sensitive=False,
+def api_key_create(*, program, name, role=Role.OPERATOR, can_view_sensitive=False,
                    granted_by=None):
-    """Returns (ApiKey, raw key). The raw key is never stored and cannot be shown again."""
+    """Returns (ApiKey, raw key). The raw key is never stored and cannot be shown again.
+    A key is an operator unless asked otherwise: the least role an integration works with."""
     raw_key = f"cid_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         key = ApiKey.objects.create(

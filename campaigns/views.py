@@ -180,6 +180,8 @@ def campaign_import(request, pk):
             result = imports.beneficiaries_import(
                 campaign=campaign, csv_file=form.cleaned_data["file"]
             )
+        except imports.ImportTooLarge as exc:
+            form.add_error("file", exc.message)
         except imports.ImportRejected as exc:
             import_errors = exc.errors
         else:

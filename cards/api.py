@@ -28,8 +28,8 @@ from campaigns.models import Job
 from campaigns.serializers import CampaignDetailSerializer
 from campaigns.services import QuotaExceeded
 from cards import generation, previews, studio, studio_services
-from cards.render import CardRenderError
-from cards.serializers import JobCreateInput, JobOutput
+from cards.render import CardRenderError, PreviewBusy
+from cards.serializers import JobCreateInput, JobList, JobOutput
 
 ARTIFACT_TYPES = {
     "pdf": "application/pdf",
@@ -76,7 +76,7 @@ class CampaignJobsView(APIView):
             return Response({"error": f"{first[0]}: {first[1][0]}", "fields": fields}, status=400)
         return Response(JobOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=JobOutput(many=True), summary="A campaign's generation jobs")
+    @extend_schema(responses=JobList, summary="A campaign's generation jobs")
     def get(self, request, pk):
         campaign = campaign_for(access_required(request), pk, Need.READ)
         jobs = campaign.jobs.prefetch_related("ledger").order_by("-created_at")[:50]
@@ -104,7 +104,11 @@ class JobCancelView(APIView):
 
 
 class JobDownloadView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+    @extend_schema(parameters=[OpenApiParameter("artifact", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                                enum=sorted(ARTIFACT_TYPES))],
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY,
+                              (200, "application/zip"): OpenApiTypes.BINARY,
+                              (200, "application/json"): OpenApiTypes.OBJECT,  # the manifest
                               403: OpenApiResponse(description="a sensitive campaign and no "
                                                    "\u201ccan view sensitive\u201d grant"),
                               404: OpenApiResponse(description="not this program's job, or "
@@ -320,7 +324,8 @@ class CampaignPreviewView(APIView):
         responses={**PNG_RESPONSE,
                    304: OpenApiResponse(description="Unchanged since the ETag sent."),
                    400: OpenApiResponse(description="A bad option; `fields` names it."),
-                   404: OpenApiResponse(description="No such campaign in the caller's program.")},
+                   404: OpenApiResponse(description="No such campaign in the caller's program."),
+                   503: OpenApiResponse(description="Previews busy; retry after Retry-After.")},
         summary="A sample card (front above back) with the campaign's design",
     )
     def get(self, request, pk):
@@ -333,6 +338,8 @@ class CampaignPreviewView(APIView):
             )
         except ValidationError as exc:
             return _studio_errors(exc, nest_options=False)
+        except PreviewBusy as exc:
+            return _busy(exc)
         except CardRenderError as exc:
             logger.warning("Preview of campaign %s failed: %s", campaign.pk, exc)
             return Response({"error": str(exc)}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
@@ -439,14 +446,23 @@ class TemplatePreviewView(APIView):
                              description="A template id, e.g. vaccination."),
             OpenApiParameter("lang", OpenApiTypes.STR, enum=list(studio.LANGUAGES)),
         ],
-        responses={**PNG_RESPONSE, 404: OpenApiResponse()},
+        responses={**PNG_RESPONSE, 404: OpenApiResponse(),
+                   503: OpenApiResponse(description="Previews busy; retry after Retry-After.")},
         summary="The front of a template's sample card with its default colours",
     )
     def get(self, request, template):
         # Templates are the installation's, not a program's: any caller may see them.
         if template not in studio.TEMPLATES:
             raise NotFound(_("Unknown card template."))
-        png, key = previews.template_sample(
-            template_id=template, language=request.query_params.get("lang", "fr")
-        )
+        try:
+            png, key = previews.template_sample(
+                template_id=template, language=request.query_params.get("lang", "fr")
+            )
+        except PreviewBusy as exc:
+            return _busy(exc)
         return previews.png_response(request, png, key)
+
+
+def _busy(exc):
+    return Response({"error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                    headers={"Retry-After": str(exc.retry_after)})

@@ -5,7 +5,7 @@ is reached through the access seam (campaigns.access), saying what the page need
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +19,7 @@ from campaigns.views import render_page
 from cards import generation, previews, studio, studio_services
 from cards.events import job_snapshot
 from cards.forms import CardDesignForm, ProgramLogoForm
+from cards.render import PreviewBusy
 
 
 @login_required
@@ -182,14 +183,18 @@ def template_preview(request, template_id):
     """A small PNG of a template's sample card front, for the wizard's template step."""
     if template_id not in studio.TEMPLATES:
         raise Http404
-    png, key = previews.template_sample(
-        template_id=template_id, language=request.GET.get("lang", "fr")
-    )
+    try:
+        png, key = previews.template_sample(
+            template_id=template_id, language=request.GET.get("lang", "fr")
+        )
+    except PreviewBusy as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8",
+                            headers={"Retry-After": str(exc.retry_after)})
     return previews.png_response(request, png, key)
 
 
-# Studio re-encodes logos as PNG; the admin may store another file: that one is only offered as
-# a download, never rendered by the browser under our origin.
+# Logos are stored re-encoded as PNG (campaigns/logos.py); a file stored before that rule is
+# only offered as a download, never rendered by the browser under our origin.
 LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 
 

@@ -12,7 +12,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import Need, access_for_request, campaign_for
+from campaigns.access import MAX_ID, MAX_OFFSET, Need, access_for_request, campaign_for
 from campaigns.csv_export import csv_response
 from distribution import selectors
 from distribution.api_base import ERRORS
@@ -35,14 +35,14 @@ class StatusListField(serializers.CharField):
 class LogQuery(serializers.Serializer):
     channel = serializers.ChoiceField(choices=ChannelCode.choices, required=False)
     status = StatusListField(required=False, help_text="e.g. `failed` or `sent,delivered,read`")
-    campaign = serializers.IntegerField(min_value=1, required=False)
-    dispatch = serializers.IntegerField(min_value=1, required=False)
-    beneficiary = serializers.IntegerField(min_value=1, required=False,
+    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    dispatch = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    beneficiary = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
                                            help_text="A beneficiary id")
     date_from = serializers.DateField(required=False, help_text="YYYY-MM-DD, program time zone")
     date_to = serializers.DateField(required=False, help_text="YYYY-MM-DD, included")
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 
     def validate(self, data):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:

@@ -10,6 +10,10 @@ from django.conf import settings
 from campaignid import redis_server
 
 _embedded_redis = None
+# The stub servers listen on 127.0.0.1, which the outbound guard refuses unless listed;
+# worker processes the tests start inherit this.
+STUB_HOSTS = "127.0.0.1,localhost"
+os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE", STUB_HOSTS)
 
 
 def pytest_configure(config):
@@ -32,6 +36,11 @@ def clean_redis():
     """Each test starts with empty queues, channel groups and rate-limit buckets."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield
+
+
+@pytest.fixture(autouse=True)
+def outbound_allows_stubs(settings):
+    settings.OUTBOUND_ALLOW_PRIVATE = STUB_HOSTS.split(",")
 
 
 @pytest.fixture

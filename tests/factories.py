@@ -48,6 +48,11 @@ def api_client(raw_key=None):
     return client
 
 
+def ws_ticket(raw_key):
+    """A single-use WebSocket ticket for the key, as an API client gets one."""
+    return api_client(raw_key).post("/api/ws-tickets").json()["ticket"]
+
+
 def make_campaign(*, program, prefix=None, campaign_type=CampaignType.VACCINATION, **kwargs):
     n = _n()
     defaults = {"name": f"Campaign {n}", "language": "fr", "template_id": campaign_type}

@@ -74,13 +74,16 @@ def free_port():
 
 
 @contextmanager
-def asgi_server():
-    """uvicorn serving campaignid.asgi on a free port; yields its base URL (host:port)."""
+def asgi_server(*, log_path=None, log_level="warning"):
+    """uvicorn serving campaignid.asgi on a free port; yields its base URL (host:port).
+    `log_path` collects its stdout and stderr (`log_level="info"`: the access log too)."""
     port = free_port()
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "campaignid.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
+         "--port", str(port), "--log-level", log_level],
         cwd=ROOT, env=child_env(), start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT if log else None,
     )
     try:
         deadline = time.monotonic() + 30
@@ -94,6 +97,8 @@ def asgi_server():
         yield f"127.0.0.1:{port}"
     finally:
         stop(process)
+        if log:
+            log.close()
 
 
 def wait_until(predicate, *, timeout, interval=0.2, message="condition"):
@@ -118,7 +123,12 @@ class Served:
         self.port = free_port()
         child_env = {k: v for k, v in os.environ.items()
                      if k not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "MEDIA_ROOT")}
-        child_env.update(VAR_DIR=str(var_dir), PORT=str(self.port), PYTHONUNBUFFERED="1", **env)
+        # What `make run` sets: laptop mode, its own secret key and host names.
+        for name in ("SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT"):
+            child_env.pop(name, None)
+        child_env.update(CAMPAIGNID_LAPTOP="1", VAR_DIR=str(var_dir), PORT=str(self.port),
+                         PYTHONUNBUFFERED="1")
+        child_env.update(env)
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "serve"], cwd=ROOT, env=child_env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

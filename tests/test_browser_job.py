@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from campaigns.models import Beneficiary, Job, Role
+from tests.browser import csp_violations
 from tests.factories import make_campaign, make_program, make_user
 from tests.processes import asgi_server, start_worker, stop
 
@@ -36,6 +37,7 @@ def generate_from_the_campaign_page(base_url, campaign_id):
         page = browser.new_page(locale="en-GB")
         page.set_default_timeout(120_000)
         page.on("websocket", lambda socket: sockets.append(socket.url))
+        violations = csp_violations(page)
         page.goto(f"{base_url}/login/")
         with page.expect_navigation():
             page.locator("button[name=language][value=en]").click()
@@ -50,6 +52,8 @@ def generate_from_the_campaign_page(base_url, campaign_id):
         expect(page.get_by_role("link", name="Print PDF")).to_be_visible()
         counts = page.locator("[data-field=counts]").text_content()
         browser.close()
+    # The WebSocket (connect-src) and the progress bar (no inline style) work under the CSP.
+    assert violations == []
     return counts, sockets
 
 

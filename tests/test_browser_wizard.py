@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from campaigns.models import Campaign, Role
+from tests.browser import csp_violations
 from tests.factories import make_program, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,6 +39,7 @@ def test_operator_creates_a_campaign_in_french_and_imports_1000_beneficiaries(li
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 900})
         page.set_default_timeout(30_000)
+        violations = csp_violations(page)
 
         page.goto(f"{live_server.url}/login/")
         click_and_wait(page, page.locator("button[name=language][value=fr]"))
@@ -88,6 +90,8 @@ def test_operator_creates_a_campaign_in_french_and_imports_1000_beneficiaries(li
         expect(row).to_contain_text("PIK-ROU")
         expect(row.locator("td[data-label='Bénéficiaires']")).to_have_text("1000")
         browser.close()
+    # Every page of the journey ran under the production Content-Security-Policy.
+    assert violations == []
 
     campaign = Campaign.objects.get(prefix="PIK-ROU")
     assert (campaign.program_id, campaign.language, campaign.dpi) == (program.pk, "fr", 450)

@@ -1,7 +1,11 @@
 """`manage.py serve` (what `make run` runs) on a fresh machine: SQLite and the embedded Redis,
 a demo key that works, a worker that runs jobs, and a Ctrl-C that leaves nothing behind."""
 
+import re
+import secrets
 import signal
+import sqlite3
+import stat
 
 import psutil
 import pytest
@@ -47,7 +51,9 @@ def test_serve_runs_web_worker_and_redis_and_stops_cleanly_on_ctrl_c(served):
                       timeout=10)
     assert me.status_code == 200
     assert me.json()["program"]["slug"] == "demo"
-    assert websocket_close_code(server, f"/ws/jobs/999999?token={key}") == 4404
+    ticket = requests.post(f"{server.url}/api/ws-tickets",
+                           headers={"Authorization": f"Bearer {key}"}, timeout=10).json()["ticket"]
+    assert websocket_close_code(server, f"/ws/jobs/999999?ticket={ticket}") == 4404
     assert run_job(server.var_dir, "campaignid.health.ping") == "pong"
     # Two jobs in a row through the worker read the web process's SQLite file.
     for _ in range(2):
@@ -108,3 +114,43 @@ def test_demo_login_reaches_the_admin(served):
     assert response.url.endswith("/admin/")
     assert "Programme démo" in session.get(f"{server.url}/admin/campaigns/program/",
                                            timeout=10).text
+
+
+def test_make_run_says_it_is_in_laptop_mode_and_answers_only_local_names(served):
+    server = served()
+    server.wait_for_key()
+
+    assert "Mode      laptop" in server.output
+    assert requests.get(f"{server.url}/login/", timeout=10).status_code == 200
+    foreign = requests.get(f"{server.url}/login/", headers={"Host": "cards.example.org"},
+                           timeout=10)
+    assert foreign.status_code == 400
+
+
+def test_the_demo_password_is_random_made_once_and_readable_by_its_owner_only(served):
+    first = served()
+    first.wait_for_key()
+    first.process.send_signal(signal.SIGTERM)
+    assert first.process.wait(timeout=15) == 0
+    second = served()
+    second.wait_for_key()
+
+    printed = [re.search(r"Log in\s+demo / (\S+)", s.output).group(1) for s in (first, second)]
+    kept = second.var_dir / "demo_password"
+    assert printed[0] == printed[1] == kept.read_text().strip()
+    assert len(printed[0]) >= 16
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def test_serve_without_laptop_mode_makes_no_demo_login_or_key(served):
+    server = served(CAMPAIGNID_LAPTOP="", SECRET_KEY=secrets.token_urlsafe(50),
+                    ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="false")
+    wait_until(lambda: "Press Ctrl-C" in server.output or server.process.poll() is not None,
+               timeout=180, message="the banner")
+
+    assert "Mode      production settings" in server.output
+    assert "Log in" not in server.output and "API key" not in server.output
+    assert requests.get(f"{server.url}/login/", timeout=10).status_code == 200
+    with sqlite3.connect(server.var_dir / "db.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM auth_user").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM campaigns_apikey").fetchone() == (0,)

@@ -8,6 +8,7 @@ names what is wrong.
 
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 
 from campaigns.access import Need, access_for_request, campaign_for, object_for
 from campaigns.dhis2 import connection, mapping, sync
-from campaigns.dhis2.client import Dhis2Error
+from campaigns.dhis2.client import UID, Dhis2Error
 from campaigns.dhis2.events import run_snapshot
 from campaigns.models import Dhis2SyncRun
 from campaigns.permissions import IsProgramAdmin, IsProgramMember
@@ -56,9 +57,15 @@ class ConnectionTestOutput(serializers.Serializer):
     server = serializers.CharField(required=False)
 
 
+UID_INVALID = {"invalid": _("Must be a DHIS2 uid: 11 letters and digits, the first a letter.")}
+
+
 class LinkInput(serializers.Serializer):
-    program_uid = serializers.CharField(help_text="The DHIS2 tracker program.")
-    org_unit_uid = serializers.CharField(help_text="Its org unit; descendants are included.")
+    # Checked before any URL is built from them (the client checks again).
+    program_uid = serializers.RegexField(UID.pattern, error_messages=UID_INVALID,
+                                         help_text="The DHIS2 tracker program.")
+    org_unit_uid = serializers.RegexField(UID.pattern, error_messages=UID_INVALID,
+                                          help_text="Its org unit; descendants are included.")
     mapping = serializers.DictField(
         child=serializers.CharField(allow_blank=True, allow_null=True),
         help_text=(
@@ -108,6 +115,10 @@ class SyncRunOutput(serializers.Serializer):
     created_at = serializers.CharField()
     started_at = serializers.CharField(allow_null=True)
     finished_at = serializers.CharField(allow_null=True)
+
+
+class SyncRunList(serializers.Serializer):
+    data = SyncRunOutput(many=True)
 
 
 def _campaign(request, pk, need):
@@ -222,7 +233,7 @@ class CampaignSyncView(APIView):
 
 
 class CampaignSyncListView(APIView):
-    @extend_schema(operation_id="campaign_dhis2_syncs", responses=SyncRunOutput(many=True),
+    @extend_schema(operation_id="campaign_dhis2_syncs", responses=SyncRunList,
                    summary="A campaign's DHIS2 sync history, newest first")
     def get(self, request, pk):
         campaign = _campaign(request, pk, Need.READ)

@@ -39,4 +39,9 @@
     if (button) button.hidden = true;
     select.addEventListener("change", function () { select.form.submit(); });
   });
+
+  // Progress bars are drawn from their aria-valuenow: the CSP allows no inline style attribute.
+  document.querySelectorAll('[role="progressbar"] .progress-bar').forEach(function (bar) {
+    bar.style.width = (bar.parentNode.getAttribute("aria-valuenow") || 0) + "%";
+  });
 })();

@@ -1,5 +1,9 @@
 """`manage.py serve`, what `make run` calls: everything a laptop needs, in one process tree.
 
+`make run` sets CAMPAIGNID_LAPTOP=1 (laptop mode, settings.LAPTOP): plain HTTP, local host
+names only, a secret key and a demo password kept in var/. Without it `serve` runs the same
+processes with the production settings and no demo at all.
+
 It migrates, makes sure the demo program and login exist, creates a fresh API key, then
 runs the embedded Redis (when no REDIS_URL is set), the ASGI server (HTTP + WebSocket) and
 the RQ workers as child processes. Ctrl-C or SIGTERM stops them all, web first and Redis
@@ -22,6 +26,7 @@ import collections
 import contextlib
 import functools
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -45,7 +50,7 @@ DEMO_SLUG = "demo"
 DEMO_NAME = "Programme démo"
 DEMO_QUOTA = 1_000_000
 DEMO_USERNAME = "demo"
-DEFAULT_DEMO_PASSWORD = "demo-pass-2026"
+DEMO_PASSWORD_FILE = "demo_password"
 DEMO_KEY_NAME = "make run"
 QUEUES = ("default", "cards", "dispatch", "dhis2")
 # A worker asked to stop finishes its current chunk first; past this it is stopped cold
@@ -112,7 +117,8 @@ class Command(BaseCommand):
             if settings.EMBEDDED_REDIS:
                 redis_process = _start_embedded_redis()
             call_command("migrate", interactive=False, verbosity=options["verbosity"])
-            demo = None if options["no_demo"] else ensure_demo()
+            # A demo login and admin key exist only on a laptop, never on a server.
+            demo = None if options["no_demo"] or not settings.LAPTOP else ensure_demo()
             # The children open their own connections; the supervisor needs none meanwhile.
             connections.close_all()
             if self.stop_signal is not None:
@@ -227,13 +233,16 @@ class Command(BaseCommand):
             time.sleep(0.1)
 
     def _print_banner(self, url, demo, worker_count):
-        lines = ["", "CampaignID is running.", f"  Open      {url}/", f"  Admin     {url}/admin/"]
+        mode = (
+            "laptop (plain HTTP, this machine's host names only; not for a server)"
+            if settings.LAPTOP
+            else "production settings (CAMPAIGNID_LAPTOP unset; no demo)"
+        )
+        lines = ["", "CampaignID is running.", f"  Mode      {mode}", f"  Open      {url}/",
+                 f"  Admin     {url}/admin/"]
         if demo is not None:
             user, password, raw_key = demo
-            if user is not None:
-                lines.append(f"  Log in    {user} / {password}")
-            else:
-                lines.append("  Log in    (no demo login: DEBUG is off; set DEMO_PASSWORD)")
+            lines.append(f"  Log in    {user} / {password}")
             lines.append(f"  API key   {raw_key}")
             lines.append(
                 f'            (program "{DEMO_SLUG}"; a new key at each start, the previous one '
@@ -252,22 +261,21 @@ class Command(BaseCommand):
 
 
 def ensure_demo():
-    """The demo program (created once), its login (password reset at each start so the one
-    printed works) and a new API key; returns (username or None, password, raw key)."""
-    password = os.environ.get("DEMO_PASSWORD") or (DEFAULT_DEMO_PASSWORD if settings.DEBUG else "")
+    """The demo program (created once), its login and a new API key; returns (username,
+    password, raw key). The password is DEMO_PASSWORD, else a random one made once and kept
+    in var/demo_password; it is set again at each start so the one printed works."""
+    password = os.environ.get("DEMO_PASSWORD") or _local_demo_password()
     with transaction.atomic():
         program = Program.objects.filter(slug=DEMO_SLUG).first() or program_create(
             slug=DEMO_SLUG, name=DEMO_NAME, quota=DEMO_QUOTA
         )
-        username = None
-        # Never a well-known password on a server that is not in DEBUG mode.
-        if password:
-            user, _created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
-            user.is_staff = user.is_superuser = user.is_active = True
+        user, _created = get_user_model().objects.get_or_create(username=DEMO_USERNAME)
+        user.is_staff = user.is_superuser = user.is_active = True
+        if not user.check_password(password):
             user.set_password(password)
-            user.save()
-            membership_set(user=user, program=program, role=Role.ADMIN, can_view_sensitive=True)
-            username = user.get_username()
+        user.save()
+        membership_set(user=user, program=program, role=Role.ADMIN, can_view_sensitive=True)
+        username = user.get_username()
         # A key is shown only once: each start revokes the last one and prints a new one.
         for old in ApiKey.objects.for_program(program).filter(
             name=DEMO_KEY_NAME, revoked_at__isnull=True
@@ -275,6 +283,16 @@ def ensure_demo():
             api_key_revoke(api_key=old)
         _key, raw_key = api_key_create(program=program, name=DEMO_KEY_NAME)
     return username, password, raw_key
+
+
+def _local_demo_password():
+    """A random password, made at the first start and kept (readable by its owner only)."""
+    path = settings.VAR_DIR / DEMO_PASSWORD_FILE
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(12))
+    return path.read_text().strip()
 
 
 def _int_env(name, default):

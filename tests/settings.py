@@ -1,0 +1,23 @@
+"""The test run's settings: the production settings (DEBUG off, no laptop mode), with only
+what a test machine cannot have set in the environment first, so that the worker and web
+processes the tests start (tests/processes.py) inherit the same values.
+
+- a throwaway SECRET_KEY, made for this run;
+- plain HTTP: the test client and the local servers speak HTTP on 127.0.0.1, so no redirect to
+  HTTPS (Secure cookies, HSTS and the CSP stay as in production);
+- the host names those servers answer on;
+- rate limits no suite reaches.
+"""
+
+import os
+import secrets
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# Suites fire thousands of calls a minute from one key and address (schemathesis, sweeps of
+# every route): limits far above that; the rate-limit tests set their own.
+os.environ.setdefault("API_RATE_LIMIT", "1000000/min")
+os.environ.setdefault("PUBLIC_RATE_LIMIT", "1000000/min")
+
+from campaignid.settings import *  # noqa: F403
