@@ -1,18 +1,22 @@
 """The one WebSocket consumer shape for live objects (generation jobs, dispatch runs, DHIS2
-syncs): `?token=<api key>` or the browser's session picks the program; the object must be
-that program's; the client gets its snapshot on connect, then every event of its group.
-A refused client is accepted then closed with a code (4401 who are you, 4403 not allowed,
-4404 not yours), so it learns why (a refused handshake only says 403)."""
+syncs): a single-use `?ticket=` (POST /api/ws-tickets, campaigns/ws_tickets.py) or the
+browser's session picks the program. An API key in the URL (`?token=`) would be written to
+access logs: refused unless WS_ACCEPT_API_KEY_IN_URL. The object must be that program's;
+the client gets its snapshot on connect, then every event of its group. A refused client
+is accepted then closed with a code (4401 who are you, 4403 not allowed, 4404 not yours),
+so it learns why (a refused handshake only says 403)."""
 
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from campaigns.access import SESSION_PROGRAM_KEY, access_for_api_key, access_for_user
 from campaigns.authentication import api_key_for
+from campaigns.ws_tickets import ws_ticket_redeem
 
 CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -49,9 +53,14 @@ class ProgramObjectConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _snapshot_for_caller(self):
-        token = (parse_qs(self.scope.get("query_string", b"").decode()).get("token") or [""])[0]
-        if token:
-            api_key = api_key_for(token)
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        ticket = (query.get("ticket") or [""])[0]
+        token = (query.get("token") or [""])[0]
+        if ticket:
+            api_key = ws_ticket_redeem(ticket=ticket)
+            access = access_for_api_key(api_key) if api_key else None
+        elif token:
+            api_key = api_key_for(token) if settings.WS_ACCEPT_API_KEY_IN_URL else None
             access = access_for_api_key(api_key) if api_key else None
         else:
             session = self.scope.get("session")

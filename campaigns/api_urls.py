@@ -2,10 +2,11 @@
 
 from django.urls import re_path
 
-from campaigns import api, beneficiary_api
+from campaigns import api, beneficiary_api, ws_ticket_api
 
 urlpatterns = [
     re_path(r"^me/?$", api.MeView.as_view(), name="api-me"),
+    re_path(r"^ws-tickets/?$", ws_ticket_api.WebSocketTicketView.as_view(), name="api-ws-tickets"),
     re_path(r"^campaigns/?$", api.CampaignListView.as_view(), name="api-campaigns"),
     re_path(
         r"^campaigns/export\.csv/?$", api.CampaignExportView.as_view(), name="api-campaigns-export"

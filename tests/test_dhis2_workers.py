@@ -15,6 +15,7 @@ from tests.factories import (
     make_dhis2_connection,
     make_dhis2_link,
     make_program,
+    ws_ticket,
 )
 from tests.processes import asgi_server, kill_hard, start_worker, stop, wait_until
 from tests.stubs.dhis2 import COUNTRY, MAPPING, PROGRAM, Dhis2Stub
@@ -101,7 +102,9 @@ def test_websocket_streams_a_real_syncs_progress_to_completed(slow_dhis2, tmp_pa
         ).json()["id"]
         worker = start_worker("dhis2", log_path=tmp_path / "worker.log")
         try:
-            events = asyncio.run(listen(f"ws://{host}/ws/dhis2/syncs/{run_id}?token={key}"))
+            events = asyncio.run(
+                listen(f"ws://{host}/ws/dhis2/syncs/{run_id}?ticket={ws_ticket(key)}")
+            )
         finally:
             stop(worker)
 
@@ -115,7 +118,7 @@ def test_websocket_streams_a_real_syncs_progress_to_completed(slow_dhis2, tmp_pa
             "finished_at", "error"} <= set(events[-1])
 
 
-def test_websocket_refuses_a_token_of_another_program(slow_dhis2):
+def test_websocket_refuses_a_ticket_of_another_program(slow_dhis2):
     campaign, key = linked_campaign(slow_dhis2)
     run_id = api_client(key).post(
         f"/api/campaigns/{campaign.pk}/dhis2/sync", {}, format="json"
@@ -130,5 +133,5 @@ def test_websocket_refuses_a_token_of_another_program(slow_dhis2):
 
     with asgi_server() as host:
         path = f"ws://{host}/ws/dhis2/syncs/{run_id}"
-        assert asyncio.run(close_code(f"{path}?token={outsider_key}")) == 4404
-        assert asyncio.run(close_code(f"{path}?token=nope")) == 4401
+        assert asyncio.run(close_code(f"{path}?ticket={ws_ticket(outsider_key)}")) == 4404
+        assert asyncio.run(close_code(f"{path}?ticket=nope")) == 4401

@@ -21,6 +21,7 @@ from tests.factories import (
     make_issued_cards,
     make_program,
     make_user,
+    ws_ticket,
 )
 from tests.processes import asgi_server
 
@@ -213,9 +214,9 @@ def test_the_dispatch_socket_sends_the_counters_and_refuses_outsiders():
             return closed.value.rcvd.code
 
     with asgi_server() as host:
-        event = asyncio.run(first_event(f"ws://{host}/ws/dispatches/{dispatch.pk}?token={key}"))
-        refused = asyncio.run(close_code(
-            f"ws://{host}/ws/dispatches/{dispatch.pk}?token={outsider}"))
+        path = f"ws://{host}/ws/dispatches/{dispatch.pk}"
+        event = asyncio.run(first_event(f"{path}?ticket={ws_ticket(key)}"))
+        refused = asyncio.run(close_code(f"{path}?ticket={ws_ticket(outsider)}"))
     assert (event["dispatch_id"], event["status"], event["total"]) == (dispatch.pk, "draft", 0)
     assert refused == 4404
 

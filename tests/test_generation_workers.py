@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from campaigns.models import Beneficiary, Job, QuotaTransaction
 from cards.models import Card
-from tests.factories import api_client, make_api_key, make_campaign, make_program
+from tests.factories import api_client, make_api_key, make_campaign, make_program, ws_ticket
 from tests.processes import asgi_server, kill_hard, start_worker, stop, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -88,7 +88,7 @@ def test_websocket_streams_a_real_jobs_progress_to_completed(tmp_path):
         ).json()["id"]
         worker = start_worker("cards", log_path=tmp_path / "worker.log")
         try:
-            events = asyncio.run(listen(f"ws://{host}/ws/jobs/{job_id}?token={key}"))
+            events = asyncio.run(listen(f"ws://{host}/ws/jobs/{job_id}?ticket={ws_ticket(key)}"))
         finally:
             stop(worker)
 
@@ -102,19 +102,50 @@ def test_websocket_streams_a_real_jobs_progress_to_completed(tmp_path):
     assert {"status", "progress", "total_cards", "eta_seconds"} <= set(events[-1])
 
 
-def test_websocket_refuses_a_token_of_another_program():
-    program, other = make_program(), make_program()
-    job_id = api_client(make_api_key(program=other)).post(
-        f"/api/campaigns/{campaign_of(other, 1).pk}/jobs", {}, format="json"
-    ).json()["id"]
-    outsider_key = make_api_key(program=program)
+async def close_code(url):
+    async with websockets.connect(url, open_timeout=20) as socket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), timeout=10)
+        return closed.value.rcvd.code
 
-    async def close_code(url):
-        async with websockets.connect(url, open_timeout=20) as socket:
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await asyncio.wait_for(socket.recv(), timeout=10)
-            return closed.value.rcvd.code
+
+async def first_event(url):
+    async with websockets.connect(url, open_timeout=20) as socket:
+        return json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+
+
+def job_of(program):
+    return api_client(make_api_key(program=program)).post(
+        f"/api/campaigns/{campaign_of(program, 1).pk}/jobs", {}, format="json"
+    ).json()["id"]
+
+
+def test_websocket_refuses_a_ticket_of_another_program_and_a_bad_ticket():
+    job_id = job_of(make_program())
+    outsider_key = make_api_key(program=make_program())
 
     with asgi_server() as host:
-        assert asyncio.run(close_code(f"ws://{host}/ws/jobs/{job_id}?token={outsider_key}")) == 4404
-        assert asyncio.run(close_code(f"ws://{host}/ws/jobs/{job_id}?token=nope")) == 4401
+        path = f"ws://{host}/ws/jobs/{job_id}"
+        assert asyncio.run(close_code(f"{path}?ticket={ws_ticket(outsider_key)}")) == 4404
+        assert asyncio.run(close_code(f"{path}?ticket=nope")) == 4401
+
+
+def test_a_websocket_ticket_opens_one_socket_only():
+    program = make_program()
+    job_id = job_of(program)
+    ticket = ws_ticket(make_api_key(program=program))
+
+    with asgi_server() as host:
+        path = f"ws://{host}/ws/jobs/{job_id}?ticket={ticket}"
+        assert asyncio.run(first_event(path))["job_id"] == job_id
+        assert asyncio.run(close_code(path)) == 4401
+
+
+def test_websocket_refuses_an_api_key_in_the_url():
+    # A key in the URL would be written to access logs.
+    program = make_program()
+    job_id = job_of(program)
+    key = make_api_key(program=program)
+
+    with asgi_server() as host:
+        assert asyncio.run(close_code(f"ws://{host}/ws/jobs/{job_id}?token={key}")) == 4401

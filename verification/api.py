@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.access import Need, access_for_request, campaign_for, object_for
+from campaigns.throttling import AddressThrottle, ProgramCallerThrottle
 from cards.models import Card
 from verification.registry import registry_for
 from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
@@ -76,6 +77,9 @@ class CardUnrevokeView(APIView):
 
 
 class CampaignRegistryView(APIView):
+    # Offline verifiers fetch it in bulk: limited per address too, not only per key.
+    throttle_classes = [ProgramCallerThrottle, AddressThrottle]
+
     @extend_schema(
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
         operation_id="campaign_registry",

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from campaignid.ratelimit import per_address
 from campaigns.access import Need, access_required, object_for
 from cards.models import Card
 from verification.keys import all_jwks, program_jwks
@@ -46,6 +47,7 @@ PAGE_CSP = (
 
 
 @require_GET
+@per_address("keys", json_body=lambda: {"error": _("Too many requests; try again later.")})
 @cache_control(public=True, max_age=KEYS_MAX_AGE_SECONDS)
 def published_keys(request):
     response = JsonResponse(all_jwks())
@@ -55,6 +57,7 @@ def published_keys(request):
 
 
 @require_GET
+@per_address("card-lookup")
 def card_lookup(request):
     """The "type a code" form: /v/?code=… goes to the card's page."""
     code = normalise_code(request.GET.get("code", ""))
@@ -68,6 +71,7 @@ def card_lookup(request):
 
 
 @require_GET
+@per_address("card-lookup")
 def card_page(request, code):
     code = normalise_code(code)
     card = card_by_code(code)
@@ -118,6 +122,8 @@ def _render_card_page(request, *, code, card):
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex"
     # The page shows names decoded from a token anyone can craft: only our own scripts run.
+    # Set here rather than by a django-csp decorator so the 404 page ("unknown") carries it in
+    # DEBUG too; CSPMiddleware leaves a policy the view set alone (never two, never looser).
     response["Content-Security-Policy"] = PAGE_CSP
     return response
 

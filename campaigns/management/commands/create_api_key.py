@@ -10,7 +10,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--program", required=True, help="program slug")
         parser.add_argument("--name", default="cli")
-        parser.add_argument("--role", choices=Role.values, default=Role.ADMIN)
+        parser.add_argument(
+            "--role", choices=Role.values, default=Role.OPERATOR,
+            help="operator by default; admin only when the integration needs it",
+        )
         parser.add_argument(
             "--sensitive", action="store_true",
             help="may see sensitive campaigns' people, cards and files (HIV always)",
