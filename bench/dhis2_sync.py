@@ -25,6 +25,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaignid.settings")
+# The stub DHIS2 listens on 127.0.0.1, which user-entered addresses may not reach by default.
+os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE", "127.0.0.1")
 
 import django  # noqa: E402
 

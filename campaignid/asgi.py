@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from campaignid.limits import BodyLimit  # noqa: E402
 from campaignid.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -25,7 +26,8 @@ class BrowserOriginValidator(OriginValidator):
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies capped before Django reads them (webhooks 1 MB, others an import's size).
+        "http": BodyLimit(django_asgi_app),
         "websocket": BrowserOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), settings.ALLOWED_HOSTS
         ),

@@ -5,10 +5,12 @@ translate, still reads every error in the user's language.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaigns import imports
 from campaigns.models import (
     DPI_COST_FACTOR,
     Campaign,
@@ -179,6 +181,12 @@ class BeneficiaryImportForm(forms.Form):
         },
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise ValidationError(imports.too_many_bytes().message)
+        return upload
 
 
 class ProgramSwitchForm(forms.Form):

@@ -5,6 +5,10 @@ operator fixes the whole file in one pass; one bad row saves nothing. A row whos
 `external_id` already exists in the campaign updates that beneficiary, so a corrected file
 can simply be imported again.
 
+Limits: IMPORT_MAX_BYTES (a CSV file, or the JSON body) and IMPORT_MAX_ROWS, the same for
+the browser and the API; a larger input raises ImportTooLarge, whose message names the limit
+in the user's language, before any row is checked.
+
 Line numbers: for CSV the physical line in the file (the header is line 1); for JSON rows
 the 1-based position in the list. Errors that concern the whole input (no rows, a missing
 column, a file that is not UTF-8) name the field `file` or the column, on line 1 for CSV
@@ -17,9 +21,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
+from campaignid.limits import size_text
 from campaigns.models import Beneficiary, Campaign
 from campaigns.phones import InvalidPhone, phone_to_e164
 
@@ -84,10 +92,41 @@ class ImportRejected(Exception):
         return f"{count} {verb} rejected; nothing was imported."
 
 
+class ImportTooLarge(ImportRejected):
+    """More bytes or rows than one import takes; nothing was read further, nothing saved."""
+
+    def __init__(self, text, *, field, line):
+        self.text = text
+        super().__init__([{"line": line, "field": field, "message": text}], whole_input=True)
+
+    @property
+    def message(self):
+        return self.text
+
+
+def too_many_bytes(field="file"):
+    return ImportTooLarge(
+        _("The import is larger than %(limit)s, the most one import takes: split it into "
+          "smaller files. Nothing was imported.")
+        % {"limit": size_text(settings.IMPORT_MAX_BYTES)},
+        field=field, line=1 if field == "file" else 0,
+    )
+
+
+def too_many_rows(field="file"):
+    return ImportTooLarge(
+        _("The import has more than %(limit)s rows, the most one import takes: split it into "
+          "smaller files. Nothing was imported.")
+        % {"limit": number_format(settings.IMPORT_MAX_ROWS, force_grouping=True)},
+        field=field, line=1 if field == "file" else 0,
+    )
+
+
 def beneficiaries_import(*, campaign, rows=None, csv_file=None):
     """Import `rows` (list of dicts) or `csv_file` (bytes or a file object) into `campaign`.
 
-    Returns ImportResult(created, updated); raises ImportRejected, having saved nothing.
+    Returns ImportResult(created, updated); raises ImportRejected (ImportTooLarge over the
+    limits), having saved nothing.
     """
     if (rows is None) == (csv_file is None):
         raise TypeError("beneficiaries_import takes either rows or csv_file.")
@@ -132,13 +171,18 @@ def _rejected(line, field, message):
 
 
 def _read_text(csv_file):
+    limit = settings.IMPORT_MAX_BYTES
     if isinstance(csv_file, bytes | bytearray | memoryview | str):
         data = csv_file
     else:
+        if (getattr(csv_file, "size", None) or 0) > limit:
+            raise too_many_bytes()
         # An upload that a form already looked into must be read from its start.
         if getattr(csv_file, "seekable", lambda: False)():
             csv_file.seek(0)
-        data = csv_file.read()
+        data = csv_file.read(limit + 1)
+    if len(data) > limit:
+        raise too_many_bytes()
     if isinstance(data, str):
         return data.removeprefix("\ufeff")
     data = bytes(data)
@@ -170,6 +214,8 @@ def _csv_records(csv_file):
             line, previous_line = previous_line + 1, reader.line_num
             if not any(value.strip() for value in values):
                 continue
+            if len(records) >= settings.IMPORT_MAX_ROWS:
+                raise too_many_rows()
             extra = [value for value in values[len(columns):] if value.strip()]
             if extra:
                 # Reported through the row checks so other bad rows are still listed.
@@ -205,6 +251,8 @@ def _json_records(rows):
         raise _rejected(0, "beneficiaries", "beneficiaries must be a list of rows")
     if not rows:
         raise _rejected(0, "beneficiaries", "beneficiaries is empty: there is nothing to import")
+    if len(rows) > settings.IMPORT_MAX_ROWS:
+        raise too_many_rows("beneficiaries")
     records = []
     for position, row in enumerate(rows, start=1):
         if isinstance(row, dict):

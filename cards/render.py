@@ -40,11 +40,13 @@ import pypdfium2 as pdfium
 import weasyprint.layout
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from campaigns.logos import open_stored
 from cards import raster, studio
 from cards.card_text import (
     FONT_BOLD,
@@ -89,6 +91,12 @@ class CardRenderError(Exception):
     """A card could not be rendered; the message says what and, where known, which card."""
 
 
+class PreviewBusy(CardRenderError):
+    """Other previews kept the renderer longer than CARD_PREVIEW_WAIT_SECONDS: try again."""
+
+    retry_after = 5
+
+
 class _LocalOnlyFetcher(URLFetcher):
     """Cards never depend on the network or on files outside the bundled fonts."""
 
@@ -122,8 +130,8 @@ def logo_png(program, colour):
     """The program's logo as a PNG at most 256 px wide, or a white disc with its initials."""
     if program.logo:
         with program.logo.open("rb") as handle:
-            image = Image.open(handle)
-            image.load()
+            # A file stored before the logo rules is still sized up before it is decoded.
+            image = open_stored(handle)
         image = image.convert("RGBA")
         image.thumbnail((256, 256))
     else:
@@ -665,14 +673,26 @@ def render_preview_png(*, campaign, program=None, template_options=None):
         studio.template_options_validate(template_options, studio.template_for_campaign(campaign))
     # Web servers render previews from several threads; Pango, fontconfig and pdfium are not
     # thread-safe (parallel renders crashed the process), so one preview renders at a time.
-    with _PREVIEW_LOCK:
+    # A render cannot be interrupted, but its inputs are bounded (the logo's size is checked
+    # before decoding, campaigns/logos.py) and a request waits for its turn only so long:
+    # then it answers "busy, try again" instead of hanging.
+    wait = getattr(settings, "CARD_PREVIEW_WAIT_SECONDS", PREVIEW_WAIT_SECONDS)
+    if not _PREVIEW_LOCK.acquire(timeout=wait):
+        raise PreviewBusy(
+            _("The card preview is busy; try again in a few seconds (waited %(seconds)s s).")
+            % {"seconds": f"{wait:g}"}
+        )
+    try:
         renderer = CardRenderer(
             campaign=campaign, program=program, dpi=PREVIEW_DPI, include_mpi_id=True,
             template_options=template_options,
         )
         buffer = io.BytesIO()
         renderer.preview_image().save(buffer, "PNG", compress_level=6)
+    finally:
+        _PREVIEW_LOCK.release()
     return buffer.getvalue()
 
 
 _PREVIEW_LOCK = threading.Lock()
+PREVIEW_WAIT_SECONDS = 10

@@ -7,26 +7,17 @@ runs, the design cannot change: its chunks read the campaign as they go, and one
 cards must all look alike.
 """
 
-import hashlib
-import io
-
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
-from campaigns import lifecycle
+from campaigns import lifecycle, logos
 from campaigns.lifecycle import CampaignConflict
 from campaigns.models import Campaign, Job, Program
 from cards import previews, studio
 from cards.render import CardRenderError
 
-LOGO_MAX_BYTES = 1024 * 1024
-LOGO_MAX_PIXELS = 600
-LOGO_FORMATS = {"PNG", "JPEG"}
-# Far above any logo; refuses decompression bombs before Pillow allocates their pixels.
-LOGO_MAX_SOURCE_PIXELS = 25_000_000
+LOGO_MAX_BYTES = logos.LOGO_MAX_BYTES
 
 
 def campaign_design_update(*, campaign, template_id=None, template_options):
@@ -81,17 +72,17 @@ def campaign_design_validate(*, campaign):
 
 
 def program_logo_set(*, program, image_file):
-    """Store a PNG or JPEG of at most 1 MB as the program's logo, re-encoded as a PNG of at
-    most 600 px a side (re-encoding drops anything but pixels). Raises ValidationError on
-    the "logo" field. The file name carries a hash of the pixels, so every cached preview
-    drawn with the old logo is left behind."""
-    data = _read_at_most(image_file, LOGO_MAX_BYTES)
-    png = _logo_as_png(data)
-    name = f"{program.slug}-{hashlib.sha256(png).hexdigest()[:12]}.png"
+    """Store a PNG or JPEG of at most 1 MB as the program's logo, checked and re-encoded by
+    campaigns.logos (a PNG of at most 600 px a side, nothing but pixels). Raises
+    ValidationError on the "logo" field."""
+    try:
+        content = logos.logo_content(upload=image_file, slug=program.slug)
+    except ValidationError as exc:
+        raise ValidationError({"logo": exc.messages}) from exc
     with transaction.atomic():
         locked = Program.objects.select_for_update().get(pk=program.pk)
         old_name = locked.logo.name
-        locked.logo.save(name, ContentFile(png), save=False)
+        locked.logo.save(content.name, content, save=False)
         locked.save(update_fields=["logo"])
         if old_name and old_name != locked.logo.name:
             storage = locked.logo.storage
@@ -120,45 +111,3 @@ def _refuse_while_generating(campaign):
         raise CampaignConflict(
             _("Cards are being generated; the card design can change once they are done.")
         )
-
-
-def _read_at_most(image_file, limit):
-    if image_file is None:
-        raise ValidationError({"logo": [_("Choose a PNG or JPEG image.")]})
-    size = getattr(image_file, "size", None)
-    too_big = ValidationError(
-        {"logo": [_("The logo must be at most 1 MB; this file is larger.")]}
-    )
-    if size is not None and size > limit:
-        raise too_big
-    if hasattr(image_file, "seek"):
-        image_file.seek(0)
-    data = image_file.read(limit + 1)
-    if len(data) > limit:
-        raise too_big
-    if not data:
-        raise ValidationError({"logo": [_("The file is empty.")]})
-    return data
-
-
-def _logo_as_png(data):
-    not_an_image = ValidationError(
-        {"logo": [_("The logo must be a PNG or JPEG image; this file is not one.")]}
-    )
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in LOGO_FORMATS:
-                raise not_an_image
-            if image.width * image.height > LOGO_MAX_SOURCE_PIXELS:
-                raise ValidationError(
-                    {"logo": [_("The logo image is too large; use at most 5000 by 5000 pixels.")]}
-                )
-            image.load()
-            # Palette and grey PNGs, JPEGs in CMYK: one mode, transparency kept.
-            image = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
-        raise not_an_image from exc
-    image.thumbnail((LOGO_MAX_PIXELS, LOGO_MAX_PIXELS), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", optimize=True)
-    return buffer.getvalue()

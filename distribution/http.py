@@ -3,6 +3,10 @@
 No retries here: whether a failed send is tried again (and when) is the dispatcher's decision,
 made from the adapter's classification. A log line names the method, host, path, status and
 duration only; bodies, query strings, phone numbers and tokens never reach a log.
+
+Answers are read up to `max_bytes` (1 MB for providers; DHIS2 pages ask for more): a larger
+one is cut and raises TransportError `response_too_large`. A user-entered URL (`guard=True`)
+is checked against OUTBOUND_ALLOW_PRIVATE before each request (distribution.outbound_guard).
 """
 
 import logging
@@ -15,12 +19,19 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from django.conf import settings
+from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
+
+from campaignid.limits import size_text
+from distribution.outbound_guard import OutboundRefused, check_url
 
 logger = logging.getLogger("distribution.http")
 
 # Enough pooled connections for a dispatch worker running many sends at once per provider host.
 POOL_SIZE = 64
+# No provider answer we read comes near this; a larger one is not an answer we want.
+PROVIDER_MAX_RESPONSE_BYTES = 1024 * 1024
+READ_CHUNK = 64 * 1024
 
 _lock = threading.Lock()
 _session = None
@@ -71,19 +82,31 @@ def _read_environment_once(new):
     new.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
-def request(method, url, *, provider, timeout=None, **kwargs):
-    """Sends one request and returns the `requests.Response`, whatever its HTTP status.
+def request(method, url, *, provider, timeout=None, guard=False,
+            max_bytes=PROVIDER_MAX_RESPONSE_BYTES, **kwargs):
+    """Sends one request and returns the `requests.Response`, whatever its HTTP status, its
+    body read (at most `max_bytes`).
 
     `kwargs` are those of `requests.Session.request` (headers, json, data, files, auth).
-    Raises TransportError when no answer arrives.
+    `guard`: the URL was entered by a user, its host must be allowed (outbound_guard).
+    Raises TransportError when no answer arrives, the host is refused or the answer is
+    too large.
     """
     seconds = settings.PROVIDER_TIMEOUT_SECONDS if timeout is None else timeout
     parts = urlsplit(url)
+    if guard:
+        try:
+            check_url(url)
+        except OutboundRefused as exc:
+            _log(provider, method, parts, "refused-host", time.monotonic())
+            raise TransportError(str(exc), code="host_not_allowed", permanent=True) from exc
     started = time.monotonic()
     try:
         response = session().request(
-            method, url, timeout=(seconds, seconds), allow_redirects=False, **kwargs
+            method, url, timeout=(seconds, seconds), allow_redirects=False, stream=True,
+            **kwargs
         )
+        _read_body(response, max_bytes)
     except requests.ConnectTimeout as exc:
         _log(provider, method, parts, "connect-timeout", started)
         raise TransportError(f"{provider}: connection timed out", code="connect_timeout") from exc
@@ -98,12 +121,44 @@ def request(method, url, *, provider, timeout=None, **kwargs):
             ) from exc
         _log(provider, method, parts, "connection-error", started)
         raise TransportError(f"{provider}: cannot connect", code="connection_error") from exc
+    except (requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError) as exc:
+        _log(provider, method, parts, "connection-lost", started)
+        raise TransportError(
+            f"{provider}: the answer broke off", code="connection_lost"
+        ) from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
         raise TransportError(
             f"{provider}: invalid URL", code="invalid_url", permanent=True
         ) from exc
+    except ResponseTooLarge as exc:
+        response.close()
+        _log(provider, method, parts, "too-large", started)
+        raise TransportError(
+            _("%(provider)s answered with more than %(limit)s; the answer was cut.")
+            % {"provider": provider, "limit": size_text(max_bytes)},
+            code="response_too_large", permanent=True,
+        ) from exc
     _log(provider, method, parts, response.status_code, started)
     return response
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+def _read_body(response, max_bytes):
+    """Reads the (decoded) body into `response.content`, stopping past `max_bytes`."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLarge
+    body = bytearray()
+    for chunk in response.iter_content(READ_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise ResponseTooLarge
+    response._content = bytes(body)
+    response._content_consumed = True
 
 
 def json_body(response):

@@ -6,7 +6,11 @@ HMAC-SHA256 of the raw body keyed with the app secret of the integration whose p
 id the payload names; a bad signature is a 403 and changes nothing.
 
 Orange: `POST /webhooks/orange/<token>`, the token being the integration's own secret (Orange
-does not sign its callbacks).
+does not sign its callbacks, nor send a header we choose: the secret is in the URL, and
+campaignid/log_masking.py masks it in every log).
+
+A body over WEBHOOK_MAX_BYTES answers 413 unread (campaignid/limits.py caps it in front of
+Django too).
 
 Both answer 200 to anything well-formed, known message or not, so providers do not retry
 what we chose to ignore; each status costs one conditional UPDATE (distribution.delivery).
@@ -18,12 +22,14 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaignid.limits import body_over_limit, size_text
 from distribution.delivery import apply_status
 from distribution.integrations import integration_config
 from distribution.models import ChannelCode, Message, ProviderIntegration
@@ -43,7 +49,13 @@ ORANGE_STATUSES = {
     "MessageWaiting": Message.Status.SENT,
     "DeliveryImpossible": Message.Status.FAILED,
 }
-MAX_BODY = 1024 * 1024
+
+
+def _too_large():
+    return HttpResponse(
+        f"The body is larger than {size_text(settings.WEBHOOK_MAX_BYTES)}.",
+        status=413, content_type="text/plain",
+    )
 
 
 @csrf_exempt
@@ -51,9 +63,9 @@ MAX_BODY = 1024 * 1024
 def whatsapp(request):
     if request.method == "GET":
         return _whatsapp_verify(request)
-    body = request.body
-    if len(body) > MAX_BODY:
-        return HttpResponseBadRequest("Too large.")
+    body = body_over_limit(request, settings.WEBHOOK_MAX_BYTES)
+    if body is None:
+        return _too_large()
     try:
         payload = json.loads(body)
     except ValueError:
@@ -85,11 +97,14 @@ def whatsapp(request):
 @csrf_exempt
 @require_POST
 def orange(request, token):
+    body = body_over_limit(request, settings.WEBHOOK_MAX_BYTES)
+    if body is None:
+        return _too_large()
     integration = get_object_or_404(
         ProviderIntegration, channel=ChannelCode.SMS, webhook_token=token
     )
     try:
-        payload = json.loads(request.body[:MAX_BODY])
+        payload = json.loads(body)
     except ValueError:
         return HttpResponseBadRequest("Not JSON.")
     notification = payload.get("deliveryInfoNotification") if isinstance(payload, dict) else None

@@ -227,3 +227,31 @@ def test_each_integration_has_its_own_webhook_secret(card, sms_integration):
     other = make_integration(program=make_program(), channel="sms", config=SMS)
     assert sms_integration.webhook_token != other.webhook_token
     assert len(sms_integration.webhook_token) >= 32
+
+
+# Bodies over 1 MB ----------------------------------------------------------------------------
+
+
+def padded(payload, size):
+    """`payload` as JSON followed by spaces up to `size` bytes: still valid JSON."""
+    body = json.dumps(payload).encode()
+    return body + b" " * (size - len(body))
+
+
+def test_a_signed_2_mb_whatsapp_notification_is_413_and_applies_nothing(card):
+    message = make_message(card=card)
+    body = padded(notification(status(message.provider_message_id, "read")), 2 * 1024 * 1024)
+    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    response = Client().post("/webhooks/whatsapp", body, content_type="application/json",
+                             HTTP_X_HUB_SIGNATURE_256=signature)
+    assert response.status_code == 413
+    assert Message.objects.get(pk=message.pk).status == "sent"
+
+
+def test_a_2_mb_orange_receipt_is_413_and_applies_nothing(card, sms_integration):
+    message = make_message(card=card, channel="sms", provider_message_id="a1b2c3d4e5f6")
+    body = padded(orange_receipt("DeliveredToTerminal", "a1b2c3d4e5f6"), 2 * 1024 * 1024)
+    response = Client().post(f"/webhooks/orange/{sms_integration.webhook_token}", body,
+                             content_type="application/json")
+    assert response.status_code == 413
+    assert Message.objects.get(pk=message.pk).status == "sent"

@@ -1,10 +1,13 @@
 """The DHIS2 Web API as CampaignID reads it: server info, programs, org units, tracked entities.
 
 Every call goes through distribution.http.request() (timeouts, pooling, logs without query
-strings or credentials). Every failure becomes a Dhis2Error whose message says, in the
-operator's language, what is wrong and what to check: a wrong URL or DNS name, a TLS
-certificate, refused credentials, a missing program... `retryable` errors (5xx, 429,
-timeouts, dropped connections) are tried again with back-off where the caller asks for it.
+strings or credentials, the base URL's host checked against OUTBOUND_ALLOW_PRIVATE, answers
+read up to MAX_RESPONSE_BYTES). A uid is checked against DHIS2's pattern before it goes
+into a URL, so no input can name another path of the API. Every failure becomes a
+Dhis2Error whose message says, in the operator's language, what is wrong and what to
+check: a wrong URL or DNS name, a TLS certificate, refused credentials, a missing program...
+`retryable` errors (5xx, 429, timeouts, dropped connections) are tried again with back-off
+where the caller asks for it.
 """
 
 import re
@@ -18,6 +21,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from urllib3.exceptions import NameResolutionError
 
+from campaignid.limits import size_text
 from distribution.http import TransportError, json_body, request
 
 UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
@@ -30,6 +34,8 @@ ENTITY_FIELDS = (
     "enrollments[enrollment,program,enrolledAt,orgUnit,status]"
 )
 DEFAULT_TIMEOUT_SECONDS = 30
+# A page of 100 tracked entities is a few hundred KB; a program's metadata less.
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 DEFAULT_RETRY_DELAYS = (1, 3, 9)
 
 
@@ -124,6 +130,7 @@ class Dhis2Client:
     def program(self, uid):
         """{"id", "displayName", "attributes": [{"id", "displayName", "valueType"}],
         "org_units": [{"id", "path"}]}; Dhis2Error code `program_not_found` for a 404."""
+        check_uid(uid)
         body = self.get(
             f"/api/programs/{uid}",
             params={"fields": "id,displayName,programTrackedEntityAttributes["
@@ -152,6 +159,7 @@ class Dhis2Client:
                 "attributes": attributes, "org_units": org_units}
 
     def org_unit(self, uid):
+        check_uid(uid)
         return self.get(
             f"/api/organisationUnits/{uid}",
             params={"fields": "id,displayName,path,level"},
@@ -166,6 +174,8 @@ class Dhis2Client:
         """[{"id", "displayName", "level"}] of the given uids (unknown ones left out)."""
         if not uids:
             return []
+        for uid in uids:
+            check_uid(uid)
         body = self.get("/api/organisationUnits", params={
             "fields": "id,displayName,level", "filter": f"id:in:[{','.join(sorted(uids))}]",
             "paging": "false",
@@ -176,6 +186,8 @@ class Dhis2Client:
                          updated_before="", count_pages=False):
         """One page of the program's tracked entities under `org_unit` (descendants included),
         in either answer shape; 5xx and timeouts are retried with back-off."""
+        check_uid(program)
+        check_uid(org_unit)
         if version is None or version >= PAGER_SHAPE_SINCE:
             params = {"orgUnits": org_unit, "orgUnitMode": "DESCENDANTS",
                       "order": "createdAt:asc"}
@@ -224,6 +236,7 @@ class Dhis2Client:
             response = request(
                 "GET", self.base_url + path, provider="dhis2", timeout=self.timeout,
                 params=params, headers=self._headers, auth=self._basic,
+                guard=True, max_bytes=MAX_RESPONSE_BYTES,
             )
         except TransportError as exc:
             raise self._transport_error(exc) from exc
@@ -270,6 +283,14 @@ class Dhis2Client:
         cause = exc.__cause__
         if exc.code == "invalid_url":
             return Dhis2Error(_("The DHIS2 URL is not a valid address."), code="invalid_url")
+        if exc.code == "host_not_allowed":
+            return Dhis2Error(str(exc), code="host_not_allowed")
+        if exc.code == "response_too_large":
+            return Dhis2Error(
+                _("DHIS2 at %(host)s answered with more than %(limit)s; nothing was read from "
+                  "it.") % {"host": self.host, "limit": size_text(MAX_RESPONSE_BYTES)},
+                code="response_too_large",
+            )
         if exc.code in ("timeout", "connect_timeout"):
             return Dhis2Error(
                 _("DHIS2 at %(host)s did not answer within %(seconds)s seconds.")
@@ -315,6 +336,17 @@ class Dhis2Client:
               "(e.g. https://dhis2.example.org or https://play.im.dhis2.org/stable-2-41-1), "
               "without /api.") % {"url": self.base_url},
             code="not_dhis2", status=status,
+        )
+
+
+def check_uid(uid):
+    """Raises Dhis2Error `invalid_uid` unless `uid` is a DHIS2 uid (11 letters and digits,
+    the first a letter): nothing else may be put into a URL path or filter."""
+    if not isinstance(uid, str) or not UID.match(uid):
+        raise Dhis2Error(
+            _("%(uid)s is not a DHIS2 uid (11 letters and digits, the first a letter).")
+            % {"uid": repr(str(uid)[:40])},
+            code="invalid_uid",
         )
 
 

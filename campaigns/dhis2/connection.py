@@ -2,7 +2,10 @@
 
 The config is `{"base_url", "auth": "token" | "basic", "token"}` or `{..., "username",
 "password"}`. Secrets are write-only: reads show them masked (`••••abcd`), and a save that
-omits a secret, or sends back its masked form, keeps the stored one.
+omits a secret, or sends back its masked form, keeps the stored one, unless the base URL
+changes: the stored secrets are only ever sent to the address they were given for, so a new
+address needs them again. The address must be one the server may call (OUTBOUND_ALLOW_PRIVATE,
+distribution/outbound_guard.py), checked here and again before every request.
 """
 
 import json
@@ -12,10 +15,12 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from campaignid.crypto import decrypt, encrypt
 from campaigns.dhis2.client import Dhis2Client, Dhis2Error, parse_version
 from campaigns.models import Dhis2Connection
+from distribution.outbound_guard import OutboundRefused, check_url
 
 MASK = "••••"
 AUTH_KINDS = ("token", "basic")
@@ -23,6 +28,8 @@ FIELDS = ("base_url", "auth", "token", "username", "password")
 SECRETS = ("token", "password")
 FIELDS_OF = {"token": ("token",), "basic": ("username", "password")}
 TOKEN_PREFIX = "d2pat_"
+SECRET_NAMES = {"token": gettext_lazy("personal access token"),
+                "password": gettext_lazy("password")}
 
 
 class ConnectionNotConfigured(Exception):
@@ -93,6 +100,8 @@ def clean_config(*, config, stored=None):
     if problem:
         errors["config.base_url"] = [problem]
     cleaned["base_url"] = base_url
+    # Whoever may change the address must not be able to send the saved secret elsewhere.
+    keeps_secrets = not problem and base_url == stored.get("base_url")
 
     if auth not in AUTH_KINDS:
         errors["config.auth"] = [_("Must be “token” (personal access token) or “basic” (user "
@@ -101,11 +110,18 @@ def clean_config(*, config, stored=None):
         cleaned["auth"] = auth
         for name in FIELDS_OF[auth]:
             value = values[name]
-            if name in SECRETS and (not value or value.startswith(MASK)):
+            reused = name in SECRETS and (not value or value.startswith(MASK))
+            if reused:
                 value = stored.get(name, "") if stored.get("auth") == auth else ""
             if name == "token":
                 value = value.removeprefix("ApiToken ").strip()
-            if not value:
+            if reused and value and not keeps_secrets:
+                value = ""
+                errors[f"config.{name}"] = [_(
+                    "The DHIS2 address changed: enter the %(secret)s again (a saved secret is "
+                    "only sent to the address it was saved for)."
+                ) % {"secret": SECRET_NAMES[name]}]
+            elif not value:
                 errors[f"config.{name}"] = [_("This setting is required.")]
             elif name == "token" and not value.startswith(TOKEN_PREFIX):
                 errors["config.token"] = [_("A DHIS2 personal access token starts with d2pat_.")]
@@ -181,4 +197,8 @@ def _clean_base_url(value):
     path = re.sub(r"/(api|dhis-web-[\w-]+)(/.*)?$", "", parts.path.rstrip("/"))
     if len(value) > 300:
         return value, _("Must be at most 300 characters.")
+    try:
+        check_url(value)
+    except OutboundRefused as exc:
+        return value, str(exc)
     return f"{parts.scheme}://{parts.netloc}{path}", None

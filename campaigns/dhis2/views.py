@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.access import Need, allows, campaign_for
 from campaigns.dhis2 import connection, mapping, sync
-from campaigns.dhis2.client import Dhis2Error
+from campaigns.dhis2.client import Dhis2Error, check_uid
 from campaigns.dhis2.events import run_snapshot
 from campaigns.dhis2.forms import ConnectionForm, LinkForm, add_service_errors
 from campaigns.views import program_access, render_page, writer_access
@@ -105,6 +105,12 @@ def _link_form(request, access, campaign, link, context):
     source = request.POST if posted else request.GET
     program_uid = (source.get("program_uid") or (link.program_uid if link else "")).strip()
     programs, program = [], None
+    if program_uid:
+        try:
+            check_uid(program_uid)  # the client checks too; here it is also not offered back
+        except Dhis2Error as exc:
+            context["dhis2_error"] = str(exc)
+            program_uid = ""
     try:
         programs = client.programs()
         if program_uid:
