@@ -1,14 +1,16 @@
 from rest_framework import serializers
 
+from campaigns.access import MAX_ID
 from campaigns.models import Dpi, Job
 from cards.events import artifact_urls
 
 
 class JobCreateInput(serializers.Serializer):
     beneficiaries = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_empty=False,
+        max_length=100_000,
         help_text="Ids of the campaign's beneficiaries to card; all of them when absent.",
     )
     dpi = serializers.ChoiceField(choices=Dpi.choices, required=False)
@@ -33,3 +35,7 @@ class JobOutput(serializers.ModelSerializer):
 
     def get_quota_units(self, job) -> int:
         return sum(-row.units for row in job.ledger.all())
+
+
+class JobList(serializers.Serializer):
+    data = JobOutput(many=True)

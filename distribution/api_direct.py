@@ -13,7 +13,7 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import Need, access_for_request, require
+from campaigns.access import MAX_ID, Need, access_for_request, require
 from campaigns.models import Beneficiary
 from cards.models import Card
 from distribution import direct
@@ -39,7 +39,7 @@ class SendCardInput(serializers.Serializer):
     enrollment_id = serializers.RegexField(
         ENROLLMENT_ID, required=False,
         help_text="The DHIS2 enrollment (a beneficiary's external id).")
-    beneficiary_id = serializers.IntegerField(min_value=1, required=False)
+    beneficiary_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     card_code = serializers.CharField(max_length=20, required=False)
     programme_uid = serializers.RegexField(
         DHIS2_UID, required=False, allow_blank=True,
@@ -151,7 +151,8 @@ class SendCardView(APIView):
 class WalletLinkView(APIView):
     @extend_schema(
         operation_id="dhis2_google_wallet_link",
-        parameters=[OpenApiParameter("enrollment_id", OpenApiTypes.STR, OpenApiParameter.PATH),
+        parameters=[OpenApiParameter("enrollment_id", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                     pattern=ENROLLMENT_ID),
                     OpenApiParameter("programme_uid", OpenApiTypes.STR, required=False)],
         responses={200: WalletLinkOutput, 403: ERRORS[403],
                    404: OpenApiResponse(description="Unknown enrollment"),

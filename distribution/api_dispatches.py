@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import Need, access_for_request, object_for
+from campaigns.access import MAX_ID, Need, access_for_request, object_for
 from distribution import dispatches
 from distribution.api_base import (
     ERRORS,
@@ -45,6 +45,16 @@ class WeekdayField(serializers.Field):
         return WEEKDAY_NAMES[value]
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
+                      "example": "07:00"})
+class HourMinuteField(serializers.TimeField):
+    """HH:MM (or HH:MM:SS) in, HH:MM out, documented as such: OpenAPI's `format: time` is
+    RFC 3339's time with seconds and a UTC offset, which this is not."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=TIME_FORMATS, **kwargs)
+
+
 @extend_schema_field({"type": "string", "pattern": "^(whatsapp|sms|wallet)$"})
 class ChannelChoiceField(serializers.ChoiceField):
     """A channel code, documented as a pattern: as an enum the schema would name the same
@@ -71,10 +81,9 @@ class DispatchCreateInput(serializers.Serializer):
         required=False, help_text="Seconds before the 1st, 2nd… retry (the last repeats). "
                                   "Default [60, 300, 900].",
     )
-    window_start = serializers.TimeField(input_formats=TIME_FORMATS, required=False,
-                                         help_text="HH:MM in the program's time zone; 07:00.")
-    window_end = serializers.TimeField(input_formats=TIME_FORMATS, required=False,
-                                       help_text="HH:MM, exclusive; default 21:00.")
+    window_start = HourMinuteField(required=False,
+                                   help_text="HH:MM in the program's time zone; 07:00.")
+    window_end = HourMinuteField(required=False, help_text="HH:MM, exclusive; default 21:00.")
     weekdays = serializers.ListField(child=WeekdayField(), min_length=1, max_length=7,
                                      required=False, help_text="Default mon…fri.")
     rate_limit_per_second = serializers.IntegerField(
@@ -82,7 +91,8 @@ class DispatchCreateInput(serializers.Serializer):
         help_text="Messages a second per channel, over all workers; never exceeded. Default 20.",
     )
     beneficiary_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=100_000,
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False,
+        max_length=100_000,
         required=False, help_text="Only these beneficiaries of the campaign (default: all).",
     )
 
@@ -96,8 +106,8 @@ class DispatchOutput(serializers.Serializer):
     fallback_after_attempts = serializers.IntegerField()
     max_attempts = serializers.IntegerField()
     retry_delays = serializers.ListField(child=serializers.IntegerField())
-    window_start = serializers.TimeField(format="%H:%M")
-    window_end = serializers.TimeField(format="%H:%M")
+    window_start = HourMinuteField()
+    window_end = HourMinuteField()
     weekdays = serializers.ListField(child=WeekdayField())
     timezone = serializers.CharField(help_text="The program's, in which the window is read.")
     rate_limit_per_second = serializers.IntegerField()
