@@ -26,6 +26,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from campaignid.limits import size_text
 from campaigns.models import Beneficiary, Campaign
@@ -45,6 +46,31 @@ KNOWN_COLUMNS = (
 )
 # Headers people commonly write for a known column.
 COLUMN_ALIASES = {"phone": "phone_number"}
+# What an error's field is called on screen; the column name itself stays as typed.
+FIELD_LABELS = {
+    "external_id": gettext_lazy("external id"),
+    "first_name": gettext_lazy("first name"),
+    "last_name": gettext_lazy("last name"),
+    "date_of_birth": gettext_lazy("date of birth"),
+    "sex": gettext_lazy("sex"),
+    "phone_number": gettext_lazy("phone"),
+    "mpi_id": gettext_lazy("MPI ID"),
+    "consent_whatsapp": gettext_lazy("WhatsApp consent"),
+    "consent_sms": gettext_lazy("SMS consent"),
+    "consent_wallet": gettext_lazy("wallet consent"),
+    "attributes": gettext_lazy("other columns"),
+    "file": gettext_lazy("file"),
+    "row": gettext_lazy("row"),
+    "beneficiaries": gettext_lazy("rows"),
+    "enrollment": gettext_lazy("enrollment"),
+}
+
+
+def field_label(field):
+    """An import field's name in the user's language; an unknown column keeps its name."""
+    return str(FIELD_LABELS.get(field, field))
+
+
 # Input column -> Beneficiary field, where they differ.
 MODEL_FIELD = {"phone_number": "phone"}
 
@@ -75,6 +101,8 @@ class ImportRejected(Exception):
 
     def __init__(self, errors, *, whole_input=False):
         self.errors = sorted(errors, key=lambda error: error["line"])
+        for error in self.errors:
+            error.setdefault("field_label", field_label(error["field"]))
         self.whole_input = whole_input
         super().__init__(self.message)
 
@@ -86,10 +114,13 @@ class ImportRejected(Exception):
     def message(self):
         if self.whole_input:
             problems = "; ".join(error["message"] for error in self.errors)
-            return f"Nothing was imported: {problems}."
+            return _("Nothing was imported: %(problems)s.") % {"problems": problems}
         count = self.rejected_rows
-        verb = "row was" if count == 1 else "rows were"
-        return f"{count} {verb} rejected; nothing was imported."
+        return ngettext(
+            "%(count)s row was rejected; nothing was imported.",
+            "%(count)s rows were rejected; nothing was imported.",
+            count,
+        ) % {"count": number_format(count, force_grouping=True)}
 
 
 class ImportTooLarge(ImportRejected):
@@ -146,7 +177,7 @@ def beneficiaries_import(*, campaign, rows=None, csv_file=None):
             if external_id in first_line_of:
                 row_errors.append((
                     "external_id",
-                    f"external_id duplicates an earlier row ({unit} {first_line_of[external_id]})",
+                    _duplicate_message(unit, first_line_of[external_id]),
                 ))
             else:
                 first_line_of[external_id] = line
@@ -156,6 +187,12 @@ def beneficiaries_import(*, campaign, rows=None, csv_file=None):
     if errors:
         raise ImportRejected(errors)
     return _save(campaign=campaign, rows=valid)
+
+
+def _duplicate_message(unit, line):
+    if unit == "line":
+        return _("external_id duplicates an earlier row (line %(line)s)") % {"line": line}
+    return _("external_id duplicates an earlier row (row %(line)s)") % {"line": line}
 
 
 # Reading the input ---------------------------------------------------------------------
@@ -191,7 +228,7 @@ def _read_text(csv_file):
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise _rejected(
-            line, "file", "file is not UTF-8 text (save it as “CSV UTF-8” and try again)"
+            line, "file", _("file is not UTF-8 text (save it as “CSV UTF-8” and try again)")
         ) from None
 
 
@@ -200,7 +237,7 @@ def _csv_records(csv_file):
     text = _read_text(csv_file)
     header_line = text.split("\n", 1)[0]
     if not header_line.strip():
-        raise _rejected(1, "file", "file is empty: the first line must be the column names")
+        raise _rejected(1, "file", _("file is empty: the first line must be the column names"))
     # Excel writes ';' where the decimal mark is a comma (fr_SN, fr_CI...): take the one used.
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -224,9 +261,11 @@ def _csv_records(csv_file):
                 values = {c: v for c, v in zip(columns, values, strict=False) if c}
             records.append((line, values))
     except csv.Error as exc:
-        raise _rejected(reader.line_num, "file", f"file is not valid CSV: {exc}") from None
+        raise _rejected(
+            reader.line_num, "file", _("file is not valid CSV: %(error)s") % {"error": exc}
+        ) from None
     if not records:
-        raise _rejected(1, "file", "file has column names but no beneficiary rows")
+        raise _rejected(1, "file", _("file has column names but no beneficiary rows"))
     return records
 
 
@@ -235,10 +274,12 @@ def _check_header(columns):
     seen = set()
     for column in columns:
         if column and column in seen:
-            errors.append({"line": 1, "field": column, "message": f"column {column} appears twice"})
+            errors.append({"line": 1, "field": column,
+                           "message": _("column %(column)s appears twice") % {"column": column}})
         seen.add(column)
     errors.extend(
-        {"line": 1, "field": column, "message": f"column {column} missing from the header"}
+        {"line": 1, "field": column,
+         "message": _("column %(column)s missing from the header") % {"column": column}}
         for column in REQUIRED_COLUMNS
         if column not in seen
     )
@@ -248,9 +289,11 @@ def _check_header(columns):
 
 def _json_records(rows):
     if not isinstance(rows, list | tuple):
-        raise _rejected(0, "beneficiaries", "beneficiaries must be a list of rows")
+        raise _rejected(0, "beneficiaries", _("beneficiaries must be a list of rows"))
     if not rows:
-        raise _rejected(0, "beneficiaries", "beneficiaries is empty: there is nothing to import")
+        raise _rejected(
+            0, "beneficiaries", _("beneficiaries is empty: there is nothing to import")
+        )
     if len(rows) > settings.IMPORT_MAX_ROWS:
         raise too_many_rows("beneficiaries")
     records = []
@@ -270,13 +313,14 @@ def _clean_row(values, *, region, today):
     """(cleaned values keyed by input column, [(field, message)]) for one row."""
     if "_too_many_values" in values:
         found, expected = values["_too_many_values"]
-        return {}, [("row", f"row has {found} values but the header has {expected} columns")]
+        return {}, [("row", _("row has %(found)s values but the header has %(expected)s columns")
+                     % {"found": found, "expected": expected})]
     if "_not_an_object" in values:
-        return {}, [("row", "row is not an object of column names and values")]
+        return {}, [("row", _("row is not an object of column names and values"))]
 
     cleaned, errors = {}, []
     for column in ("first_name", "last_name"):
-        name, error = _clean_name(values.get(column), label=column.replace("_", " "))
+        name, error = _clean_name(values.get(column), label=field_label(column))
         cleaned[column] = name
         if error:
             errors.append((column, error))
@@ -288,9 +332,9 @@ def _clean_row(values, *, region, today):
     sex = _text(values.get("sex")).upper()
     cleaned["sex"] = sex
     if not sex:
-        errors.append(("sex", "sex missing (use F or M)"))
+        errors.append(("sex", _("sex missing (use F or M)")))
     elif sex not in ("F", "M"):
-        errors.append(("sex", f"sex not F/M: {_quote(sex)}"))
+        errors.append(("sex", _("sex not F/M: %(value)s") % {"value": _quote(sex)}))
 
     if "phone_number" in values:
         try:
@@ -304,7 +348,8 @@ def _clean_row(values, *, region, today):
         if column in values:
             cleaned[column] = _text(values[column])
             if len(cleaned[column]) > ID_MAX_LENGTH:
-                errors.append((column, f"{column} too long (at most {ID_MAX_LENGTH} characters)"))
+                errors.append((column, _("%(column)s too long (at most %(limit)s characters)")
+                               % {"column": column, "limit": ID_MAX_LENGTH}))
 
     for column in CONSENT_COLUMNS:
         if column in values:
@@ -332,34 +377,38 @@ def _quote(value, limit=20):
 def _clean_name(value, *, label):
     raw = "" if value is None else str(value)
     if not raw:
-        return "", f"{label} missing"
+        return "", _("%(field)s missing") % {"field": label}
     # Doubled or stray spaces come from spreadsheets; a card shows the name once, tidily.
     name = " ".join(raw.split())
     if not name:
-        return "", f"{label} only spaces"
+        return "", _("%(field)s only spaces") % {"field": label}
     if len(name) > NAME_MAX_LENGTH:
-        return name, f"{label} too long ({len(name)} characters, at most {NAME_MAX_LENGTH})"
+        return name, _("%(field)s too long (%(length)s characters, at most %(limit)s)") % {
+            "field": label, "length": len(name), "limit": NAME_MAX_LENGTH}
     return name, None
 
 
 def _clean_date_of_birth(value, today):
     text = _text(value)
     if not text:
-        return None, "date of birth missing (use YYYY-MM-DD)"
+        return None, _("date of birth missing (use YYYY-MM-DD)")
     if match := ISO_DATE.match(text):
         year, month, day = match.groups()
     elif match := DMY_DATE.match(text):
         day, month, year = match.groups()
     else:
-        return None, f"date of birth not a date: {_quote(text)} (use YYYY-MM-DD or DD/MM/YYYY)"
+        return None, _("date of birth not a date: %(value)s (use YYYY-MM-DD or DD/MM/YYYY)") % {
+            "value": _quote(text)}
     try:
         born = date(int(year), int(month), int(day))
     except ValueError:
-        return None, f"date of birth not a date: {_quote(text)} (no such day)"
+        return None, _("date of birth not a date: %(value)s (no such day)") % {
+            "value": _quote(text)}
     if born > today:
-        return None, f"date of birth in the future: {born.isoformat()}"
+        return None, _("date of birth in the future: %(date)s") % {"date": born.isoformat()}
     if born.year < EARLIEST_BIRTH_YEAR:
-        return None, f"date of birth before {EARLIEST_BIRTH_YEAR}: {born.isoformat()}"
+        return None, _("date of birth before %(year)s: %(date)s") % {
+            "year": EARLIEST_BIRTH_YEAR, "date": born.isoformat()}
     return born, None
 
 
@@ -369,7 +418,8 @@ def _clean_consent(value, column):
     text = _text(value).lower()
     if text in CONSENT_VALUES:
         return CONSENT_VALUES[text], None
-    return False, f"consent not yes/no: {column} is {_quote(text)} (use yes or no)"
+    return False, _("consent not yes/no: %(column)s is %(value)s (use yes or no)") % {
+        "column": column, "value": _quote(text)}
 
 
 def _attributes(values):
@@ -378,7 +428,7 @@ def _attributes(values):
     given = values.get("attributes")
     if given not in (None, ""):
         if not isinstance(given, dict):
-            return {}, "attributes must be an object of names and values"
+            return {}, _("attributes must be an object of names and values")
         attributes.update(given)
     for column, value in values.items():
         if column and column not in KNOWN_COLUMNS:

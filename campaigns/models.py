@@ -37,6 +37,8 @@ class Program(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
         ordering = ["name"]
 
     def __str__(self):
@@ -69,6 +71,8 @@ class Membership(models.Model):
     objects = ProgramScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "program"], name="one_membership_per_program")
         ]
@@ -99,6 +103,8 @@ class ApiKey(models.Model):
     objects = ProgramScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -130,6 +136,8 @@ class QuotaTransaction(models.Model):
     objects = ProgramScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("quota transaction")
+        verbose_name_plural = _("quota transactions")
         ordering = ["-created_at", "-id"]
         constraints = [
             # A job is charged once and refunded at most once, whatever retries happen.
@@ -234,6 +242,8 @@ class Campaign(models.Model):
     objects = CampaignQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["program", "status"])]
         constraints = [
@@ -285,8 +295,9 @@ class Beneficiary(models.Model):
     objects = CampaignChildQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("beneficiary")
+        verbose_name_plural = _("beneficiaries")
         ordering = ["id"]
-        verbose_name_plural = "beneficiaries"
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "external_id"],
@@ -330,6 +341,10 @@ class Job(models.Model):
     # beneficiary of the campaign up to an id (rows imported later are not included).
     beneficiary_ids = models.JSONField(null=True, blank=True)
     up_to_beneficiary_id = models.BigIntegerField(null=True, blank=True)
+    # A reissue replaces its people's live cards; any other job leaves out whoever already
+    # holds a valid card (counted here when the job is accepted).
+    reissue = models.BooleanField(default=False)
+    skipped_valid_card = models.PositiveIntegerField(default=0)
     chunk_size = models.PositiveIntegerField(default=100)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -341,6 +356,8 @@ class Job(models.Model):
     objects = CampaignChildQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("generation job")
+        verbose_name_plural = _("generation jobs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -367,6 +384,8 @@ class JobChunk(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("job chunk")
+        verbose_name_plural = _("job chunks")
         ordering = ["job", "index"]
         constraints = [
             models.UniqueConstraint(fields=["job", "index"], name="one_chunk_per_index")
@@ -397,7 +416,8 @@ class Dhis2Connection(models.Model):
     objects = ProgramScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "DHIS2 connection"
+        verbose_name = _("DHIS2 connection")
+        verbose_name_plural = _("DHIS2 connections")
 
     def __str__(self):
         return f"DHIS2 {self.base_url or '—'} @ {self.program}"
@@ -420,7 +440,8 @@ class CampaignDhis2Link(models.Model):
     objects = CampaignChildQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "campaign DHIS2 link"
+        verbose_name = _("campaign DHIS2 link")
+        verbose_name_plural = _("campaign DHIS2 links")
 
     def __str__(self):
         return f"{self.campaign} <- DHIS2 {self.program_uid}/{self.org_unit_uid}"
@@ -470,8 +491,9 @@ class Dhis2SyncRun(models.Model):
     objects = CampaignChildQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("DHIS2 sync run")
+        verbose_name_plural = _("DHIS2 sync runs")
         ordering = ["-created_at", "-id"]
-        verbose_name = "DHIS2 sync run"
         constraints = [
             # Two syncs of one campaign would write the same beneficiaries: the database
             # refuses a second active run, whatever races the callers lose.
@@ -502,8 +524,9 @@ class Dhis2SyncSkip(models.Model):
     reason = models.CharField(max_length=500)
 
     class Meta:
+        verbose_name = _("DHIS2 skipped entity")
+        verbose_name_plural = _("DHIS2 skipped entities")
         ordering = ["run", "id"]
-        verbose_name = "DHIS2 skipped entity"
 
     def __str__(self):
         return f"{self.tracked_entity}: {self.reason}"

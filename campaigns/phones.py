@@ -7,6 +7,7 @@ and all show them to staff, so the rules live here once.
 import re
 
 import phonenumbers
+from django.utils.translation import gettext as _
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -27,13 +28,13 @@ def phone_to_e164(raw, *, default_region):
         return ""
     # phonenumbers would quietly turn vanity letters into digits; here they are typos.
     if _LETTERS.search(text):
-        raise InvalidPhone("phone has letters")
+        raise InvalidPhone(_("phone has letters"))
     try:
         number = phonenumbers.parse(text, None if text.startswith("+") else default_region)
     except NumberParseException:
-        raise InvalidPhone("phone not a valid number") from None
+        raise InvalidPhone(_("phone not a valid number")) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("phone not a valid number")
+        raise InvalidPhone(_("phone not a valid number"))
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 

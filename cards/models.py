@@ -1,6 +1,11 @@
-"""Cards: one per beneficiary per generation job, with its printed code and signed token."""
+"""Cards: one per beneficiary per generation job, with its printed code and signed token.
+
+At most one *live* card per person (not revoked, not superseded), a unique index the database
+enforces: expiry depends on the day, so an expired card stays live until a newer card of the
+same person supersedes it (cards/issuing.py), and a reissued card is revoked ("reissued")."""
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import CampaignChildQuerySet
@@ -29,16 +34,30 @@ class Card(models.Model):
     expires_on = models.DateField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=255, blank=True)
+    # Set on an expired card when its holder is issued a new one; it still verifies as expired.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # The card this one replaces on purpose (lost card, corrected name); that one is revoked
+    # with reason "reissued" when this one is issued.
+    reissue_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reissued_as"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CampaignChildQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["job", "beneficiary"], name="one_card_per_beneficiary_per_job"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["beneficiary"],
+                condition=Q(revoked_at__isnull=True, superseded_at__isnull=True),
+                name="one_live_card_per_beneficiary",
+            ),
         ]
 
     def __str__(self):

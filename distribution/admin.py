@@ -2,9 +2,11 @@
 (campaigns/admin_scope.py)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.admin_scope import ProgramScopedAdmin
 from campaigns.models import Role
+from distribution.error_labels import error_label
 from distribution.models import Dispatch, Message, ProviderIntegration
 
 
@@ -54,7 +56,7 @@ class MessageAdmin(ProgramScopedAdmin):
     names_people = True
 
     list_display = ("id", "created_at", "channel", "attempt", "status", "recipient",
-                    "error_code", "dispatch_id")
+                    "error", "dispatch_id")
     list_filter = ("channel", "status")
     search_fields = ("provider_message_id", "idempotency_key", "card__code")
     fields = ("program", "campaign", "dispatch", "card", "channel", "attempt", "status",
@@ -64,6 +66,10 @@ class MessageAdmin(ProgramScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("campaign", "card")
+
+    @admin.display(description=_("Error"), ordering="error_code")
+    def error(self, message):
+        return error_label(message.error_code)
 
     def has_add_permission(self, request):
         return False

@@ -128,7 +128,7 @@ def result_of(message):
         return SendResult.sent(message.provider_message_id, via_template=message.via_template)
     if message.status == Message.Status.FAILED:
         return SendResult(ok=False, error_code=message.error_code, detail=message.error_detail)
-    return SendResult(ok=False, error_code="in_progress", detail="Still being sent.")
+    return SendResult(ok=False, error_code="in_progress", detail=_("Still being sent."))
 
 
 def wallet_link(*, program, enrollment_id, programme_uid=""):

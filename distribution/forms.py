@@ -14,6 +14,11 @@ WEEKDAY_LABELS = [(str(i), label) for i, label in enumerate(
 )]
 
 
+def weekday_labels(weekdays):
+    """Weekday numbers (0 = Monday) as their short names in the user's language."""
+    return [str(WEEKDAY_LABELS[day][1]) for day in sorted(weekdays)]
+
+
 class DispatchForm(forms.Form):
     first_channel = forms.ChoiceField(label=_("Send over"), choices=ChannelCode.choices)
     fallback_channel = forms.ChoiceField(
@@ -78,7 +83,7 @@ class IntegrationForm(forms.Form):
         self.channel = channel
         stored = stored or {}
         for spec in integrations.FIELDS[channel]:
-            label = spec.name.replace("_", " ").capitalize()
+            label = spec.label or spec.name.replace("_", " ").capitalize()
             if spec.name == "private_key":
                 # A PEM keeps its line breaks only in a textarea (an input drops them).
                 field = forms.CharField(

@@ -109,27 +109,33 @@ def request(method, url, *, provider, timeout=None, guard=False,
         _read_body(response, max_bytes)
     except requests.ConnectTimeout as exc:
         _log(provider, method, parts, "connect-timeout", started)
-        raise TransportError(f"{provider}: connection timed out", code="connect_timeout") from exc
+        raise TransportError(_("%(provider)s: connection timed out") % {"provider": provider},
+                             code="connect_timeout") from exc
     except requests.Timeout as exc:
         _log(provider, method, parts, "timeout", started)
-        raise TransportError(f"{provider}: no answer in {seconds:g} s", code="timeout") from exc
+        raise TransportError(_("%(provider)s: no answer in %(seconds)s s")
+                             % {"provider": provider, "seconds": f"{seconds:g}"},
+                             code="timeout") from exc
     except requests.ConnectionError as exc:
         if _request_may_have_left(exc):
             _log(provider, method, parts, "connection-lost", started)
             raise TransportError(
-                f"{provider}: the connection broke before the answer", code="connection_lost"
+                _("%(provider)s: the connection broke before the answer") % {"provider": provider},
+                code="connection_lost",
             ) from exc
         _log(provider, method, parts, "connection-error", started)
-        raise TransportError(f"{provider}: cannot connect", code="connection_error") from exc
+        raise TransportError(_("%(provider)s: cannot connect") % {"provider": provider},
+                             code="connection_error") from exc
     except (requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError) as exc:
         _log(provider, method, parts, "connection-lost", started)
         raise TransportError(
-            f"{provider}: the answer broke off", code="connection_lost"
+            _("%(provider)s: the answer broke off") % {"provider": provider}, code="connection_lost"
         ) from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
         raise TransportError(
-            f"{provider}: invalid URL", code="invalid_url", permanent=True
+            _("%(provider)s: invalid URL") % {"provider": provider}, code="invalid_url",
+            permanent=True,
         ) from exc
     except ResponseTooLarge as exc:
         response.close()

@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from PIL import Image
 
 from campaignid.crypto import decrypt, encrypt
@@ -43,32 +44,37 @@ class ConfigField:
     required: bool = True
     pattern: str = ""
     hint: str = ""  # says what `pattern` wants, in words
+    label: str = ""  # the field's name on screen
 
 
 FIELDS = {
     ChannelCode.WHATSAPP: (
-        ConfigField("phone_number_id", pattern=r"^\d{5,20}$", hint="digits"),
-        ConfigField("access_token", secret=True),
-        ConfigField("app_secret", secret=True),
-        ConfigField("verify_token", secret=True),
+        ConfigField("phone_number_id", pattern=r"^\d{5,20}$", hint=_lazy("digits"),
+                    label=_lazy("Phone number ID")),
+        ConfigField("access_token", secret=True, label=_lazy("Access token")),
+        ConfigField("app_secret", secret=True, label=_lazy("App secret")),
+        ConfigField("verify_token", secret=True, label=_lazy("Webhook verify token")),
         ConfigField("template_name", pattern=r"^[a-z0-9_]{1,512}$",
-                    hint="lower-case letters, digits and _"),
+                    hint=_lazy("lower-case letters, digits and _"), label=_lazy("Template name")),
         ConfigField("template_language", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$",
-                    hint="a language code such as fr or en_US"),
+                    hint=_lazy("a language code such as fr or en_US"),
+                    label=_lazy("Template language")),
     ),
     ChannelCode.SMS: (
-        ConfigField("client_id"),
-        ConfigField("client_secret", secret=True),
-        ConfigField("sender_address", pattern=r"^tel:\+\d{3,15}$", hint="tel:+ then digits"),
+        ConfigField("client_id", label=_lazy("Client ID")),
+        ConfigField("client_secret", secret=True, label=_lazy("Client secret")),
+        ConfigField("sender_address", pattern=r"^tel:\+\d{3,15}$",
+                    hint=_lazy("tel:+ then digits"), label=_lazy("Sender address")),
         ConfigField("sender_name", required=False, pattern=SENDER_NAME.pattern,
-                    hint="at most 11 letters or digits"),
+                    hint=_lazy("at most 11 letters or digits"), label=_lazy("Sender name")),
     ),
     ChannelCode.WALLET: (
-        ConfigField("issuer_id", pattern=r"^\d{5,25}$", hint="digits"),
-        ConfigField("service_account_email"),
-        ConfigField("private_key", secret=True),
+        ConfigField("issuer_id", pattern=r"^\d{5,25}$", hint=_lazy("digits"),
+                    label=_lazy("Issuer ID")),
+        ConfigField("service_account_email", label=_lazy("Service account e-mail")),
+        ConfigField("private_key", secret=True, label=_lazy("Private key")),
         ConfigField("class_suffix", pattern=r"^[A-Za-z0-9._-]{1,100}$",
-                    hint="letters, digits, '.', '_' and '-'"),
+                    hint=_lazy("letters, digits, '.', '_' and '-'"), label=_lazy("Class suffix")),
     ),
 }
 # The provider's own name for the account, kept in clear on the row (see the model).

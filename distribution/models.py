@@ -51,6 +51,8 @@ class ProviderIntegration(models.Model):
     objects = ProgramScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("provider integration")
+        verbose_name_plural = _("provider integrations")
         ordering = ["program_id", "channel"]
         constraints = [
             models.UniqueConstraint(
@@ -76,6 +78,8 @@ class MessageTemplate(models.Model):
     objects = CampaignChildQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
         ordering = ["campaign_id", "language"]
         constraints = [
             models.UniqueConstraint(
@@ -130,6 +134,8 @@ class Dispatch(models.Model):
     objects = CampaignChildQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -187,6 +193,8 @@ class DispatchRecipient(models.Model):
     last_error = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("dispatch recipient")
+        verbose_name_plural = _("dispatch recipients")
         ordering = ["dispatch_id", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -249,6 +257,8 @@ class Message(models.Model):
     objects = ProgramScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
         indexes = [
             # The webhooks' one lookup per status.

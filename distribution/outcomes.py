@@ -20,6 +20,8 @@ Pure functions over unsaved model instances; the sender saves them in bulk. The 
 
 from datetime import timedelta
 
+from django.utils.translation import gettext as _
+
 from distribution.channels.base import ErrorKind, scrub
 from distribution.models import DispatchRecipient, Message
 
@@ -94,7 +96,7 @@ def settle_unknown(*, recipient, message, now):
     recipient.status = DispatchRecipient.Status.FAILED
     recipient.attempts += 1
     recipient.claim_token = ""
-    recipient.last_error = f"{OUTCOME_UNKNOWN}: the sender stopped during the provider call"
+    recipient.last_error = f"{OUTCOME_UNKNOWN}: " + _("the sender stopped during the provider call")
 
 
 def next_channel(recipient):

@@ -325,7 +325,7 @@ def test_beneficiary_phone_typed_in_admin_is_stored_in_e164():
     form["phone"] = "77 ABC"
     response = client.post(admin_url(Beneficiary, "change", beneficiary.pk), form)
     assert response.status_code == 200
-    assert "phone has letters" in response.content.decode()
+    assert "le téléphone contient des lettres" in response.content.decode()
 
 
 def test_cancel_action_cancels_unfinished_jobs_through_the_generation_service():

@@ -88,12 +88,14 @@ def test_json_rows_are_imported(client, campaign):
 
 def test_bad_rows_answer_400_with_every_error_and_save_nothing(client, campaign):
     with (DATA / "beneficiaries-dirty.csv").open("rb") as handle:
-        response = client.post(url(campaign), {"file": handle}, format="multipart")
+        response = client.post(url(campaign), {"file": handle}, format="multipart",
+                               HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     body = response.json()
     assert body["error"] == "10 rows were rejected; nothing was imported."
     assert {e["line"] for e in body["errors"]} == {31, 58, 104, 110, 124, 140, 166, 171, 176, 208}
-    assert {"line": 110, "field": "phone_number", "message": "phone has letters"} in body["errors"]
+    assert {"line": 110, "field": "phone_number", "field_label": "phone",
+            "message": "phone has letters"} in body["errors"]
     assert not Beneficiary.objects.filter(campaign=campaign).exists()
 
 

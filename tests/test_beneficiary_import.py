@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from campaigns.imports import ImportRejected, beneficiaries_import
 from campaigns.models import Beneficiary
@@ -13,6 +14,13 @@ from campaigns.phones import mask_phone
 from tests.factories import make_beneficiary, make_campaign, make_program
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """These tests read the English wording; tests/test_french_everywhere.py the French."""
+    with translation.override("en"):
+        yield
 
 # Copies of shared/data/ (synthetic people), kept in the repo so the tests stand alone.
 DATA = Path(__file__).resolve().parent / "data"

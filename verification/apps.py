@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class VerificationConfig(AppConfig):
     name = "verification"
+    verbose_name = _("Verification")
 
     def ready(self):
         # Every generation job's artifacts include the offline portal (cards/packaging.py).

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from distribution.error_labels import error_label
 from distribution.http import TransportError
 
 
@@ -82,6 +83,11 @@ class SendResult:
             ok=False, kind=ErrorKind(kind), error_code=str(code), detail=scrub(detail),
             retry_after=retry_after,
         )
+
+    @property
+    def error_label(self):
+        """The error code in the user's language, for people (the code stays in as_dict)."""
+        return error_label(self.error_code)
 
     @property
     def permanent(self):

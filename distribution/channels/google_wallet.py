@@ -21,6 +21,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from distribution import http, tokens
 from distribution.channels.base import CardDetails, Channel, ChannelError, ErrorKind, SendResult
@@ -51,8 +52,9 @@ class GoogleWalletChannel(Channel):
     def _check_credentials(self):
         tokens.forget_token(self._token_key())
         self._insert_class()
-        return SendResult.sent("", detail=f"Google accepted the service account; class "
-                                          f"{self.class_id} is ready.")
+        return SendResult.sent("", detail=_(
+            "Google accepted the service account; class %(class_id)s is ready."
+        ) % {"class_id": self.class_id})
 
     @property
     def class_id(self):
@@ -60,7 +62,7 @@ class GoogleWalletChannel(Channel):
 
     def object_id(self, card_code):
         if not card_code:
-            raise ChannelError(ErrorKind.PERMANENT, "no_card_code", "The message names no card.")
+            raise ChannelError(ErrorKind.PERMANENT, "no_card_code", _("The message names no card."))
         return f"{self.config['issuer_id']}.{_NOT_ID_CHARS.sub('_', card_code)}"
 
     def links(self, messages):
@@ -205,7 +207,7 @@ class GoogleWalletChannel(Channel):
             return _load_key(self.config["private_key"])
         except (ValueError, TypeError) as exc:
             raise ChannelError(
-                ErrorKind.ACCOUNT, "bad_private_key", "The private key is not a PEM RSA key."
+                ErrorKind.ACCOUNT, "bad_private_key", _("The private key is not a PEM RSA key.")
             ) from exc
 
 

@@ -7,6 +7,7 @@ at most 11 letters/digits, registered with Orange).
 from urllib.parse import quote
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from distribution import http, tokens
 from distribution.channels.base import Channel, ChannelError, ErrorKind, SendResult
@@ -42,7 +43,7 @@ class OrangeSmsChannel(Channel):
     def _check_credentials(self):
         tokens.forget_token(self._cache_key())
         self._token()
-        return SendResult.sent("", detail="Orange accepted the client credentials.")
+        return SendResult.sent("", detail=_("Orange accepted the client credentials."))
 
     def _post_sms(self, message, token):
         sender = self.config["sender_address"]

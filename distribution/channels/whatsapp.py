@@ -6,6 +6,7 @@ verify_token are for the webhooks).
 """
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from distribution import http
 from distribution.channels.base import Channel, ChannelError, ErrorKind, SendResult
@@ -62,8 +63,8 @@ class WhatsAppChannel(Channel):
         if response.status_code != 200:
             raise classify(response, body)
         name = body.get("verified_name") or body.get("display_phone_number") or ""
-        return SendResult.sent("", detail=f"Phone number {self.config['phone_number_id']} "
-                                          f"({name}) answers.")
+        return SendResult.sent("", detail=_("Phone number %(id)s (%(name)s) answers.") % {
+            "id": self.config["phone_number_id"], "name": name})
 
     def _upload_png(self, png):
         response = http.request(
