@@ -7,28 +7,63 @@ import math
 import django_rq
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from campaigns.models import Campaign, Dpi, Job, JobChunk
 from campaigns.services import quota_cost, quota_debit_for_job, quota_refund_for_job
 from cards.events import send_job_event_on_commit
 
 DEFAULT_CHUNK_SIZE = 100
+# Reason recorded on a card replaced by a reissue.
+REISSUED = "reissued"
 
 
 class JobConflict(Exception):
     """The campaign already has a job in progress."""
 
 
+def valid_card_holders(*, campaign, day=None):
+    """Ids of the campaign's beneficiaries holding a valid card on `day` (today in the
+    program's timezone): live (not revoked, not superseded) and not expired."""
+    from cards.issuing import program_today
+    from cards.models import Card
+
+    day = day or program_today(campaign.program)
+    return (
+        Card.objects.filter(campaign=campaign, revoked_at__isnull=True, superseded_at__isnull=True)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day))
+        .values("beneficiary_id")
+    )
+
+
+def generation_plan(*, campaign):
+    """What a new job for the whole campaign would do, before anything is charged: `new`
+    cards, and `valid_card` people left out because they already hold one."""
+    people = campaign.beneficiaries.count()
+    holders = campaign.beneficiaries.filter(pk__in=valid_card_holders(campaign=campaign)).count()
+    return {"beneficiaries": people, "new": people - holders, "valid_card": holders}
+
+
 def job_create(*, campaign, user=None, dpi=None, include_mpi_id=False, beneficiary_ids=None,
-               chunk_size=DEFAULT_CHUNK_SIZE):
+               reissue=False, chunk_size=DEFAULT_CHUNK_SIZE):
     """Accept a job for the campaign's beneficiaries (or the given ones): the quota is
     debited in the same transaction, the job is enqueued after commit. Raises
-    ValidationError (bad input), QuotaExceeded (not enough units) or JobConflict."""
+    ValidationError (bad input), QuotaExceeded (not enough units) or JobConflict.
+
+    One valid card per person: a job leaves out whoever already holds a valid card (counted
+    in `skipped_valid_card`, not charged). A reissue (`reissue=True`, ids required) cards
+    exactly the given people; their current cards are revoked when the new ones are issued.
+    The selection is fixed here, under the campaign's row lock, so the charge matches it."""
     dpi = int(dpi or campaign.dpi)
     if dpi not in Dpi.values:
         raise ValidationError({"dpi": f"dpi must be one of {', '.join(map(str, Dpi.values))}."})
+    if reissue and not beneficiary_ids:
+        raise ValidationError(
+            {"beneficiaries": _("A reissue needs the ids of the beneficiaries to reissue.")}
+        )
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.deleted_at or campaign.archived_at:
@@ -44,13 +79,33 @@ def job_create(*, campaign, user=None, dpi=None, include_mpi_id=False, beneficia
                 raise ValidationError(
                     {"beneficiaries": f"Not beneficiaries of this campaign: {missing[:20]}"}
                 )
-            total, up_to = len(found), None
-            selected_ids = sorted(found)
-        else:
-            up_to = beneficiaries.order_by("-pk").values_list("pk", flat=True).first()
-            total, selected_ids = beneficiaries.count(), None
-        if total == 0:
+            if not found:
+                raise ValidationError(
+                    {"beneficiaries": "This campaign has no beneficiaries to card."}
+                )
+            beneficiaries = beneficiaries.filter(pk__in=found)
+        up_to = beneficiaries.order_by("-pk").values_list("pk", flat=True).first()
+        if up_to is None:
             raise ValidationError({"beneficiaries": "This campaign has no beneficiaries to card."})
+        skipped = 0
+        if not reissue:
+            holders = valid_card_holders(campaign=campaign)
+            skipped = beneficiaries.filter(pk__in=holders).count()
+            if skipped:
+                beneficiaries = beneficiaries.exclude(pk__in=holders)
+        if beneficiary_ids is not None or skipped:
+            selected_ids = list(beneficiaries.order_by("pk").values_list("pk", flat=True))
+            total, up_to = len(selected_ids), None
+        else:
+            # Everyone up to the newest id: rows imported later are not included.
+            selected_ids, total = None, beneficiaries.count()
+        if total == 0:
+            raise ValidationError({"beneficiaries": ngettext(
+                "The selected beneficiary already holds a valid card: reissue it to replace it.",
+                "All %(count)s selected beneficiaries already hold a valid card: reissue "
+                "their cards to replace them.",
+                skipped,
+            ) % {"count": skipped}})
         job = Job.objects.create(
             campaign=campaign,
             dpi=dpi,
@@ -58,6 +113,8 @@ def job_create(*, campaign, user=None, dpi=None, include_mpi_id=False, beneficia
             total_cards=total,
             beneficiary_ids=selected_ids,
             up_to_beneficiary_id=up_to,
+            reissue=bool(reissue),
+            skipped_valid_card=skipped,
             chunk_size=chunk_size,
             created_by=user if getattr(user, "pk", None) else None,
         )
@@ -195,6 +252,7 @@ def _job_end(*, job_id, status, error, campaign_status):
         job.finished_at = timezone.now()
         job.save()
         quota_refund_for_job(job=job, note=f"Refund of job {job.pk} ({status})")
+        _withdraw_cards(job=job, reason=f"job {status}")
         if campaign_status is None:
             # A cancelled job leaves the campaign as it was before: completed if an earlier job
             # completed, else back to the validated design.
@@ -205,3 +263,17 @@ def _job_end(*, job_id, status, error, campaign_status):
         Campaign.objects.filter(pk=job.campaign_id).update(status=campaign_status)
         send_job_event_on_commit(job_id, final=True)
     return job
+
+
+def _withdraw_cards(*, job, reason):
+    """A job that did not complete delivered no card: its cards are revoked, and the cards
+    it was reissuing are valid again, so nobody is left without a valid card by a failure.
+    Runs in the caller's transaction; the new cards go first (one live card per person)."""
+    from cards.models import Card
+
+    issued = Card.objects.filter(job=job, revoked_at__isnull=True)
+    replaced = list(issued.filter(reissue_of__isnull=False).values_list("reissue_of", flat=True))
+    issued.update(revoked_at=timezone.now(), revoked_reason=reason)
+    Card.objects.filter(pk__in=replaced, revoked_reason=REISSUED).update(
+        revoked_at=None, revoked_reason=""
+    )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from campaigns.models import Job
 from cards.codes import new_card_code
+from cards.generation import REISSUED
 from cards.models import Card
 from verification.keys import signing_key_for
 from verification.tokens import CardClaims, CardSigner, token_campaign_type
@@ -57,6 +58,9 @@ def cards_issue(*, job, beneficiaries) -> list[int]:
                 batch = []
         if batch:
             issued += issuer.insert(batch)
+        if len(issued) != job.total_cards:
+            # Someone left out at issue time: the job's count follows its cards.
+            Job.objects.filter(pk=job.pk).update(total_cards=len(issued))
         return issued
 
 
@@ -102,8 +106,9 @@ class _Issuer:
         self.signer = CardSigner(signing_key_for(program=self.program))
 
     def insert(self, beneficiaries) -> list[int]:
+        beneficiaries, replacing = self._make_room(beneficiaries)
         for attempt in range(1, _INSERT_ATTEMPTS + 1):
-            cards = self._build(beneficiaries)
+            cards = self._build(beneficiaries, replacing)
             try:
                 with transaction.atomic():
                     Card.objects.bulk_create(cards, batch_size=1000)
@@ -115,7 +120,33 @@ class _Issuer:
                     raise
         raise AssertionError("unreachable")
 
-    def _build(self, beneficiaries) -> list[Card]:
+    def _make_room(self, beneficiaries):
+        """One live card per person (a unique index): a reissue revokes the current cards
+        ("reissued") and links the new ones to them; any other job supersedes expired cards
+        and leaves out a holder of a valid card (the selection made when the job was accepted
+        already did; this keeps the rule should anything have changed since). In the
+        transaction that inserts the new cards, so a failure changes nothing."""
+        live = {
+            card.beneficiary_id: card
+            for card in Card.objects.select_for_update().filter(
+                beneficiary_id__in=[b.pk for b in beneficiaries],
+                revoked_at__isnull=True, superseded_at__isnull=True,
+            ).only("pk", "beneficiary_id", "expires_on")
+        }
+        if not live:
+            return beneficiaries, {}
+        now = timezone.now()
+        if self.job.reissue:
+            Card.objects.filter(pk__in=[c.pk for c in live.values()]).update(
+                revoked_at=now, revoked_reason=REISSUED
+            )
+            return beneficiaries, {pk: card.pk for pk, card in live.items()}
+        expired = {pk for pk, card in live.items()
+                   if card.expires_on is not None and card.expires_on < self.issued_on}
+        Card.objects.filter(pk__in=[live[pk].pk for pk in expired]).update(superseded_at=now)
+        return [b for b in beneficiaries if b.pk not in live or b.pk in expired], {}
+
+    def _build(self, beneficiaries, replacing) -> list[Card]:
         campaign = self.campaign
         codes = _fresh_codes(campaign.prefix, len(beneficiaries))
         cards = []
@@ -137,6 +168,7 @@ class _Issuer:
                     token=self.signer.sign(code=code, payload=claims),
                     issued_on=self.issued_on,
                     expires_on=self.expires_on,
+                    reissue_of_id=replacing.get(beneficiary.pk),
                 )
             )
         return cards

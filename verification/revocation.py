@@ -10,6 +10,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cards.models import Card
 
@@ -50,7 +51,16 @@ def card_unrevoke(*, card, user=None) -> Card:
     with transaction.atomic():
         card = Card.objects.select_for_update().get(pk=card.pk)
         if card.revoked_at is None:
-            raise CardStateConflict(f"Card {card.code} is not revoked.")
+            raise CardStateConflict(_("Card %(code)s is not revoked.") % {"code": card.code})
+        # One valid card per person: a card replaced since (a reissue) stays revoked.
+        newer = Card.objects.filter(
+            beneficiary_id=card.beneficiary_id, revoked_at__isnull=True, superseded_at__isnull=True
+        ).first()
+        if newer is not None:
+            raise CardStateConflict(
+                _("Card %(code)s cannot be valid again: %(newer)s replaced it.")
+                % {"code": card.code, "newer": newer.code}
+            )
         card.revoked_at = None
         card.revoked_reason = ""
         card.save(update_fields=["revoked_at", "revoked_reason"])
