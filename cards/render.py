@@ -53,7 +53,6 @@ from cards.card_text import (
     FONT_DIR,
     FONT_REGULAR,
     TextFitter,
-    attribute_text,
     format_date,
 )
 from cards.qr import qr_matrix
@@ -323,8 +322,7 @@ class CardRenderer:
         self.pixel_size = raster.card_pixel_size(self.dpi)
         self.timings = {"layout_pdf": 0.0, "raster": 0.0, "png": 0.0, "cards": 0}
         self._fit = TextFitter()
-        self._row_keys = self._rows_printed(campaign, include_mpi_id)
-        self._fields = {f.key: f for f in self.design.template.fields}
+        self._row_keys = printed_rows(self.design, campaign, include_mpi_id)
         self._fetcher = _LocalOnlyFetcher(allowed_protocols={"data", "file"})
         self._font_config = FontConfiguration()
         self._css = self._stylesheet(program)
@@ -338,27 +336,15 @@ class CardRenderer:
             [self._back], what="the back side", cache=self._image_cache
         )
         back_image = self._single_page(self._back_pdf)
-        sample = self._write_cards_pdf([sample_card(campaign)], what="the sample card")
+        sample = self._write_cards_pdf(
+            [sample_card(campaign, campaign_values=self.design.values)], what="the sample card"
+        )
         sample_front_image = self._single_page(sample)
         self._palette = raster.build_palette(sample_front_image, back_image)
         self._back_image, self._sample_front_image = back_image, sample_front_image
         self._back_png = raster.encode_png(back_image, self._palette)
 
     # -- building the HTML ---------------------------------------------------------------
-
-    def _rows_printed(self, campaign, include_mpi_id):
-        """The rows of this campaign's cards, in printing order."""
-        show = self.design.show_fields
-        keys = ["date_of_birth"]
-        keys += [key for key in ("sex",) if key in show]
-        keys += [key for key in self.design.template.field_keys if key in show]
-        keys.append("issued")
-        # No expiry row on cards that never expire.
-        if "expiry" in show and getattr(campaign, "card_validity_months", None):
-            keys.append("expiry")
-        if include_mpi_id and "mpi_id" in show:
-            keys.append("mpi_id")
-        return tuple(keys)
 
     def _stylesheet(self, program):
         design = self.design
@@ -436,23 +422,7 @@ class CardRenderer:
         ]
 
     def _raw_values(self, card):
-        lang = self.design.language
-        attributes = card.get("attributes") or {}
-        fields = self._fields
-        for key in self._row_keys:
-            if key == "date_of_birth":
-                value = card.get("date_of_birth") and format_date(card["date_of_birth"])
-            elif key == "sex":
-                value = studio.SEX_VALUES.get(card.get("sex") or "", {}).get(lang)
-            elif key == "issued":
-                value = card.get("issued_on") and format_date(card["issued_on"])
-            elif key == "expiry":
-                value = card.get("expires_on") and format_date(card["expires_on"])
-            elif key == "mpi_id":
-                value = card.get("mpi_id")
-            else:
-                value = attribute_text(fields[key], attributes.get(key))
-            yield str(value) if value else MISSING_VALUE
+        return row_texts(self.design, self._row_keys, card)
 
     def _name(self, card):
         name = " ".join(
@@ -648,9 +618,59 @@ SAMPLE_PERSON = {
 }
 
 
-def sample_card(campaign):
-    """A fictional card of this campaign, for previews and for building the palette."""
+def printed_rows(design, campaign, include_mpi_id):
+    """The rows of this campaign's cards, in printing order."""
+    show = design.show_fields
+    keys = ["date_of_birth"]
+    keys += [key for key in ("sex",) if key in show]
+    keys += [key for key in design.template.field_keys if key in show]
+    keys.append("issued")
+    # No expiry row on cards that never expire.
+    if "expiry" in show and getattr(campaign, "card_validity_months", None):
+        keys.append("expiry")
+    if include_mpi_id and "mpi_id" in show:
+        keys.append("mpi_id")
+    return tuple(keys)
+
+
+def row_texts(design, row_keys, card):
+    """The text of each row of one card, before it is cut to fit; a dash when empty."""
+    lang = design.language
+    attributes = card.get("attributes") or {}
+    fields = {f.key: f for f in design.template.fields}
+    texts = []
+    for key in row_keys:
+        if key == "date_of_birth":
+            value = card.get("date_of_birth") and format_date(card["date_of_birth"])
+        elif key == "sex":
+            value = studio.SEX_VALUES.get(card.get("sex") or "", {}).get(lang)
+        elif key == "issued":
+            value = card.get("issued_on") and format_date(card["issued_on"])
+        elif key == "expiry":
+            value = card.get("expires_on") and format_date(card["expires_on"])
+        elif key == "mpi_id":
+            value = card.get("mpi_id")
+        else:
+            value = studio.field_text(design, fields[key], attributes)
+        texts.append(str(value) if value else MISSING_VALUE)
+    return texts
+
+
+def card_texts(*, campaign, card, include_mpi_id=False):
+    """{row key: text} a card of this campaign prints for `card` (a card data dict)."""
+    design = studio.card_design(
+        template_id=studio.template_for_campaign(campaign), language=campaign.language,
+        options=campaign.template_options,
+    )
+    keys = printed_rows(design, campaign, include_mpi_id)
+    return dict(zip(keys, row_texts(design, keys, card), strict=True))
+
+
+def sample_card(campaign, campaign_values=None):
+    """A fictional card of this campaign, for previews and for building the palette. Its
+    person has no own value for the fields the campaign sets, so the campaign's value shows."""
     template = studio.get_template(studio.template_for_campaign(campaign))
+    campaign_values = campaign_values or {}
     code = f"{campaign.prefix or 'DEMO'}-SAMPLE00"
     # A token as long as a real signed one, so the sample QR is as dense as a real one.
     url = f"{settings.PUBLIC_BASE_URL}/v/c/{code}#{'SAMPLE234' * 12}"
@@ -658,7 +678,9 @@ def sample_card(campaign):
     return {
         **SAMPLE_PERSON,
         "code": code,
-        "attributes": {f.key: f.sample for f in template.fields} if template else {},
+        "attributes": {
+            f.key: f.sample for f in template.fields if f.key not in campaign_values
+        } if template else {},
         "issued_on": issued,
         "expires_on": issued.replace(year=issued.year + 2),
         "qr": qr_matrix(url),

@@ -3,7 +3,8 @@
 A template is declared, not coded: its titles and back-side purpose in each language, its
 default colours, its icon and the fields it reads from a beneficiary's `attributes`. An
 operator customises a campaign's card without HTML through `campaign.template_options`
-(colours, title, which optional fields show, logo on/off), checked by
+(colours, title, which optional fields show, logo on/off, and `values`: campaign-level values
+of the template's fields, such as the vaccine of a measles round), checked by
 `template_options_validate`. The renderer (cards/render.py) reads only this module.
 
 Wolof wording is a best effort and should be reviewed by a native speaker.
@@ -13,6 +14,9 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from cards.card_text import attribute_text
 
 LANGUAGES = ("fr", "en", "wo")
 
@@ -309,8 +313,14 @@ TEMPLATES = {
     )
 }
 
-TEMPLATE_OPTION_KEYS = ("primary_colour", "accent_colour", "title", "show_fields", "logo")
+TEMPLATE_OPTION_KEYS = (
+    "primary_colour", "accent_colour", "title", "show_fields", "logo", "values",
+)
 TITLE_MAX_LENGTH = 40
+# A campaign value prints in a ~30 mm column: longer text would be cut on every card.
+VALUE_MAX_LENGTH = 60
+# The design form's boxes and the preview's query parameters of campaign values: value_vaccine.
+VALUE_PARAM_PREFIX = "value_"
 _COLOUR_RE = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 
 
@@ -396,7 +406,58 @@ def template_options_validate(options, template_id):
         if not isinstance(options["logo"], bool):
             raise ValidationError({"logo": "logo must be true or false."})
         cleaned["logo"] = options["logo"]
+    values = _clean_values(options.get("values"), template_id)
+    if values:
+        cleaned["values"] = values
     return cleaned
+
+
+def _clean_values(values, template_id):
+    """Campaign-level values of the template's fields ({"vaccine": "RR1"}): text or a number,
+    whitespace collapsed; an empty value is dropped (each person's column then prints)."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ValidationError({"values": _("values must be an object of field keys and values.")})
+    allowed = TEMPLATES[template_id].field_keys
+    cleaned = {}
+    for key, value in values.items():
+        if key not in allowed:
+            raise ValidationError(
+                {"values": _("Unknown field “%(key)s” for the %(template)s template; choose "
+                             "among %(allowed)s.")
+                 % {"key": key, "template": template_id, "allowed": ", ".join(allowed)}}
+            )
+        if isinstance(value, bool) or not isinstance(value, str | int | float | type(None)):
+            raise ValidationError(
+                {"values": _("The value of “%(key)s” must be text or a number.") % {"key": key}}
+            )
+        text = " ".join(str(value).split()) if value is not None else ""
+        if len(text) > VALUE_MAX_LENGTH:
+            raise ValidationError(
+                {"values": _("The value of “%(key)s” must be at most %(limit)s characters.")
+                 % {"key": key, "limit": VALUE_MAX_LENGTH}}
+            )
+        if text:
+            cleaned[key] = text
+    return cleaned
+
+
+def import_columns(template_id):
+    """The template's own import columns, in printing order: [(key, label, sample)]."""
+    return [(f.key, f.labels, f.sample) for f in TEMPLATES[template_id].fields]
+
+
+def field_text(design, field, attributes):
+    """What a card prints for a template field: the person's own value (an import column)
+    wins, else the campaign's value, else "" (the card prints a dash)."""
+    own = attribute_text(field, (attributes or {}).get(field.key))
+    return own or design.values.get(field.key, "")
+
+
+def field_texts(design, attributes):
+    """{key: printed text} of the design's template fields for one person's attributes."""
+    return {f.key: field_text(design, f, attributes) for f in design.template.fields}
 
 
 @dataclass(frozen=True)
@@ -412,6 +473,7 @@ class CardDesign:
     title: str
     show_fields: tuple
     logo: bool
+    values: dict = field(default_factory=dict)  # campaign-level values of template fields
 
     def label(self, key):
         if key in COMMON_LABELS:
@@ -447,4 +509,5 @@ def card_design(*, template_id, language, options):
         title=options.get("title") or template.titles[language],
         show_fields=tuple(options.get("show_fields", optional_field_keys(template_id))),
         logo=options.get("logo", True),
+        values=options.get("values", {}),
     )

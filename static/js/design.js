@@ -33,6 +33,10 @@
     });
     params.set("show_fields", shown.join(","));
     params.set("logo", form.elements.logo.checked ? "true" : "false");
+    // Campaign-level values: sent even when empty, so a cleared box clears the preview's.
+    form.querySelectorAll("input[name^=value_]").forEach(function (box) {
+      params.set(box.name, box.value);
+    });
     params.set("v", version);
     return base + "?" + params.toString();
   }
