@@ -4,6 +4,7 @@ Through the access seam: another program's card code answers 404, like an unknow
 """
 
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 from campaigns.access import Need, access_for_request, campaign_for, object_for
 from campaigns.throttling import AddressThrottle, ProgramCallerThrottle
 from cards.models import Card
+from verification.portal import current_portal_file
 from verification.registry import registry_for
 from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
 from verification.selectors import normalise_code
@@ -91,4 +93,27 @@ class CampaignRegistryView(APIView):
         campaign = campaign_for(access_for_request(request), pk, Need.PEOPLE)
         response = Response(registry_for(campaign=campaign))
         response["Cache-Control"] = "no-store"
+        return response
+
+
+class CampaignPortalView(APIView):
+    # A ZIP of every card's status, built on each call: limited like the registry.
+    throttle_classes = [ProgramCallerThrottle, AddressThrottle]
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        operation_id="campaign_portal",
+        summary="The offline verification portal as of now (ZIP)",
+        description="The campaign's current card statuses (revocations up to this call, every "
+        "job's cards) in the offline portal, which prints the time of its statuses. Starts no "
+        "generation and charges no quota; each job's own portal stays as it was built.",
+    )
+    def get(self, request, pk):
+        campaign = campaign_for(access_for_request(request), pk, Need.PEOPLE)
+        out, filename = current_portal_file(campaign=campaign)
+        # FileResponse streams the temporary file in blocks and closes (deletes) it after.
+        response = FileResponse(out, as_attachment=True, filename=filename,
+                                content_type="application/zip")
+        # Like every stored file (campaignid/files.py): no shared or disk cache keeps it.
+        response["Cache-Control"] = "private, no-store"
         return response

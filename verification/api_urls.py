@@ -19,4 +19,9 @@ urlpatterns = [
         api.CampaignRegistryView.as_view(),
         name="api-campaign-registry",
     ),
+    re_path(
+        r"^campaigns/(?P<pk>\d+)/portal\.zip/?$",
+        api.CampaignPortalView.as_view(),
+        name="api-campaign-portal",
+    ),
 ]

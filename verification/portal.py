@@ -9,13 +9,18 @@ from file:// with the network off (a USB stick, a phone's files, a laptop in the
     keys.json                                          the program's public keys (JWKS)
     README.txt                                         how to open it, in fr / en / wo
 
-`portal_build` is one of cards.packaging.EXTRA_ARTIFACT_BUILDERS (registered in apps.py).
+`portal_build` is one of cards.packaging.EXTRA_ARTIFACT_BUILDERS (registered in apps.py): the
+job's portal, kept as the record of that day. `current_portal_file` builds one from the cards'
+statuses now, for the campaign page's "Download the offline portal" (no job, no quota).
 """
 
 import os
+import tempfile
 import zipfile
+from zoneinfo import ZoneInfo
 
 from django.contrib.staticfiles import finders
+from django.utils import timezone
 
 from verification.registry import (
     registry_card_members,
@@ -46,14 +51,39 @@ def portal_storage_name(job) -> str:
 def portal_build(*, job, workdir) -> tuple[str, str, str]:
     """Writes the job's portal ZIP into `workdir`: ("portal", storage name, local path)."""
     path = os.path.join(workdir, "portal.zip")
-    head = registry_head(job=job)
+    head = _with_status_at(registry_head(job=job), job.campaign)
     write_portal_zip(head, registry_card_members(campaign=job.campaign), path)
     return "portal", portal_storage_name(job), path
 
 
-def write_portal_zip(head: dict, members: list[bytes], path: str) -> None:
+def current_portal_file(*, campaign):
+    """(open temporary file, file name): the campaign's portal as of now, every job's cards
+    with today's revocations. On disk, not in memory (200,000 cards make a ZIP of megabytes);
+    the file disappears when closed."""
+    head = _with_status_at(registry_head(campaign=campaign), campaign)
+    members = registry_card_members(campaign=campaign)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed open to the response, which closes it
+    try:
+        write_portal_zip(head, members, out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    stamp = head["status_at"].replace("-", "").replace(":", "").replace("T", "-")
+    return out, f"{campaign.prefix}-portal-{stamp}.zip"
+
+
+def _with_status_at(head: dict, campaign) -> dict:
+    """The portal prints when its statuses were read, in the program's local time (the field
+    reads a wall clock there, not UTC): "YYYY-MM-DDTHH:MM"."""
+    zone = ZoneInfo(campaign.program.timezone)
+    head["status_at"] = timezone.localtime(timezone.now(), zone).strftime("%Y-%m-%dT%H:%M")
+    return head
+
+
+def write_portal_zip(head: dict, members: list[bytes], path) -> None:
     """The portal's files, with the registry (`head` and its card `members`) written twice:
-    as registry.json and as the script registry.js."""
+    as registry.json and as the script registry.js. `path`: a file name or a binary file."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for static_path, name in PORTAL_FILES:
             source = finders.find(static_path)

@@ -19,6 +19,9 @@
     fr: {
       title: 'Vérification des cartes',
       info: '{program} · campagne {campaign} · registre du {date} · {count} cartes',
+      statusAt: 'Statut au {date}',
+      months: ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août',
+        'septembre', 'octobre', 'novembre', 'décembre'],
       inputLabel: 'Code de la carte ou lien du QR code',
       check: 'Vérifier',
       scan: 'Scanner le QR code',
@@ -62,6 +65,9 @@
     en: {
       title: 'Card verification',
       info: '{program} · campaign {campaign} · registry of {date} · {count} cards',
+      statusAt: 'Status as of {date}',
+      months: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
+        'September', 'October', 'November', 'December'],
       inputLabel: 'Card code or QR code link',
       check: 'Check',
       scan: 'Scan the QR code',
@@ -105,6 +111,9 @@
     wo: {
       title: 'Seetlu kàrt yi',
       info: '{program} · kampaañ {campaign} · limu {date} · {count} kàrt',
+      statusAt: 'Xibaar yi ba {date}',
+      months: ['Samwiyee', 'Fewriyee', 'Mars', 'Awril', 'Me', 'Suwe', 'Sullet', 'Ut',
+        'Sàttumbar', 'Oktoobar', 'Nowàmbar', 'Desàmbar'],
       inputLabel: 'Kodu kàrt bi walla lëkkalekaayu QR code bi',
       check: 'Seetlu',
       scan: 'Scanne QR code bi',
@@ -172,6 +181,15 @@
     return parts[2] + '/' + parts[1] + '/' + parts[0];
   }
 
+  /* registry.status_at, "YYYY-MM-DDTHH:MM" in the program's local time: "4 décembre 2026
+   * 10:32". Written out by hand, not by Intl: the field's phones may lack Wolof. */
+  function statusDate(local) {
+    var match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2})/.exec(local || '');
+    if (!match) return '';
+    var months = STRINGS[state.language].months || STRINGS.fr.months;
+    return Number(match[3]) + ' ' + months[Number(match[2]) - 1] + ' ' + match[1] + ' ' + match[4];
+  }
+
   function setLanguage(language) {
     state.language = language;
     try { window.localStorage.setItem(STORAGE_KEY, language); } catch (e) { /* ignore */ }
@@ -193,6 +211,10 @@
         count: Object.keys(REGISTRY.cards).length
       })
       : t('noRegistry');
+    // Older portals (before status_at) show their registry date in the line below only.
+    el('portal-status').textContent = REGISTRY.status_at
+      ? t('statusAt', { date: statusDate(REGISTRY.status_at) })
+      : '';
     if (state.answer) render(state.answer);
   }
 
