@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: quota and counts grouped per language
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -341,5 +342,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # RQ's routine INFO lines (registries cleaned every few seconds) only when asked for.
+        "rq": {"level": os.environ.get("LOG_LEVEL", "WARNING")},
+    },
 }

@@ -18,7 +18,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns import lifecycle, selectors
+from campaigns import import_template, lifecycle, selectors
 from campaigns.access import Need, access_for_request, campaign_for, require
 from campaigns.csv_export import csv_response
 from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Campaign
@@ -171,6 +171,20 @@ class CampaignExportView(APIView):
         )
         filename = f"campaigns-{access.program.slug}-{timezone.localdate():%Y%m%d}.csv"
         return csv_response(EXPORT_COLUMNS, rows, filename=filename, stream=False)
+
+
+class CampaignImportTemplateView(APIView):
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        operation_id="campaigns_import_template_csv",
+        parameters=[ID_PARAMETER],
+        responses={(200, "text/csv"): OpenApiTypes.STR, 404: ERRORS[404]},
+    )
+    def get(self, request, pk):
+        """The CSV template of the campaign's import: the standard columns, then the columns
+        its card template prints per person, and one example row."""
+        return import_template.import_template_response(_campaign(request, pk, Need.READ))
 
 
 class CampaignDetailView(APIView):

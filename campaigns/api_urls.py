@@ -2,10 +2,15 @@
 
 from django.urls import re_path
 
-from campaigns import api, beneficiary_api, ws_ticket_api
+from campaigns import api, beneficiary_api, quota_api, ws_ticket_api
 
 urlpatterns = [
     re_path(r"^me/?$", api.MeView.as_view(), name="api-me"),
+    re_path(
+        r"^quota/transactions/?$",
+        quota_api.QuotaTransactionsView.as_view(),
+        name="api-quota-transactions",
+    ),
     re_path(r"^ws-tickets/?$", ws_ticket_api.WebSocketTicketView.as_view(), name="api-ws-tickets"),
     re_path(r"^campaigns/?$", api.CampaignListView.as_view(), name="api-campaigns"),
     re_path(
@@ -16,6 +21,11 @@ urlpatterns = [
         r"^campaigns/(?P<pk>\d+)/beneficiaries/?$",
         beneficiary_api.CampaignBeneficiariesView.as_view(),
         name="api-campaign-beneficiaries",
+    ),
+    re_path(
+        r"^campaigns/(?P<pk>\d+)/import-template\.csv/?$",
+        api.CampaignImportTemplateView.as_view(),
+        name="api-campaign-import-template",
     ),
     re_path(
         r"^campaigns/(?P<pk>\d+)/restore/?$",

@@ -5,7 +5,6 @@ calls the service and shapes the answer.
 """
 
 from django.conf import settings
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -19,6 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.access import MAX_OFFSET, Need, access_for_request, campaign_for
+from campaigns.beneficiary_search import (
+    CARD_STATUS_CHOICES,
+    DELIVERY_STATUS_CHOICES,
+    beneficiary_search,
+)
 from campaigns.imports import (
     ImportRejected,
     ImportTooLarge,
@@ -78,7 +82,8 @@ class RowErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(
         help_text="CSV: line in the file, header = 1. JSON: position in the list, from 1."
     )
-    field = serializers.CharField()
+    field = serializers.CharField(help_text="The column, as named in the input.")
+    field_label = serializers.CharField(help_text="The column's name in the user's language.")
     message = serializers.CharField()
 
 
@@ -111,8 +116,22 @@ class BeneficiaryOutSerializer(serializers.ModelSerializer):
 
 
 class ListQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=200,
-                              help_text="Search first/last name, external_id, mpi_id")
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200,
+        help_text="Every word must match a first or last name, external_id or mpi_id (part "
+        "of it), a phone's last digits (4 or more; spaces allowed) or a card code (whole or "
+        "its end).",
+    )
+    card_status = serializers.ChoiceField(
+        required=False, allow_blank=True, choices=[c for c, _label in CARD_STATUS_CHOICES],
+        help_text="The status of the person's newest card: none (no card), valid, revoked, "
+        "expired (on the program's today).",
+    )
+    delivery_status = serializers.ChoiceField(
+        required=False, allow_blank=True, choices=[c for c, _label in DELIVERY_STATUS_CHOICES],
+        help_text="The furthest any message to the person reached: read, delivered, sent, "
+        "failed (every attempt failed), not_sent (none sent yet).",
+    )
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
     offset = serializers.IntegerField(required=False, default=0, min_value=0,
                                       max_value=MAX_OFFSET)
@@ -154,14 +173,15 @@ class CampaignBeneficiariesView(APIView):
         campaign = self._campaign(request, pk, Need.PEOPLE)
         query = ListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        q, limit, offset = (query.validated_data.get(k) for k in ("q", "limit", "offset"))
-        beneficiaries = Beneficiary.objects.filter(campaign=campaign)
-        for term in (q or "").split():
-            beneficiaries = beneficiaries.filter(
-                Q(first_name__icontains=term) | Q(last_name__icontains=term)
-                | Q(external_id__icontains=term) | Q(mpi_id__icontains=term)
-            )
-        page = beneficiaries.order_by("id")[offset : offset + limit]
+        filters = query.validated_data
+        limit, offset = filters["limit"], filters["offset"]
+        beneficiaries = beneficiary_search(
+            campaign=campaign,
+            q=filters.get("q", ""),
+            card_status=filters.get("card_status", ""),
+            delivery_status=filters.get("delivery_status", ""),
+        )
+        page = beneficiaries[offset : offset + limit]
         return Response({
             "data": BeneficiaryOutSerializer(page, many=True).data,
             "meta": {"total": beneficiaries.count(), "limit": limit, "offset": offset},

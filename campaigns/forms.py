@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import imports
+from campaigns.beneficiary_search import CARD_STATUS_CHOICES, DELIVERY_STATUS_CHOICES
 from campaigns.models import (
     DPI_COST_FACTOR,
     Campaign,
@@ -140,6 +141,10 @@ class CampaignDpiForm(forms.Form):
         }
 
 
+# The browser's date picker reads and sends ISO days whatever the page's language.
+DAY_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class CampaignFilterForm(forms.Form):
     """The campaign list's search box and filters (GET); anything unknown is ignored."""
 
@@ -162,6 +167,29 @@ class CampaignFilterForm(forms.Form):
         choices=[("", _("All types")), *CampaignType.choices],
     )
     archived = forms.ChoiceField(label=_("Archived"), required=False, choices=ARCHIVED_CHOICES)
+    # Each choice as the API's (sort_field, sort_dir); empty is the API's default.
+    SORTS = {
+        "": ("created_at", "desc"),
+        "created": ("created_at", "asc"),
+        "name": ("name", "asc"),
+        "-name": ("name", "desc"),
+        "status": ("status", "asc"),
+    }
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("", _("Newest first")),
+            ("created", _("Oldest first")),
+            ("name", _("Name, A to Z")),
+            ("-name", _("Name, Z to A")),
+            ("status", _("Status")),
+        ],
+    )
+    date_from = forms.DateField(label=_("Created from"), required=False, widget=DAY_INPUT)
+    date_to = forms.DateField(label=_("Created to"), required=False, widget=DAY_INPUT)
+    # The trash: soft-deleted campaigns only, each with a Restore button.
+    trash = forms.BooleanField(required=False, widget=forms.HiddenInput)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def filters(self):
@@ -169,6 +197,18 @@ class CampaignFilterForm(forms.Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return {name: "" if name in self.errors else (data.get(name) or "") for name in self.fields}
+
+
+class CampaignDuplicateForm(forms.Form):
+    """A copy of a campaign's settings needs its own card code prefix; the name may change."""
+
+    prefix = forms.CharField(
+        label=_("Card code prefix of the copy"), max_length=20, error_messages=_messages(),
+        widget=forms.TextInput(
+            attrs={"class": "prefix-input", "data-uppercase": "", "autocomplete": "off"}
+        ),
+    )
+    name = forms.CharField(label=_("Name of the copy"), required=False, max_length=200)
 
 
 class BeneficiaryImportForm(forms.Form):
@@ -187,6 +227,25 @@ class BeneficiaryImportForm(forms.Form):
         if upload.size > settings.IMPORT_MAX_BYTES:
             raise ValidationError(imports.too_many_bytes().message)
         return upload
+
+
+class BeneficiaryFilterForm(forms.Form):
+    """The campaign page's beneficiary search (GET); a bad value in the URL is ignored."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    card_status = forms.ChoiceField(
+        label=_("Card"), required=False, choices=[("", _("All")), *CARD_STATUS_CHOICES]
+    )
+    delivery_status = forms.ChoiceField(
+        label=_("Delivery"), required=False, choices=[("", _("All")), *DELIVERY_STATUS_CHOICES]
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**7,
+                              widget=forms.HiddenInput)
+
+    def filters(self):
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: None if name in self.errors else data.get(name) for name in self.fields}
 
 
 class ProgramSwitchForm(forms.Form):

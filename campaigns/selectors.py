@@ -8,14 +8,15 @@ campaigns.serializers.CampaignListQuerySerializer); every key is optional.
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from campaigns.lifecycle import known_template_ids
-from campaigns.models import Beneficiary, Campaign, CampaignType, Job
+from campaigns.models import Beneficiary, Campaign, CampaignType, Job, QuotaTransaction
 from campaigns.services import quota_balance, quota_cost
+from cards import studio
 
 SORT_FIELDS = ("name", "created_at", "updated_at", "status", "campaign_type", "prefix")
 ARCHIVED_CHOICES = ("false", "true", "all")
@@ -147,6 +148,8 @@ CHECK_LABELS = {
     "phones": gettext_lazy("Phone numbers"),
     "preview": gettext_lazy("Design preview"),
     "state": gettext_lazy("Campaign state"),
+    "card_data": gettext_lazy("Card data"),
+    "valid_cards": gettext_lazy("Cards already held"),
 }
 
 
@@ -156,12 +159,18 @@ def campaign_readiness(*, campaign, metrics=None):
     about a check that is not ready, else it is None."""
     metrics = metrics or campaign_metrics(campaign=campaign)
     people = metrics["beneficiaries"]
+    from cards.generation import generation_plan  # cards depends on campaigns, not back
+
+    plan = generation_plan(campaign=campaign)
     checks = [
         _beneficiaries_check(people),
+        _valid_cards_check(plan),
         _template_check(campaign),
-        _quota_check(campaign, people),
+        # Only new cards are charged: holders of a valid card are left out.
+        _quota_check(campaign, plan["new"]),
         _phones_check(people, metrics["without_phone"]),
         _preview_check(campaign),
+        _card_data_check(campaign),
         _state_check(campaign),
     ]
     return {"can_start": all(c["status"] != MISSING for c in checks), "checks": checks}
@@ -187,6 +196,28 @@ def _beneficiaries_check(people):
         )
     detail = ngettext("%(n)s beneficiary.", "%(n)s beneficiaries.", people) % {"n": people}
     return _check("beneficiaries", READY, detail)
+
+
+def _valid_cards_check(plan):
+    """One valid card per person: a new job leaves out whoever holds one (reissue replaces)."""
+    held, new = plan["valid_card"], plan["new"]
+    reissue = _("To replace a card (lost, name corrected), reissue it from the beneficiary list.")
+    if held and not new:
+        return _check(
+            "valid_cards", MISSING,
+            ngettext("The beneficiary already holds a valid card.",
+                     "All %(n)s beneficiaries already hold a valid card.", held) % {"n": held},
+            reissue,
+        )
+    if held:
+        return _check("valid_cards", READY, ngettext(
+            "%(n)s beneficiary already holds a valid card and will be left out; new cards: "
+            "%(new)s.",
+            "%(n)s beneficiaries already hold a valid card and will be left out; new cards: "
+            "%(new)s.",
+            held,
+        ) % {"n": held, "new": new})
+    return _check("valid_cards", READY, _("Nobody holds a valid card yet."))
 
 
 def _template_check(campaign):
@@ -253,6 +284,69 @@ def _preview_check(campaign):
             _("Open the preview and check a sample card."),
         )
     return _check("preview", READY, _("The card design was validated."))
+
+
+def empty_card_fields(campaign):
+    """[{key, label, empty, example}]: each template field the cards print with no campaign
+    value, and how many people have no value of their own (their card would print a dash).
+    `example` is one such person's external id, never a name: the readiness checklist is
+    shown to anyone who may read the campaign. A sensitive campaign gives counts only (an
+    external id links a person to the campaign for whoever holds the source system)."""
+    template_id = studio.template_for_campaign(campaign)
+    if template_id not in studio.TEMPLATES:
+        return []
+    design = studio.card_design(
+        template_id=template_id, language=campaign.language, options=campaign.template_options
+    )
+    fields = [
+        f for f in design.template.fields
+        if f.key in design.show_fields and f.key not in design.values
+    ]
+    if not fields:
+        return []
+    people = campaign.beneficiaries.order_by()
+    counts = people.aggregate(**{f.key: Count("id", filter=_empty(f.key)) for f in fields})
+    rows = []
+    for f in fields:
+        if counts[f.key]:
+            example = None if campaign.is_sensitive else (
+                people.filter(_empty(f.key)).exclude(external_id="")
+                .order_by("id").values_list("external_id", flat=True).first()
+            )
+            rows.append({"key": f.key, "label": f.labels[design.language],
+                         "empty": counts[f.key], "example": example})
+    return rows
+
+
+def _empty(key):
+    # Absent, JSON null, "" or [] (the renderer prints a dash for all of them).
+    return (
+        Q(**{f"attributes__{key}__isnull": True})
+        | Q(**{f"attributes__{key}": None})
+        | Q(**{f"attributes__{key}": ""})
+        | Q(**{f"attributes__{key}": []})
+    )
+
+
+def _card_data_check(campaign):
+    empty = empty_card_fields(campaign)
+    if not empty:
+        return _check("card_data", READY, _("Every printed field has a value."))
+    parts = []
+    for row in empty:
+        numbers = {"field": row["label"], "n": row["empty"], "example": row["example"]}
+        if row["example"]:
+            parts.append(_("%(field)s: empty for %(n)s (e.g. %(example)s)") % numbers)
+        else:
+            parts.append(_("%(field)s: empty for %(n)s") % numbers)
+    columns = ", ".join(row["key"] for row in empty)
+    return _check(
+        "card_data",
+        WARNING,
+        _("These cards would print a dash: %(fields)s.") % {"fields": "; ".join(parts)},
+        _("Set a value for the whole campaign on the card design page, or fill the "
+          "column(s) %(columns)s in the file and import it again.") % {"columns": columns},
+    )
 
 
 def _state_check(campaign):
@@ -334,3 +428,16 @@ def _matching(program, p, ignore=()):
 
 def _with_defaults(params):
     return {**DEFAULTS, **{k: v for k, v in (params or {}).items() if v is not None}}
+
+
+def quota_ledger(*, program):
+    """The program's quota ledger, newest first, each row with `balance`: the program's
+    balance just after it (a running sum in ledger order, computed before any paging)."""
+    return (
+        QuotaTransaction.objects.for_program(program)
+        .select_related("job__campaign")
+        .annotate(
+            balance=Window(Sum("units"), order_by=[F("created_at").asc(), F("id").asc()])
+        )
+        .order_by("-created_at", "-id")
+    )

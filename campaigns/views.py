@@ -8,13 +8,16 @@ The wizard lives in campaigns/wizard.py.
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldError, PermissionDenied
+from django.core.exceptions import FieldError, PermissionDenied, ValidationError
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import imports, lifecycle, selectors
+from campaigns import import_template, imports, lifecycle, selectors
 from campaigns.access import (
     SESSION_PROGRAM_KEY,
     Need,
@@ -23,15 +26,22 @@ from campaigns.access import (
     campaign_for,
     require,
 )
-from campaigns.forms import BeneficiaryImportForm, CampaignFilterForm, ProgramSwitchForm
+from campaigns.beneficiary_search import beneficiary_page
+from campaigns.forms import (
+    BeneficiaryFilterForm,
+    BeneficiaryImportForm,
+    CampaignDuplicateForm,
+    CampaignFilterForm,
+    ProgramSwitchForm,
+)
 from campaigns.models import Campaign, CampaignType, Dpi, Membership
 from campaigns.phones import mask_phone
 from campaigns.services import quota_balance
-from cards.models import Card
 
 BENEFICIARIES_SHOWN = 50
 CAMPAIGNS_PER_PAGE = 25
 RECENT_CAMPAIGNS = 5
+LEDGER_ROWS_PER_PAGE = 50
 
 
 def program_access(request):
@@ -101,12 +111,27 @@ def campaign_list(request):
     filter_form = CampaignFilterForm(data=request.GET)
     filters = filter_form.filters()
     page = filters.pop("page") or 1
-    params = {
+    sort_field, sort_dir = CampaignFilterForm.SORTS[filters["sort"]]
+    # The selector speaks the API's words, so the export link carries the same filters.
+    api_filters = {
         "q": filters["q"],
+        "status": filters["status"],
+        "campaign_type": filters["campaign_type"],
+        # archived=false (default), true or all; the trash shows deleted ones, archived or not.
+        "archived": "all" if filters["trash"] else filters["archived"] or "false",
+        "only_deleted": "true" if filters["trash"] else "",
+        "date_from": filters["date_from"],
+        "date_to": filters["date_to"],
+        "sort_field": sort_field,
+        "sort_dir": sort_dir,
+    }
+    params = {
+        **api_filters,
         "status": [filters["status"]] if filters["status"] else [],
         "campaign_type": [filters["campaign_type"]] if filters["campaign_type"] else [],
-        # The selector speaks the API's words: archived=false (default), true or all.
-        "archived": filters["archived"] or "false",
+        "only_deleted": bool(filters["trash"]),
+        "date_from": filters["date_from"] or None,
+        "date_to": filters["date_to"] or None,
         "limit": CAMPAIGNS_PER_PAGE,
         "offset": (page - 1) * CAMPAIGNS_PER_PAGE,
     }
@@ -115,7 +140,9 @@ def campaign_list(request):
         "filter_form": filter_form,
         "campaigns": campaigns,
         "total": meta["total"],
-        "is_filtered": any(filters.values()),
+        "in_trash": filters["trash"],
+        "export_query": urlencode({k: v for k, v in api_filters.items() if v}),
+        "is_filtered": any(v for k, v in filters.items() if k not in ("sort", "trash")),
         "page": page,
         "previous_page_query": _page_query(request, page - 1) if page > 1 else None,
         "next_page_query": _page_query(request, page + 1)
@@ -131,19 +158,43 @@ def _page_query(request, page):
     return query.urlencode()
 
 
-def _detail_context(access, campaign):
+def _beneficiary_list(campaign, query):
+    """The campaign page's searchable, paged beneficiary list (GET `query`)."""
+    form = BeneficiaryFilterForm(data=query, auto_id="beneficiary-%s")
+    filters = form.filters()
+    rows, total, page = beneficiary_page(
+        campaign=campaign, filters=filters, page=filters["page"], page_size=BENEFICIARIES_SHOWN
+    )
+    return {
+        "beneficiary_filter": form,
+        "beneficiaries": [
+            {"person": person, "phone": mask_phone(person.phone), "card": card}
+            for person, card in rows
+        ],
+        # Cards of unfinished jobs count: they were printed and need the portal too.
+        "campaign_has_cards": campaign.cards.exists(),
+        "beneficiaries_total": total,
+        "beneficiaries_page": page,
+        "beneficiaries_pages": max(1, -(-total // BENEFICIARIES_SHOWN)),
+        "beneficiaries_filtered": any(filters[k] for k in ("q", "card_status", "delivery_status")),
+        "beneficiaries_previous": _list_page_query(query, page - 1) if page > 1 else None,
+        "beneficiaries_next": _list_page_query(query, page + 1)
+        if page * BENEFICIARIES_SHOWN < total
+        else None,
+    }
+
+
+def _list_page_query(query, page):
+    query = query.copy()
+    query["page"] = page
+    return query.urlencode()
+
+
+def _detail_context(access, campaign, query=None):
     may_see_people = allows(access, Need.PEOPLE, campaign)
-    beneficiaries = []
+    beneficiary_list = {"beneficiaries": []}
     if may_see_people:
-        people = list(campaign.beneficiaries.all()[:BENEFICIARIES_SHOWN])
-        latest_cards = {}
-        # One query: each shown person's newest card (ordered by id, the last one wins).
-        for card in Card.objects.filter(beneficiary__in=people).order_by("id"):
-            latest_cards[card.beneficiary_id] = card
-        beneficiaries = [
-            {"person": b, "phone": mask_phone(b.phone), "card": latest_cards.get(b.pk)}
-            for b in people
-        ]
+        beneficiary_list = _beneficiary_list(campaign, query if query is not None else QueryDict())
     metrics = selectors.campaign_metrics(campaign=campaign)
     return {
         "campaign": campaign,
@@ -152,10 +203,11 @@ def _detail_context(access, campaign):
         else campaign.template_id,
         "readiness": selectors.campaign_readiness(campaign=campaign, metrics=metrics),
         "metrics": metrics,
-        "beneficiaries": beneficiaries,
+        **beneficiary_list,
         "beneficiaries_shown": BENEFICIARIES_SHOWN,
         "may_see_people": may_see_people,
         "import_form": BeneficiaryImportForm(),
+        "import_columns": import_template.template_columns(campaign),
         "dpi_choices": Dpi.choices,
     }
 
@@ -165,7 +217,17 @@ def _detail_context(access, campaign):
 def campaign_detail(request, pk):
     access = program_access(request)
     campaign = campaign_for(access, pk, Need.READ)
-    return render_page(request, "campaigns/campaign_detail.html", _detail_context(access, campaign))
+    return render_page(
+        request, "campaigns/campaign_detail.html", _detail_context(access, campaign, request.GET)
+    )
+
+
+@login_required
+@require_safe
+def campaign_import_template(request, pk):
+    """The CSV template of this campaign's import; it holds no person."""
+    campaign = campaign_for(program_access(request), pk, Need.READ)
+    return import_template.import_template_response(campaign)
 
 
 @login_required
@@ -195,12 +257,12 @@ def campaign_import(request, pk):
 def _import_summary(result):
     created = ngettext(
         "%(count)s beneficiary added", "%(count)s beneficiaries added", result.created
-    ) % {"count": result.created}
+    ) % {"count": number_format(result.created, force_grouping=True)}
     if not result.updated:
         return created + "."
     updated = ngettext(
         "%(count)s beneficiary updated", "%(count)s beneficiaries updated", result.updated
-    ) % {"count": result.updated}
+    ) % {"count": number_format(result.updated, force_grouping=True)}
     return f"{created}, {updated}."
 
 
@@ -240,6 +302,39 @@ def campaign_delete(request, pk):
 
 @login_required
 @require_POST
+def campaign_restore(request, pk):
+    access = program_access(request)
+    campaign = campaign_for(access, pk, Need.WRITE, deleted=True)
+    lifecycle.campaign_restore(campaign=campaign)
+    messages.success(request, _("Campaign “%(name)s” restored.") % {"name": campaign.name})
+    return redirect("campaign-detail", pk=campaign.pk)
+
+
+@login_required
+def campaign_duplicate(request, pk):
+    """A form asking for the copy's prefix (and name); the copy opens on success."""
+    access = program_access(request)
+    campaign = campaign_for(access, pk, Need.WRITE)
+    form = CampaignDuplicateForm(data=request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            copy = lifecycle.campaign_duplicate(
+                campaign=campaign, user=request.user, prefix=form.cleaned_data["prefix"],
+                name=form.cleaned_data["name"] or None,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Campaign “%(name)s” created.") % {"name": copy.name})
+            return redirect("campaign-detail", pk=copy.pk)
+    return render_page(
+        request, "campaigns/campaign_duplicate.html", {"campaign": campaign, "form": form}
+    )
+
+
+@login_required
+@require_POST
 def program_switch(request):
     memberships = Membership.objects.filter(user=request.user).select_related("program")
     form = ProgramSwitchForm(data=request.POST, memberships=memberships)
@@ -248,3 +343,29 @@ def program_switch(request):
     request.session[SESSION_PROGRAM_KEY] = form.cleaned_data["program_id"]
     # The dashboard, not the page we came from: that page may belong to the old program.
     return redirect("dashboard")
+
+
+@login_required
+@require_safe
+def quota_ledger(request):
+    """Every grant, debit and refund of the program, newest first, with the running balance;
+    any member may read it (it names campaigns, never people)."""
+    access = program_access(request)
+    try:
+        page = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    page = min(page, 10**6)
+    ledger = selectors.quota_ledger(program=access.program)
+    offset = (page - 1) * LEDGER_ROWS_PER_PAGE
+    rows = list(ledger[offset : offset + LEDGER_ROWS_PER_PAGE])
+    context = {
+        "rows": rows,
+        "balance": quota_balance(program=access.program),
+        "page": page,
+        "previous_page_query": _page_query(request, page - 1) if page > 1 else None,
+        "next_page_query": _page_query(request, page + 1)
+        if offset + len(rows) < ledger.count()
+        else None,
+    }
+    return render_page(request, "campaigns/quota_ledger.html", context)

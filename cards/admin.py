@@ -53,7 +53,12 @@ class CardAdmin(ProgramScopedAdmin):
         ("campaign__program", admin.RelatedOnlyFieldListFilter),
         ("campaign", admin.RelatedOnlyFieldListFilter),
     )
-    search_fields = ("=code", "code")
+    # Staff look people up by name or their own id too; get_queryset has already dropped the
+    # sensitive campaigns' cards for the ungranted, so a name finds nothing there.
+    search_fields = (
+        "=code", "code", "beneficiary__first_name", "beneficiary__last_name",
+        "beneficiary__external_id",
+    )
     list_select_related = ("campaign__program",)
     # Programs issue cards by the ten thousand: no COUNT(*) of the whole table per page.
     show_full_result_count = False

@@ -48,7 +48,7 @@ class CampaignJobsView(APIView):
         request=JobCreateInput,
         responses={202: JobOutput, 400: OpenApiResponse(description="bad input or quota"),
                    409: OpenApiResponse(description="a job is already running")},
-        summary="Generate cards for a campaign's beneficiaries",
+        summary="Generate cards for those without a valid card, or reissue some",
     )
     def post(self, request, pk):
         campaign = campaign_for(access_required(request), pk, Need.WRITE)
@@ -61,6 +61,7 @@ class CampaignJobsView(APIView):
                 dpi=data.validated_data.get("dpi"),
                 include_mpi_id=data.validated_data["include_mpi_id"],
                 beneficiary_ids=data.validated_data.get("beneficiaries"),
+                reissue=data.validated_data["reissue"],
             )
         except QuotaExceeded as exc:
             return Response(
@@ -177,6 +178,11 @@ class CardTemplateOptions(serializers.Serializer):
         help_text="Optional fields to print (see GET /api/templates); absent prints them all.",
     )
     logo = serializers.BooleanField(required=False, help_text="Print the program's logo.")
+    values = serializers.DictField(
+        child=serializers.CharField(max_length=studio.VALUE_MAX_LENGTH), required=False,
+        help_text="Campaign-level values of the template's fields (e.g. {\"vaccine\": \"RR1\"}), "
+        "printed for everyone without a value of their own in that import column.",
+    )
 
 
 @extend_schema_field(CardTemplateOptions)
@@ -202,6 +208,7 @@ class CardDesignEffectiveOutput(serializers.Serializer):
     title = serializers.CharField()
     show_fields = serializers.ListField(child=serializers.CharField())
     logo = serializers.BooleanField()
+    values = serializers.DictField(child=serializers.CharField())
 
 
 class CardDesignOutput(serializers.Serializer):
@@ -255,6 +262,7 @@ def _design_data(campaign):
             "title": design.title,
             "show_fields": list(design.show_fields),
             "logo": design.logo,
+            "values": design.values,
         },
         "optional_fields": [
             {"key": key, "label": label}
@@ -291,7 +299,16 @@ def _asked_design(campaign, query):
     template_id = query.get("template_id", "").strip() or saved_template
     options = dict(campaign.template_options or {})
     if template_id != saved_template:
-        options.pop("show_fields", None)  # another template's keys; its own are the default
+        # Another template's keys; its own are the default.
+        options.pop("show_fields", None)
+        options.pop("values", None)
+    if any(name.startswith(studio.VALUE_PARAM_PREFIX) for name in query):
+        # The design page sends every value box: the query replaces the saved values.
+        options["values"] = {
+            name.removeprefix(studio.VALUE_PARAM_PREFIX): value
+            for name, value in query.items()
+            if name.startswith(studio.VALUE_PARAM_PREFIX) and value.strip()
+        }
     for name in ("primary_colour", "accent_colour"):
         if name in query:
             value = query[name].strip()

@@ -18,6 +18,11 @@ from cards.studio_services import LOGO_MAX_BYTES
 REQUIRED = _("This field is required.")
 INVALID_CHOICE = _("Choose one of the options shown.")
 COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+VALUE_PREFIX = studio.VALUE_PARAM_PREFIX
+
+
+def value_field_name(key):
+    return VALUE_PREFIX + key
 
 
 class ColourInput(forms.TextInput):
@@ -77,6 +82,22 @@ class CardDesignForm(forms.Form):
         self.fields["title"].widget.attrs["placeholder"] = (
             studio.TEMPLATES[template_id].titles[campaign.language]
         )
+        # One box per template field: a campaign-level value printed on every card whose
+        # person has no value of their own in that import column.
+        for key, labels, sample in studio.import_columns(template_id):
+            self.fields[value_field_name(key)] = forms.CharField(
+                label=labels[campaign.language],
+                required=False,
+                max_length=studio.VALUE_MAX_LENGTH,
+                help_text=_("Import column %(column)s; empty: each person's column.")
+                % {"column": key},
+                error_messages={"max_length": _("At most %(limit_value)d characters.")},
+                widget=forms.TextInput(attrs={"placeholder": str(sample)}),
+            )
+
+    def value_fields(self):
+        """The bound boxes of the campaign-level values, in printing order."""
+        return [self[name] for name in self.fields if name.startswith(VALUE_PREFIX)]
 
     @classmethod
     def initial_for(cls, campaign):
@@ -93,6 +114,7 @@ class CardDesignForm(forms.Form):
             "show_fields": list(design.show_fields),
             "logo": design.logo,
             "fields_for": template_id,
+            **{value_field_name(key): value for key, value in design.values.items()},
         }
 
     def _template_id(self):
@@ -146,7 +168,17 @@ class CardDesignForm(forms.Form):
             options["show_fields"] = shown
         if not data["logo"]:
             options["logo"] = False
+        values = self._values()
+        if values:
+            options["values"] = values
         return options
+
+    def _values(self):
+        return {
+            name.removeprefix(VALUE_PREFIX): " ".join(value.split())
+            for name, value in self.cleaned_data.items()
+            if name.startswith(VALUE_PREFIX) and value.strip()
+        }
 
     def preview_params(self):
         """The unsaved choices as the query string of the preview image."""
@@ -158,6 +190,8 @@ class CardDesignForm(forms.Form):
             "title": data["title"],
             "show_fields": ",".join(data["show_fields"]),
             "logo": "true" if data["logo"] else "false",
+            # Every box, empty ones too: an emptied box clears the saved value in the preview.
+            **{name: value for name, value in data.items() if name.startswith(VALUE_PREFIX)},
         }
 
 
@@ -172,6 +206,12 @@ class ProgramLogoForm(forms.Form):
         },
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        # The design form's "print the logo" box is id_logo on the same page: a label for
+        # one must not tick the other.
+        kwargs.setdefault("auto_id", "id_upload_%s")
+        super().__init__(*args, **kwargs)
 
     def clean_logo(self):
         logo = self.cleaned_data["logo"]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaignid.files import file_response
@@ -25,14 +26,20 @@ from cards.render import PreviewBusy
 @login_required
 @require_POST
 def job_start(request, pk):
+    """The generation form (everyone without a valid card) and the "Reissue" buttons of the
+    beneficiary list (`reissue` with `beneficiaries`)."""
     campaign = campaign_for(access_required(request), pk, Need.WRITE)
     dpi = request.POST.get("dpi") or campaign.dpi
+    reissue = request.POST.get("reissue") == "1"
+    ids = [v for v in request.POST.getlist("beneficiaries") if v.isdigit()]
     try:
         job = generation.job_create(
             campaign=campaign,
             user=request.user,
             dpi=int(dpi) if str(dpi).isdigit() and int(dpi) in Dpi.values else campaign.dpi,
             include_mpi_id=request.POST.get("include_mpi_id") == "on",
+            beneficiary_ids=ids if reissue or ids else None,
+            reissue=reissue,
         )
     except QuotaExceeded as exc:
         messages.error(
@@ -45,6 +52,12 @@ def job_start(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
+        if job.skipped_valid_card:
+            messages.info(request, ngettext(
+                "%(n)s beneficiary already holds a valid card and was left out (not charged).",
+                "%(n)s beneficiaries already hold a valid card and were left out (not charged).",
+                job.skipped_valid_card,
+            ) % {"n": job.skipped_valid_card})
         return redirect("job-detail", pk=job.pk)
     return redirect("campaign-detail", pk=campaign.pk)
 

@@ -60,9 +60,13 @@ class MessageOutput(serializers.Serializer):
     channel = serializers.ChoiceField(choices=ChannelCode.choices)
     attempt = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Message.Status.choices)
+    status_label = serializers.CharField(help_text="The status in the user's language.")
     recipient = serializers.CharField(help_text="Masked, e.g. +22177***4567")
     provider_message_id = serializers.CharField()
     error_code = serializers.CharField()
+    error_label = serializers.CharField(
+        help_text="The error code in the user's language (the code itself when unknown)."
+    )
     error_detail = serializers.CharField()
     sent_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)

@@ -22,12 +22,19 @@ from distribution.sms import sms_segments
 
 LANGUAGE_PARAMETER = OpenApiParameter("language", OpenApiTypes.STR, OpenApiParameter.PATH,
                                       enum=list(Language.values))
-# Shown in the preview: a long-ish name and a verification URL of a real card's length.
-SAMPLE = {
-    "first_name": "Aminata", "last_name": "Ndiaye", "card_code": "DKR-VAC-9XQ7LM2A",
-    "issue_date": "17/05/2026",
-    "verification_url": "https://verify.campaignid.org/v/c/DKR-VAC-9XQ7LM2A#" + "A" * 120,
-}
+# Shown in the preview: a long-ish name; the card code and URL are built per campaign.
+SAMPLE = {"first_name": "Aminata", "last_name": "Ndiaye", "issue_date": "17/05/2026"}
+SAMPLE_TOKEN_LENGTH = 156  # a real token's length (README, "Worked example")
+
+
+def sample_card(campaign):
+    """A card code of this campaign and its URL on this server, as a message would carry."""
+    code = f"{campaign.prefix}-9XQ7LM2A"
+    return {
+        "card_code": code,
+        "verification_url": f"{settings.PUBLIC_BASE_URL.rstrip('/')}/v/c/{code}#"
+        + "A" * SAMPLE_TOKEN_LENGTH,
+    }
 
 
 class TemplateOutput(serializers.Serializer):
@@ -120,7 +127,8 @@ class TemplatePreviewView(APIView):
 def sms_preview(*, campaign, body):
     """The sample text and its SMS count, and the total for every SMS recipient (counted with
     each person's own name: one accented name can turn a message into UCS-2)."""
-    variables = {**SAMPLE, "programme_name": message_templates.programme_name(
+    variables = {**SAMPLE, **sample_card(campaign),
+                 "programme_name": message_templates.programme_name(
         campaign=campaign, program=campaign.program)}
     sample = render(body, variables)
     count = sms_segments(sample)

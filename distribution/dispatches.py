@@ -315,19 +315,23 @@ def _recipients(dispatch):
     if dispatch.beneficiary_ids is not None:
         beneficiaries = beneficiaries.filter(pk__in=dispatch.beneficiary_ids)
     cards = {}
-    for card_id, beneficiary_id, revoked_at in (
+    for card_id, beneficiary_id, revoked_at, superseded_at in (
         Card.objects.filter(campaign=dispatch.campaign).order_by("id")
-        .values_list("id", "beneficiary_id", "revoked_at")
+        .values_list("id", "beneficiary_id", "revoked_at", "superseded_at")
     ):
-        # The latest card wins; a revoked latest card is remembered as revoked.
-        cards[beneficiary_id] = (card_id, revoked_at)
+        # The person's live card wins (a failed reissue leaves a newer, revoked one behind);
+        # else the latest, remembered as revoked.
+        live = revoked_at is None and superseded_at is None
+        held = cards.get(beneficiary_id)
+        if held is None or held[2] is False or live:
+            cards[beneficiary_id] = (card_id, revoked_at, live)
     now = clock.now()
     consent_fields = [CONSENT_FIELD[c] for c in dispatch.channels]
     people = beneficiaries.order_by("pk").values_list(
         "pk", "phone", "opted_out_at", *consent_fields
     )
     for pk, phone, opted_out_at, *consents in people.iterator(chunk_size=5000):
-        card_id, revoked_at = cards.get(pk, (None, None))
+        card_id, revoked_at, _live = cards.get(pk, (None, None, False))
         consented = [c for c, given in zip(dispatch.channels, consents, strict=True) if given]
         channels = [c for c in consented if phone or c not in NEEDS_PHONE]
         skip = ""

@@ -4,6 +4,7 @@ CSV export and the campaign page's table."""
 from datetime import datetime, time, timedelta
 
 from campaigns.access import people_visible
+from distribution.error_labels import error_label
 from distribution.models import Message
 from distribution.window import program_zone
 
@@ -48,11 +49,14 @@ def log_row(message):
         "beneficiary_id": message.beneficiary_id,
         "card_code": message.card.code if message.card_id else "",
         "channel": message.channel,
+        "channel_label": message.get_channel_display(),
         "attempt": message.attempt,
         "status": message.status,
+        "status_label": message.get_status_display(),
         "recipient": message.recipient,
         "provider_message_id": message.provider_message_id,
         "error_code": message.error_code,
+        "error_label": error_label(message.error_code),
         "error_detail": message.error_detail,
         "sent_at": message.sent_at,
         "delivered_at": message.delivered_at,

@@ -19,12 +19,14 @@ from campaigns.phones import mask_phone
 from campaigns.views import program_access, render_page, writer_access
 from distribution import direct, dispatches, integrations, message_templates, selectors
 from distribution.api_templates import sms_preview
+from distribution.error_labels import error_label
 from distribution.forms import (
     DispatchForm,
     IntegrationForm,
     IntegrationTestForm,
     SendForm,
     TemplateForm,
+    weekday_labels,
 )
 from distribution.models import ChannelCode, Dispatch
 
@@ -67,7 +69,7 @@ def campaign_distribution(request, pk, *, dispatch_form=None, template_form=None
                                if body and not message_templates.template_problems(body)
                                else None),
         "runs": [{"dispatch": run, "snapshot": dispatches.dispatch_snapshot(run),
-                  "weekdays": dispatches.weekday_names(run.weekdays)} for run in runs],
+                  "weekdays": weekday_labels(run.weekdays)} for run in runs],
         "channels": configured,
         "log": [selectors.log_row(m) for m in selectors.message_log(
             access=access, filters={"campaign": campaign.pk})[:LOG_ROWS_SHOWN]],
@@ -184,7 +186,8 @@ def integration_test(request, channel):
             program=access.program, channel=channel,
             phone_number=form.cleaned_data.get("phone_number", ""))
         verdict = {"ok": result.ok, "detail": result.detail or result.provider_message_id,
-                   "error_code": result.error_code, "link": result.link}
+                   "error_code": result.error_code, "link": result.link,
+                   "error_label": error_label(result.error_code)}
     except ValidationError as exc:
         verdict = {"ok": False, "detail": " ".join(exc.messages), "error_code": "", "link": ""}
     except integrations.IntegrationNotConfigured as exc:

@@ -82,13 +82,13 @@ def test_operator_creates_a_campaign_in_french_and_imports_1000_beneficiaries(li
         expect(page.locator("h1")).to_have_text("Rougeole Pikine 2025")
         page.set_input_files("#id_file", str(BENEFICIARIES_CSV))
         click_and_wait(page, page.get_by_role("button", name="Importer", exact=True))
-        expect(page.locator(".messages")).to_contain_text("1000 bénéficiaires ajoutés")
-        expect(page.locator("#beneficiary-count")).to_have_text("1000")
+        expect(page.locator(".messages")).to_contain_text("1\xa0000 bénéficiaires ajoutés")
+        expect(page.locator("#beneficiary-count")).to_have_text("1\xa0000")
 
         click_and_wait(page, page.get_by_role("link", name="Campagnes", exact=True))
         row = page.locator("tr", has_text="Rougeole Pikine 2025")
         expect(row).to_contain_text("PIK-ROU")
-        expect(row.locator("td[data-label='Bénéficiaires']")).to_have_text("1000")
+        expect(row.locator("td[data-label='Bénéficiaires']")).to_have_text("1\xa0000")
         browser.close()
     # Every page of the journey ran under the production Content-Security-Policy.
     assert violations == []

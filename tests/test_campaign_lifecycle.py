@@ -230,7 +230,8 @@ def test_a_campaign_without_jobs_has_no_last_job():
 
 
 def test_a_campaign_with_beneficiaries_quota_and_template_can_start():
-    campaign = make_campaign(program=make_program(quota=100), status="preview_ready")
+    campaign = make_campaign(program=make_program(quota=100), status="preview_ready",
+                             template_options={"values": {"vaccine": "RR1", "doses": "1"}})
     make_beneficiary(campaign=campaign)
     readiness = selectors.campaign_readiness(campaign=campaign)
     assert readiness["can_start"] is True

@@ -130,6 +130,16 @@ def test_the_buttons_start_and_pause_a_run(operator, campaign, orange_stub):
 
 
 @pytest.mark.django_db
+def test_a_stopped_run_reads_stopped_not_done(operator, campaign):
+    dispatch = make_dispatch(campaign=campaign)
+    operator.post(f"/dispatches/{dispatch.pk}/stop/")
+    page = operator.get(f"/campaigns/{campaign.pk}/distribution/",
+                        HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    pill = page.split(f'id="dispatch-{dispatch.pk}"', 1)[1].split("</span>", 1)[0]
+    assert pill.endswith("Stopped")
+
+
+@pytest.mark.django_db
 def test_a_viewer_sees_the_runs_but_no_controls(program, campaign):
     viewer = client_for(make_user(program=program, role=Role.VIEWER), program)
     make_dispatch(campaign=campaign)

@@ -122,7 +122,7 @@ def test_the_preview_counts_segments_and_cost_for_the_sms_recipients(client, cam
     response = client.post(url(campaign, "/preview"),
                            {"body": "Bonjour {first_name}, carte {card_code}"}, format="json")
     body = response.json()
-    assert body["sample"] == "Bonjour Aminata, carte DKR-VAC-9XQ7LM2A"
+    assert body["sample"] == f"Bonjour Aminata, carte {campaign.prefix}-9XQ7LM2A"
     assert (body["encoding"], body["segments"], body["recipients"]) == ("GSM-7", 1, 1)
     assert body["segments_total"] == 1 and float(body["cost"]) == 20.0
 
@@ -157,3 +157,11 @@ def test_a_dispatch_sends_the_campaigns_message_in_its_language(orange_stub, set
     work_until(dispatch_done(dispatch))
     text = orange_stub.sent[0]["outboundSMSTextMessage"]["message"]
     assert text == f"Moussa Diop: EPI Senegal card {card.code} of 17/05/2026"
+
+
+@pytest.mark.django_db
+def test_the_preview_links_to_this_server_with_the_campaigns_code(client, campaign, settings):
+    settings.PUBLIC_BASE_URL = "https://cartes.sante.example.sn"
+    sample = client.post(url(campaign, "/preview"), {"body": "{verification_url}"},
+                         format="json").json()["sample"]
+    assert sample.startswith(f"https://cartes.sante.example.sn/v/c/{campaign.prefix}-")

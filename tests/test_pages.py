@@ -125,7 +125,7 @@ def test_dashboard_shows_quota_balance_and_campaign_counts(client, program):
     make_campaign(program=program, status=Campaign.Status.COMPLETED)
     make_campaign(program=make_program(), status=Campaign.Status.COMPLETED)
     body = html(client.get("/"))
-    assert re.search(r'data-kpi="quota".*?kpi-value">12345<', body, re.S)
+    assert re.search(r'data-kpi="quota".*?kpi-value">12,345<', body, re.S)
     assert re.search(r'data-kpi="campaigns".*?kpi-value">2<', body, re.S)
     assert re.search(r'data-kpi="in_progress".*?kpi-value">1<', body, re.S)
     assert re.search(r'data-kpi="cards_distributed".*?kpi-value">0<', body, re.S)
@@ -338,7 +338,7 @@ def test_import_of_the_clean_file_adds_every_beneficiary(client, program):
     assert response.status_code == 302
     assert Beneficiary.objects.filter(campaign=campaign).count() == 1000
     body = html(client.get(response["Location"]))
-    assert "1000 beneficiaries added." in body
+    assert "1,000 beneficiaries added." in body
 
 
 def test_import_without_a_file_names_the_field(client, program):

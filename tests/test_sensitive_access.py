@@ -58,6 +58,9 @@ READ_ONLY_ROUTES = {
     ("api/^campaigns/(?P<pk>\\d+)/dispatches/?$", "get"),
     ("api/^dispatches/(?P<pk>\\d+)/?$", "get"),
     ("api/^campaigns/(?P<pk>\\d+)/message-templates/?$", "get"),
+    # The import's CSV template: column names and a fictional example row, no person.
+    ("api/^campaigns/(?P<pk>\\d+)/import-template\\.csv/?$", "get"),
+    ("campaigns/<int:pk>/import-template.csv", "get"),
 }
 # Routes a program admin alone may call: the granted operator's 403 there is about the role.
 ADMIN_ONLY = {

@@ -152,3 +152,19 @@ def test_a_campaign_flagged_sensitive_signs_the_neutral_type(live_server):
                     program_slug=program.slug)
 
     assert claims["campaign_type"] == "health"
+
+
+def test_a_name_too_long_for_the_token_is_marked_as_shortened():
+    from verification.tokens import NAME_MAX_BYTES, truncate_utf8
+
+    name = "Ramatoulaye Ouédraogo-N'Guessan Diallo Sow"
+    cut = truncate_utf8(name, NAME_MAX_BYTES)
+    assert len(cut) <= NAME_MAX_BYTES
+    assert cut.decode().endswith("…")
+    assert name.startswith(cut.decode()[:-1])
+
+
+def test_a_name_that_fits_is_kept_whole():
+    from verification.tokens import NAME_MAX_BYTES, truncate_utf8
+
+    assert truncate_utf8("Aïssatou N'Diaye", NAME_MAX_BYTES).decode() == "Aïssatou N'Diaye"

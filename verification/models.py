@@ -27,6 +27,8 @@ class SigningKey(models.Model):
     objects = ProgramScopedQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(

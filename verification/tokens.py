@@ -15,7 +15,8 @@ is RFC 4648 base32 (alphabet A-Z 2-7, upper case, no "=" padding) of:
     +3      2     expires on: uint16 big-endian, days since 2020-01-01; 0xFFFF = never
     +5      2     birth date: uint16 big-endian, days since 1900-01-01; 0xFFFF = unknown
     +7      1     n = length of the name in bytes (encoders write at most 40)
-    +8      n     name: UTF-8, NFC; encoders cut it at a character boundary to 40 bytes
+    +8      n     name: UTF-8, NFC; encoders cut a longer one at a character boundary to 37
+                  bytes and add "…" (40 bytes in all)
     end-64  64    Ed25519 signature (RFC 8032, pure Ed25519)
 
 "Payload" means every byte before the signature. The signature is over
@@ -219,12 +220,19 @@ def encode_payload(claims: CardClaims, *, kid: bytes) -> bytes:
     )
 
 
+ELLIPSIS = "\u2026"
+
+
 def truncate_utf8(text: str, max_bytes: int) -> bytes:
-    """At most `max_bytes` of UTF-8, never splitting a character."""
+    """At most `max_bytes` of UTF-8, never splitting a character. A name that does not fit
+    ends with "…", so whoever reads the card sees it was shortened (the ellipsis is signed
+    with the rest)."""
     data = text.encode("utf-8")
     if len(data) <= max_bytes:
         return data
-    return data[:max_bytes].decode("utf-8", errors="ignore").encode("utf-8")
+    room = max_bytes - len(ELLIPSIS.encode("utf-8"))
+    kept = data[:room].decode("utf-8", errors="ignore").rstrip()
+    return (kept + ELLIPSIS).encode("utf-8")
 
 
 def kid_bytes(kid: str) -> bytes:

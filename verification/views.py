@@ -167,8 +167,8 @@ def card_unrevoke_form(request, code):
     card = _writer_card(request, code)
     try:
         card_unrevoke(card=card, user=request.user)
-    except CardStateConflict:
-        messages.info(request, _("Card %(code)s is not revoked.") % {"code": card.code})
+    except CardStateConflict as exc:
+        messages.info(request, str(exc))
     else:
         messages.success(request, _("Card %(code)s is valid again.") % {"code": card.code})
     return _back(request, card)

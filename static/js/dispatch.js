@@ -15,7 +15,9 @@
     function show(state) {
       root.dataset.status = state.status;
       var pill = field("status");
-      pill.textContent = labels[state.status] || state.status;
+      // A run stopped by hand ends "done" too: say "stopped", not "done".
+      var shown = state.finish_reason === "stopped" ? "stopped" : state.status;
+      pill.textContent = labels[shown] || shown;
       pill.className = "pill pill-" + state.status;
       root.querySelectorAll("[data-counter]").forEach(function (cell) {
         var value = state[cell.dataset.counter];

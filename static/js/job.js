@@ -10,10 +10,15 @@
 
   function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
 
+  // Grouped as the server groups them for the page's language ("1 000 000" in French).
+  function grouped(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, root.dataset.thousands || "");
+  }
+
   function show(state) {
     field("status").textContent = labels[state.status] || state.status;
     field("status").className = "pill pill-" + state.status;
-    field("counts").textContent = state.cards_generated + " / " + state.total_cards;
+    field("counts").textContent = grouped(state.cards_generated) + " / " + grouped(state.total_cards);
     field("eta").textContent = state.eta_seconds && !finals[state.status]
       ? labels.eta.replace("%s", state.eta_seconds) : "";
     field("bar").style.width = state.progress + "%";

@@ -363,7 +363,15 @@ def _worker_command():
     manage = str(settings.BASE_DIR / "manage.py")
     worker_class = os.environ.get("SERVE_WORKER_CLASS")
     chosen = ["--worker-class", worker_class] if worker_class else []
-    return [sys.executable, manage, "rqworker", *QUEUES, "--with-scheduler", *chosen]
+    verbosity = ["--verbosity", _worker_verbosity()]
+    return [sys.executable, manage, "rqworker", *QUEUES, "--with-scheduler", *verbosity, *chosen]
+
+
+def _worker_verbosity():
+    """RQ logs "cleaning registries" at INFO every few seconds, which scrolls the printed login
+    and key away: workers log warnings only, unless LOG_LEVEL asks for INFO or DEBUG."""
+    level = os.environ.get("LOG_LEVEL", "").upper()
+    return {"DEBUG": "2", "INFO": "1"}.get(level, "0")
 
 
 def _spawn(command, env):
