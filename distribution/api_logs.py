@@ -58,6 +58,7 @@ class MessageOutput(serializers.Serializer):
     beneficiary_id = serializers.IntegerField()
     card_code = serializers.CharField()
     channel = serializers.ChoiceField(choices=ChannelCode.choices)
+    channel_label = serializers.CharField(help_text="The channel in the user's language.")
     attempt = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Message.Status.choices)
     status_label = serializers.CharField(help_text="The status in the user's language.")

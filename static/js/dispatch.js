@@ -7,9 +7,81 @@
   var labels = JSON.parse((document.getElementById("dispatch-labels") || {}).textContent || "{}");
   var buttons = { draft: ["start", "stop"], running: ["pause", "stop"], paused: ["resume", "stop"],
                   done: [] };
+  var COUNTERS = ["status", "contacted", "succeeded", "to_retry", "failed", "skipped"];
+
+  // The send log (last 50 rows) refilled from the log API while a run's counters move: at most
+  // once every 2.5 s, and once more after the run ends. Text only (textContent), no markup.
+  var logBox = document.getElementById("log");
+  var logTimer = null;
+  var logLast = 0;
+  var logAgain = false;
+  var dateFormat = null;
+  if (logBox) {
+    try {
+      dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+        dateStyle: "short", timeStyle: "short", timeZone: logBox.dataset.timeZone || undefined });
+    } catch (e) { dateFormat = null; }
+  }
+  function when(value) {
+    var date = new Date(value);
+    return dateFormat ? dateFormat.format(date) : date.toLocaleString();
+  }
+  function cell(row, text, className) {
+    var td = document.createElement("td");
+    if (className) { td.className = className; }
+    td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+  function drawLog(rows) {
+    var tbody = logBox.querySelector("table.message-log tbody");
+    if (!tbody) { return; }
+    var fresh = document.createDocumentFragment();
+    rows.forEach(function (m) {
+      var tr = document.createElement("tr");
+      tr.dataset.messageId = m.id;
+      cell(tr, when(m.created_at));
+      cell(tr, m.card_code, "mono");
+      cell(tr, m.channel_label || m.channel);
+      cell(tr, String(m.attempt), "num");
+      cell(tr, m.recipient || "\u2014", "mono");
+      var pill = document.createElement("span");
+      pill.className = "pill pill-msg-" + m.status;
+      pill.textContent = m.status_label;
+      cell(tr, "").appendChild(pill);
+      var error = cell(tr, "", "small");
+      if (m.error_code) {
+        var label = document.createElement("span");
+        label.title = m.error_code;
+        label.textContent = m.error_label;
+        error.appendChild(label);
+        error.appendChild(document.createTextNode(" " + (m.error_detail || "")));
+      }
+      fresh.appendChild(tr);
+    });
+    tbody.replaceChildren(fresh);
+    tbody.closest(".table-wrap").hidden = rows.length === 0;
+    var empty = logBox.querySelector("[data-log-empty]");
+    if (empty) { empty.hidden = rows.length > 0; }
+  }
+  function refreshLog() {
+    if (!logBox || !logBox.dataset.logsUrl) { return; }
+    if (logTimer) { logAgain = true; return; }  // once more when this one is in
+    logAgain = false;
+    logTimer = setTimeout(function () {
+      logLast = Date.now();
+      fetch(logBox.dataset.logsUrl, { credentials: "same-origin",
+                                      headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (page) { if (page && page.data) { drawLog(page.data); } })
+        .catch(function () {})
+        .then(function () { logTimer = null; if (logAgain) { refreshLog(); } });
+    }, Math.max(0, logLast + 2500 - Date.now()));
+  }
 
   function follow(root) {
     var pollTimer = null;
+    var seen = null;
     function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
 
     function show(state) {
@@ -35,6 +107,13 @@
       root.querySelectorAll("form[data-action]").forEach(function (form) {
         form.hidden = (buttons[state.status] || []).indexOf(form.dataset.action) < 0;
       });
+      // Counters moved, or a first word from a run that is (or was just) running.
+      var counters = COUNTERS.map(function (name) { return state[name]; }).join("/");
+      var first = seen === null;
+      if (first ? ["running", "done"].indexOf(state.status) >= 0 : counters !== seen) {
+        refreshLog();
+      }
+      seen = counters;
       return state.status === "done";
     }
 
