@@ -37,6 +37,7 @@ from campaigns.forms import (
 from campaigns.models import Campaign, CampaignType, Dpi, Membership
 from campaigns.phones import mask_phone
 from campaigns.services import quota_balance
+from cards.studio import prints_mpi_id
 
 BENEFICIARIES_SHOWN = 50
 CAMPAIGNS_PER_PAGE = 25
@@ -209,6 +210,8 @@ def _detail_context(access, campaign, query=None):
         "import_form": BeneficiaryImportForm(),
         "import_columns": import_template.template_columns(campaign),
         "dpi_choices": Dpi.choices,
+        # The MPI-ID choice is the card design's; the generation form only says it.
+        "prints_mpi_id": prints_mpi_id(campaign),
     }
 
 

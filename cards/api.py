@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from campaignid.files import file_response
 from campaigns import selectors
 from campaigns.access import Need, access_required, campaign_for, object_for
-from campaigns.lifecycle import CampaignConflict
+from campaigns.lifecycle import MAX_CARD_VALIDITY_MONTHS, CampaignConflict
 from campaigns.models import Job
 from campaigns.serializers import CampaignDetailSerializer
 from campaigns.services import QuotaExceeded
@@ -59,7 +59,7 @@ class CampaignJobsView(APIView):
                 campaign=campaign,
                 user=request.user,
                 dpi=data.validated_data.get("dpi"),
-                include_mpi_id=data.validated_data["include_mpi_id"],
+                include_mpi_id=data.validated_data.get("include_mpi_id"),
                 beneficiary_ids=data.validated_data.get("beneficiaries"),
                 reissue=data.validated_data["reissue"],
             )
@@ -150,6 +150,9 @@ PREVIEW_PARAMETERS = [
                      description="Comma-separated keys of the optional fields to print; "
                      "empty for none."),
     OpenApiParameter("logo", OpenApiTypes.BOOL, description="Print the program's logo."),
+    OpenApiParameter("card_validity_months", OpenApiTypes.STR,
+                     description="Card validity in months for the sample's expiry date; "
+                     "empty for cards that do not expire."),
 ]
 
 
@@ -293,6 +296,19 @@ def _conflict(exc):
     return Response({"error": str(exc)}, status=status.HTTP_409_CONFLICT)
 
 
+def _asked_validity(value):
+    """The preview's card validity: empty for none, else whole months within the bounds."""
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_CARD_VALIDITY_MONTHS:
+        raise ValidationError({"card_validity_months": [
+            _("Between 1 and %(max)s months, or empty for cards that do not expire.")
+            % {"max": MAX_CARD_VALIDITY_MONTHS}
+        ]})
+    return int(value)
+
+
 def _asked_design(campaign, query):
     """(template id, options): the saved design with what the query string changes."""
     saved_template = studio.template_for_campaign(campaign)
@@ -350,8 +366,14 @@ class CampaignPreviewView(APIView):
         campaign = _design_campaign(request, pk)
         try:
             template_id, options = _asked_design(campaign, request.query_params)
+            validity = {}
+            if "card_validity_months" in request.query_params:
+                validity["card_validity_months"] = _asked_validity(
+                    request.query_params["card_validity_months"]
+                )
             png, key = previews.campaign_preview(
-                campaign=campaign, template_id=template_id, template_options=options
+                campaign=campaign, template_id=template_id, template_options=options,
+                **validity,
             )
         except ValidationError as exc:
             return _studio_errors(exc, nest_options=False)

@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.lifecycle import MAX_CARD_VALIDITY_MONTHS
 from campaigns.models import CampaignType
 from cards import studio
 from cards.studio_services import LOGO_MAX_BYTES
@@ -66,6 +67,14 @@ class CardDesignForm(forms.Form):
         error_messages={"invalid_choice": _("Choose among the fields shown.")},
     )
     logo = forms.BooleanField(label=_("Print the program's logo"), required=False)
+    card_validity_months = forms.IntegerField(
+        label=_("Card validity (months)"),
+        required=False,
+        help_text=_("Cards expire this many months after their issue date; leave empty for "
+                    "cards that do not expire."),
+        error_messages={"invalid": _("A whole number of months.")},
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_CARD_VALIDITY_MONTHS}),
+    )
     # The template the field checkboxes were drawn for: when the operator picks another
     # template, its own fields and colours replace the previous template's.
     fields_for = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -113,6 +122,7 @@ class CardDesignForm(forms.Form):
             "title": (campaign.template_options or {}).get("title", ""),
             "show_fields": list(design.show_fields),
             "logo": design.logo,
+            "card_validity_months": campaign.card_validity_months,
             "fields_for": template_id,
             **{value_field_name(key): value for key, value in design.values.items()},
         }
@@ -148,6 +158,17 @@ class CardDesignForm(forms.Form):
 
     def clean_accent_colour(self):
         return self._clean_colour("accent_colour")
+
+    def clean_card_validity_months(self):
+        # The bounds of campaigns.lifecycle, checked here too so that a preview shows them.
+        months = self.cleaned_data["card_validity_months"]
+        if months is not None and not 1 <= months <= MAX_CARD_VALIDITY_MONTHS:
+            raise ValidationError(
+                _("Between 1 and %(max)s months, or empty for cards that do not expire.")
+                % {"max": MAX_CARD_VALIDITY_MONTHS},
+                code="invalid",
+            )
+        return months
 
     def clean_title(self):
         return " ".join(self.cleaned_data["title"].split())
@@ -190,6 +211,7 @@ class CardDesignForm(forms.Form):
             "title": data["title"],
             "show_fields": ",".join(data["show_fields"]),
             "logo": "true" if data["logo"] else "false",
+            "card_validity_months": data["card_validity_months"] or "",
             # Every box, empty ones too: an emptied box clears the saved value in the preview.
             **{name: value for name, value in data.items() if name.startswith(VALUE_PREFIX)},
         }

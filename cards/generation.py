@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from campaigns.models import Campaign, Dpi, Job, JobChunk
 from campaigns.services import quota_cost, quota_debit_for_job, quota_refund_for_job
+from cards import studio
 from cards.events import send_job_event_on_commit
 
 DEFAULT_CHUNK_SIZE = 100
@@ -47,7 +48,7 @@ def generation_plan(*, campaign):
     return {"beneficiaries": people, "new": people - holders, "valid_card": holders}
 
 
-def job_create(*, campaign, user=None, dpi=None, include_mpi_id=False, beneficiary_ids=None,
+def job_create(*, campaign, user=None, dpi=None, include_mpi_id=None, beneficiary_ids=None,
                reissue=False, chunk_size=DEFAULT_CHUNK_SIZE):
     """Accept a job for the campaign's beneficiaries (or the given ones): the quota is
     debited in the same transaction, the job is enqueued after commit. Raises
@@ -56,7 +57,8 @@ def job_create(*, campaign, user=None, dpi=None, include_mpi_id=False, beneficia
     One valid card per person: a job leaves out whoever already holds a valid card (counted
     in `skipped_valid_card`, not charged). A reissue (`reissue=True`, ids required) cards
     exactly the given people; their current cards are revoked when the new ones are issued.
-    The selection is fixed here, under the campaign's row lock, so the charge matches it."""
+    The selection is fixed here, under the campaign's row lock, so the charge matches it.
+    `include_mpi_id` None: the campaign's design decides (cards.studio.prints_mpi_id)."""
     dpi = int(dpi or campaign.dpi)
     if dpi not in Dpi.values:
         raise ValidationError({"dpi": f"dpi must be one of {', '.join(map(str, Dpi.values))}."})
@@ -109,7 +111,9 @@ def job_create(*, campaign, user=None, dpi=None, include_mpi_id=False, beneficia
         job = Job.objects.create(
             campaign=campaign,
             dpi=dpi,
-            include_mpi_id=bool(include_mpi_id),
+            include_mpi_id=(
+                studio.prints_mpi_id(campaign) if include_mpi_id is None else bool(include_mpi_id)
+            ),
             total_cards=total,
             beneficiary_ids=selected_ids,
             up_to_beneficiary_id=up_to,

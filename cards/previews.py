@@ -28,14 +28,21 @@ THUMBNAIL_WIDTH = 340
 THUMBNAIL_COLOURS = 64
 
 
-def campaign_preview(*, campaign, template_id=None, template_options=None):
+_SAVED = object()
+
+
+def campaign_preview(*, campaign, template_id=None, template_options=None,
+                     card_validity_months=_SAVED):
     """(PNG bytes, cache key) of the campaign's sample card with its saved design, or with
-    the unsaved `template_id` / `template_options` given. Bad options raise ValidationError
-    naming the option; a design that cannot render raises cards.render.CardRenderError."""
+    the unsaved `template_id` / `template_options` / `card_validity_months` given. Bad
+    options raise ValidationError naming the option; a design that cannot render raises
+    cards.render.CardRenderError."""
     template_id = template_id or studio.template_for_campaign(campaign)
     options = campaign.template_options if template_options is None else template_options
     options = studio.template_options_validate(options, template_id)
     program = campaign.program
+    if card_validity_months is _SAVED:
+        card_validity_months = campaign.card_validity_months
     key = _key(
         "campaign",
         campaign.pk,
@@ -44,14 +51,18 @@ def campaign_preview(*, campaign, template_id=None, template_options=None):
         options,
         program.name,
         program.logo.name or "",
+        card_validity_months,
     )
     png = cache.get(key)
     if png is None:
-        if template_id != studio.template_for_campaign(campaign):
-            # The renderer reads the template from the campaign: an unsaved copy carries the
-            # template asked for, nothing is written.
+        if template_id != studio.template_for_campaign(campaign) or (
+            card_validity_months != campaign.card_validity_months
+        ):
+            # The renderer reads the template and the validity from the campaign: an unsaved
+            # copy carries those asked for, nothing is written.
             campaign = copy.copy(campaign)
             campaign.template_id = template_id
+            campaign.card_validity_months = card_validity_months
         png = render_preview_png(campaign=campaign, program=program, template_options=options)
         cache.set(key, png, CACHE_SECONDS)
     return png, key

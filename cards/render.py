@@ -55,6 +55,7 @@ from cards.card_text import (
     TextFitter,
     format_date,
 )
+from cards.issuing import add_months
 from cards.qr import qr_matrix
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "cards"
@@ -666,6 +667,9 @@ def card_texts(*, campaign, card, include_mpi_id=False):
     return dict(zip(keys, row_texts(design, keys, card), strict=True))
 
 
+SAMPLE_ISSUED_ON = datetime.date(2025, 1, 15)
+
+
 def sample_card(campaign, campaign_values=None):
     """A fictional card of this campaign, for previews and for building the palette. Its
     person has no own value for the fields the campaign sets, so the campaign's value shows."""
@@ -674,7 +678,7 @@ def sample_card(campaign, campaign_values=None):
     code = f"{campaign.prefix or 'DEMO'}-SAMPLE00"
     # A token as long as a real signed one, so the sample QR is as dense as a real one.
     url = f"{settings.PUBLIC_BASE_URL}/v/c/{code}#{'SAMPLE234' * 12}"
-    issued = datetime.date(2025, 1, 15)
+    issued = SAMPLE_ISSUED_ON
     return {
         **SAMPLE_PERSON,
         "code": code,
@@ -682,9 +686,14 @@ def sample_card(campaign, campaign_values=None):
             f.key: f.sample for f in template.fields if f.key not in campaign_values
         } if template else {},
         "issued_on": issued,
-        "expires_on": issued.replace(year=issued.year + 2),
+        # As issued cards: the campaign's validity after the issue date, none without one.
+        "expires_on": sample_expiry(issued, getattr(campaign, "card_validity_months", None)),
         "qr": qr_matrix(url),
     }
+
+
+def sample_expiry(issued, months):
+    return add_months(issued, months) if months else None
 
 
 def render_preview_png(*, campaign, program=None, template_options=None):

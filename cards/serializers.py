@@ -17,7 +17,12 @@ class JobCreateInput(serializers.Serializer):
         "Those already holding a valid card are left out (see `skipped`) unless `reissue`.",
     )
     dpi = serializers.ChoiceField(choices=Dpi.choices, required=False)
-    include_mpi_id = serializers.BooleanField(required=False, default=False)
+    include_mpi_id = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="Print the MPI id on the cards. When omitted (or null), the campaign's card "
+        "design decides: the MPI id prints when the design shows the \"mpi_id\" field "
+        "(Card Studio page). Kept for compatibility; the design page is the place to choose.",
+    )
     reissue = serializers.BooleanField(
         required=False, default=False,
         help_text="Replace the cards of `beneficiaries` (required): each current card is "

@@ -90,7 +90,8 @@ BACK_TEXTS = {
 }
 
 # Fields every template may hide through `show_fields`; name, birth date, code and issue
-# date always print. The MPI id prints only when the generation job also asks for it.
+# date always print. The MPI id prints only when the generation job also asks for it; a job
+# asks for it by default when the campaign's design shows it (prints_mpi_id).
 OPTIONAL_COMMON_FIELDS = ("sex", "expiry", "mpi_id")
 
 
@@ -511,3 +512,16 @@ def card_design(*, template_id, language, options):
         logo=options.get("logo", True),
         values=options.get("values", {}),
     )
+
+
+def prints_mpi_id(campaign):
+    """The campaign's MPI-ID choice, made on the design page ("mpi_id" among the fields
+    shown): what a generation job prints unless the API asks otherwise."""
+    try:
+        design = card_design(
+            template_id=template_for_campaign(campaign), language=campaign.language,
+            options=campaign.template_options,
+        )
+    except ValidationError:
+        return False  # a design saved before a rule changed: the default, no MPI id
+    return "mpi_id" in design.show_fields

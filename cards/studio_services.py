@@ -20,8 +20,13 @@ from cards.render import CardRenderError
 LOGO_MAX_BYTES = logos.LOGO_MAX_BYTES
 
 
-def campaign_design_update(*, campaign, template_id=None, template_options):
-    """Save the campaign's template (unchanged when None) and Card Studio options.
+_UNCHANGED = object()
+
+
+def campaign_design_update(*, campaign, template_id=None, template_options,
+                           card_validity_months=_UNCHANGED):
+    """Save the campaign's template (unchanged when None), Card Studio options and, when
+    given, the card validity in months (None: cards that do not expire).
 
     Raises ValidationError keyed by the option at fault ("primary_colour", "show_fields"...)
     or "template_id", and CampaignConflict while a generation job runs. A change of the
@@ -34,10 +39,15 @@ def campaign_design_update(*, campaign, template_id=None, template_options):
         _refuse_while_generating(locked)
         new_template = template_id or studio.template_for_campaign(locked)
         cleaned = studio.template_options_validate(template_options, new_template)
-        if (new_template, cleaned) == _saved_design(locked):
+        validity = {}
+        if card_validity_months is not _UNCHANGED and (
+            card_validity_months != locked.card_validity_months
+        ):
+            validity["card_validity_months"] = card_validity_months
+        if (new_template, cleaned) == _saved_design(locked) and not validity:
             return locked
         lifecycle.campaign_update(
-            campaign=locked, template_id=new_template, template_options=cleaned
+            campaign=locked, template_id=new_template, template_options=cleaned, **validity
         )
         if locked.status == Campaign.Status.PREVIEW_READY:
             locked.status = Campaign.Status.DRAFT

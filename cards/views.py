@@ -20,7 +20,7 @@ from campaigns.views import render_page
 from cards import generation, previews, studio, studio_services
 from cards.events import job_snapshot
 from cards.forms import CardDesignForm, ProgramLogoForm
-from cards.render import PreviewBusy
+from cards.render import SAMPLE_ISSUED_ON, PreviewBusy, sample_expiry
 
 
 @login_required
@@ -37,7 +37,7 @@ def job_start(request, pk):
             campaign=campaign,
             user=request.user,
             dpi=int(dpi) if str(dpi).isdigit() and int(dpi) in Dpi.values else campaign.dpi,
-            include_mpi_id=request.POST.get("include_mpi_id") == "on",
+            include_mpi_id=None,  # the campaign's design decides (cards.studio.prints_mpi_id)
             beneficiary_ids=ids if reissue or ids else None,
             reissue=reissue,
         )
@@ -106,9 +106,20 @@ def _render_design(request, access, campaign, *, form=None, logo_form=None):
     if unsaved:
         unsaved = form.template_options() != (campaign.template_options or {}) or (
             form.cleaned_data["template_id"] != studio.template_for_campaign(campaign)
-        )
+        ) or form.cleaned_data["card_validity_months"] != campaign.card_validity_months
     preview_url = previews.campaign_preview_url(
         campaign, form.preview_params() if unsaved else None
+    )
+    # The preview's "Expire le" row: the validity asked for (unsaved) or saved; none when the
+    # cards do not expire or the row is not chosen (cards.render.printed_rows).
+    if unsaved:
+        validity = form.cleaned_data["card_validity_months"]
+        shown = form.cleaned_data["show_fields"]
+    else:
+        validity = campaign.card_validity_months
+        shown = CardDesignForm.initial_for(campaign)["show_fields"]
+    sample_expires_on = (
+        sample_expiry(SAMPLE_ISSUED_ON, validity) if "expiry" in shown else None
     )
     context = {
         "campaign": campaign,
@@ -117,6 +128,8 @@ def _render_design(request, access, campaign, *, form=None, logo_form=None):
         "program": campaign.program,
         "preview_url": preview_url,
         "unsaved": unsaved,
+        "card_validity_months": validity,
+        "sample_expires_on": sample_expires_on,
         "can_write": allows(access, Need.WRITE, campaign),
         "is_admin": allows(access, Need.ADMIN),
     }
@@ -151,6 +164,7 @@ def campaign_design(request, pk):
             campaign=campaign,
             template_id=form.cleaned_data["template_id"],
             template_options=form.template_options(),
+            card_validity_months=form.cleaned_data["card_validity_months"],
         )
         if action == "validate":
             campaign = studio_services.campaign_design_validate(campaign=campaign)

@@ -33,6 +33,9 @@
     });
     params.set("show_fields", shown.join(","));
     params.set("logo", form.elements.logo.checked ? "true" : "false");
+    if (form.elements.card_validity_months) {
+      params.set("card_validity_months", form.elements.card_validity_months.value);
+    }
     // Campaign-level values: sent even when empty, so a cleared box clears the preview's.
     form.querySelectorAll("input[name^=value_]").forEach(function (box) {
       params.set(box.name, box.value);
