@@ -15,9 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from PIL import Image
 
 from campaignid.crypto import decrypt, encrypt
@@ -49,32 +48,35 @@ class ConfigField:
 
 FIELDS = {
     ChannelCode.WHATSAPP: (
-        ConfigField("phone_number_id", pattern=r"^\d{5,20}$", hint=_lazy("digits"),
-                    label=_lazy("Phone number ID")),
-        ConfigField("access_token", secret=True, label=_lazy("Access token")),
-        ConfigField("app_secret", secret=True, label=_lazy("App secret")),
-        ConfigField("verify_token", secret=True, label=_lazy("Webhook verify token")),
+        ConfigField("phone_number_id", pattern=r"^\d{5,20}$", hint=gettext_lazy("digits"),
+                    label=gettext_lazy("Phone number ID")),
+        ConfigField("access_token", secret=True, label=gettext_lazy("Access token")),
+        ConfigField("app_secret", secret=True, label=gettext_lazy("App secret")),
+        ConfigField("verify_token", secret=True, label=gettext_lazy("Webhook verify token")),
         ConfigField("template_name", pattern=r"^[a-z0-9_]{1,512}$",
-                    hint=_lazy("lower-case letters, digits and _"), label=_lazy("Template name")),
+                    hint=gettext_lazy("lower-case letters, digits and _"),
+                    label=gettext_lazy("Template name")),
         ConfigField("template_language", pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$",
-                    hint=_lazy("a language code such as fr or en_US"),
-                    label=_lazy("Template language")),
+                    hint=gettext_lazy("a language code such as fr or en_US"),
+                    label=gettext_lazy("Template language")),
     ),
     ChannelCode.SMS: (
-        ConfigField("client_id", label=_lazy("Client ID")),
-        ConfigField("client_secret", secret=True, label=_lazy("Client secret")),
+        ConfigField("client_id", label=gettext_lazy("Client ID")),
+        ConfigField("client_secret", secret=True, label=gettext_lazy("Client secret")),
         ConfigField("sender_address", pattern=r"^tel:\+\d{3,15}$",
-                    hint=_lazy("tel:+ then digits"), label=_lazy("Sender address")),
+                    hint=gettext_lazy("tel:+ then digits"), label=gettext_lazy("Sender address")),
         ConfigField("sender_name", required=False, pattern=SENDER_NAME.pattern,
-                    hint=_lazy("at most 11 letters or digits"), label=_lazy("Sender name")),
+                    hint=gettext_lazy("at most 11 letters or digits"),
+                    label=gettext_lazy("Sender name")),
     ),
     ChannelCode.WALLET: (
-        ConfigField("issuer_id", pattern=r"^\d{5,25}$", hint=_lazy("digits"),
-                    label=_lazy("Issuer ID")),
-        ConfigField("service_account_email", label=_lazy("Service account e-mail")),
-        ConfigField("private_key", secret=True, label=_lazy("Private key")),
+        ConfigField("issuer_id", pattern=r"^\d{5,25}$", hint=gettext_lazy("digits"),
+                    label=gettext_lazy("Issuer ID")),
+        ConfigField("service_account_email", label=gettext_lazy("Service account e-mail")),
+        ConfigField("private_key", secret=True, label=gettext_lazy("Private key")),
         ConfigField("class_suffix", pattern=r"^[A-Za-z0-9._-]{1,100}$",
-                    hint=_lazy("letters, digits, '.', '_' and '-'"), label=_lazy("Class suffix")),
+                    hint=gettext_lazy("letters, digits, '.', '_' and '-'"),
+                    label=gettext_lazy("Class suffix")),
     ),
 }
 # The provider's own name for the account, kept in clear on the row (see the model).
