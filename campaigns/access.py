@@ -11,7 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import ApiKey, Campaign, Membership, Program, Role
+from campaigns.models import (
+    SENSITIVE_CAMPAIGN_TYPES,
+    ApiKey,
+    Campaign,
+    Membership,
+    Program,
+    Role,
+)
 
 SESSION_PROGRAM_KEY = "program_id"
 
@@ -127,6 +134,15 @@ def require(access, need, campaign=None):
     return access
 
 
+def require_to_create(access, *, campaign_type, sensitive=None):
+    """A new campaign is a write; a sensitive one (HIV, or flagged) also takes the grant: who
+    makes it must be allowed to fill it."""
+    require(access, Need.WRITE)
+    if sensitive or campaign_type in SENSITIVE_CAMPAIGN_TYPES:
+        require(access, Need.PEOPLE, Campaign(sensitive=True))
+    return access
+
+
 def allows(access, need, campaign=None):
     try:
         require(access, need, campaign)
@@ -135,13 +151,11 @@ def allows(access, need, campaign=None):
     return True
 
 
-def campaign_for(access, pk, need, *, deleted=False, queryset=None):
+def campaign_for(access, pk, need, *, deleted=False):
     """The caller's campaign `pk` if `need` is allowed on it. Another program's campaign, or
     a soft-deleted one (unless `deleted`), is a 404; a refused need a 403."""
     require(access, Need.READ)
-    campaigns = (queryset if queryset is not None else Campaign.objects).for_program(
-        access.program
-    )
+    campaigns = Campaign.objects.for_program(access.program)
     if not deleted:
         campaigns = campaigns.alive()
     campaign = campaigns.select_related("program").filter(pk=_as_id(pk)).first()

@@ -19,9 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns import import_template, lifecycle, selectors
-from campaigns.access import Need, access_for_request, campaign_for, require
+from campaigns.access import Need, access_for_request, campaign_for, require, require_to_create
 from campaigns.csv_export import csv_response
-from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Campaign
 from campaigns.serializers import (
     CampaignArchiveSerializer,
     CampaignCreateSerializer,
@@ -125,9 +124,8 @@ class CampaignListView(APIView):
         """A new draft campaign."""
         access = access_for_request(request)
         data = _valid(CampaignCreateSerializer, request.data)
-        if data.get("sensitive") or data["campaign_type"] in SENSITIVE_CAMPAIGN_TYPES:
-            # Who makes a sensitive campaign must be allowed to fill it.
-            require(access, Need.PEOPLE, Campaign(sensitive=True))
+        require_to_create(access, campaign_type=data["campaign_type"],
+                          sensitive=data.get("sensitive"))
         campaign = _service(
             lifecycle.campaign_create, program=access.program, user=access.user, **data
         )

@@ -144,17 +144,23 @@ def campaign_list(request):
         "in_trash": filters["trash"],
         "export_query": urlencode({k: v for k, v in api_filters.items() if v}),
         "is_filtered": any(v for k, v in filters.items() if k not in ("sort", "trash")),
-        "page": page,
-        "previous_page_query": _page_query(request, page - 1) if page > 1 else None,
-        "next_page_query": _page_query(request, page + 1)
-        if meta["offset"] + len(campaigns) < meta["total"]
-        else None,
+        **_pager(request.GET, page, has_next=meta["offset"] + len(campaigns) < meta["total"]),
     }
     return render_page(request, "campaigns/campaign_list.html", context)
 
 
-def _page_query(request, page):
-    query = request.GET.copy()
+def _pager(query, page, *, has_next):
+    """What templates/campaigns/includes/pager.html needs: the page and its neighbours' queries
+    (the same filters, another page)."""
+    return {
+        "page": page,
+        "previous_page_query": _page_query(query, page - 1) if page > 1 else None,
+        "next_page_query": _page_query(query, page + 1) if has_next else None,
+    }
+
+
+def _page_query(query, page):
+    query = query.copy()
     query["page"] = page
     return query.urlencode()
 
@@ -178,17 +184,11 @@ def _beneficiary_list(campaign, query):
         "beneficiaries_page": page,
         "beneficiaries_pages": max(1, -(-total // BENEFICIARIES_SHOWN)),
         "beneficiaries_filtered": any(filters[k] for k in ("q", "card_status", "delivery_status")),
-        "beneficiaries_previous": _list_page_query(query, page - 1) if page > 1 else None,
-        "beneficiaries_next": _list_page_query(query, page + 1)
+        "beneficiaries_previous": _page_query(query, page - 1) if page > 1 else None,
+        "beneficiaries_next": _page_query(query, page + 1)
         if page * BENEFICIARIES_SHOWN < total
         else None,
     }
-
-
-def _list_page_query(query, page):
-    query = query.copy()
-    query["page"] = page
-    return query.urlencode()
 
 
 def _detail_context(access, campaign, query=None):
@@ -365,10 +365,6 @@ def quota_ledger(request):
     context = {
         "rows": rows,
         "balance": quota_balance(program=access.program),
-        "page": page,
-        "previous_page_query": _page_query(request, page - 1) if page > 1 else None,
-        "next_page_query": _page_query(request, page + 1)
-        if offset + len(rows) < ledger.count()
-        else None,
+        **_pager(request.GET, page, has_next=offset + len(rows) < ledger.count()),
     }
     return render_page(request, "campaigns/quota_ledger.html", context)

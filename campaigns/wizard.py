@@ -16,21 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns import lifecycle
-from campaigns.access import Need, require
+from campaigns.access import require_to_create
 from campaigns.forms import (
     CampaignDpiForm,
     CampaignGeneralForm,
     CampaignLanguageForm,
     CampaignTemplateForm,
 )
-from campaigns.models import (
-    DPI_COST_FACTOR,
-    SENSITIVE_CAMPAIGN_TYPES,
-    Campaign,
-    CampaignType,
-    Dpi,
-    Language,
-)
+from campaigns.models import DPI_COST_FACTOR, CampaignType, Dpi, Language
 from campaigns.services import quota_balance
 from campaigns.views import render_page, writer_access
 
@@ -251,9 +244,8 @@ def _review(request, access, state, action):
     summary = _summary(cleaned)
     errors = []
     if action == "create":
-        if summary.get("sensitive") or summary["campaign_type"] in SENSITIVE_CAMPAIGN_TYPES:
-            # Who makes a sensitive campaign must be allowed to fill it.
-            require(access, Need.PEOPLE, Campaign(sensitive=True))
+        require_to_create(access, campaign_type=summary["campaign_type"],
+                          sensitive=summary.get("sensitive"))
         try:
             campaign = lifecycle.campaign_create(
                 program=access.program,

@@ -255,3 +255,14 @@ def test_program_lists_hide_sensitive_people_from_the_ungranted(world):
         assert HOLDER_NAME.encode() not in body
     logs = client.get("/api/distribution/logs").json()
     assert logs["meta"]["total"] == 0
+
+
+@pytest.mark.parametrize("body", [{"campaign_type": "hiv"},
+                                  {"campaign_type": "vaccination", "sensitive": True}])
+def test_making_a_sensitive_campaign_takes_the_grant(body):
+    program = make_program()
+    client = api_client(make_api_key(program=program, role=Role.OPERATOR))
+    response = client.post("/api/campaigns/", {"name": "Cohorte", "prefix": "COH", **body},
+                           format="json")
+    assert response.status_code == 403
+    assert not Campaign.objects.filter(program=program).exists()
