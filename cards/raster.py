@@ -2,7 +2,7 @@
 maps it onto one palette per renderer (no dithering) and writes a fast PNG.
 
 A palette PNG is ~30 KB and 1.8 ms a side, against 74 KB and 10 ms in RGB
-(shared/reference/rendering.md); cards carry flat colours and text, never photos.
+(docs/rendering.md); cards carry flat colours and text, never photos.
 """
 
 import ctypes

@@ -1,6 +1,6 @@
 """Cards rendered for throughput: HTML -> one WeasyPrint PDF per chunk -> one PNG per card.
 
-What shared/reference/rendering.md measured shapes this module: one FontConfiguration
+What docs/rendering.md records shapes this module: one FontConfiguration
 and one parsed stylesheet per renderer (a worker builds one per job); the back side laid
 out once, since it carries no per-card data; absolutely positioned blocks; an image cache
 pre-warmed with the logo and icon; pages rasterised by pdfium at an exact pixel size and

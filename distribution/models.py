@@ -1,4 +1,4 @@
-"""Models of this app (see ../shared/DESIGN.md)."""
+"""Distribution models: provider integrations, templates, dispatches, recipients, messages."""
 
 import secrets
 from datetime import time

@@ -22,7 +22,7 @@ def in_english():
     with translation.override("en"):
         yield
 
-# Copies of shared/data/ (synthetic people), kept in the repo so the tests stand alone.
+# Synthetic people, kept in the repo so the tests stand alone.
 DATA = Path(__file__).resolve().parent / "data"
 CLEAN = DATA / "beneficiaries-1000.csv"
 DIRTY = DATA / "beneficiaries-dirty.csv"

@@ -13,7 +13,7 @@ from distribution.channels.base import Channel, ChannelError, ErrorKind, SendRes
 
 PROVIDER = "whatsapp"
 
-# Meta error `code` -> what to do (reference/apis.md). Unlisted codes fall back on the HTTP status.
+# Meta error `code` -> what to do (docs/providers.md). Unlisted codes fall back on the HTTP status.
 ERROR_KINDS = {
     4: ErrorKind.THROTTLED,  # application request limit
     80007: ErrorKind.THROTTLED,  # WhatsApp Business Account rate limit

@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 (ephemeral port) that providers' stubs build on.
 
-Each stub answers like its provider (reference/apis.md), records every request it receives
+Each stub answers like its provider (docs/providers.md), records every request it receives
 (so a test can assert a message went out exactly once) and can be scripted per test:
 `stub.delay_next(2.0)`, `stub.reply_next(Reply(...), times=3, match=...)`. HTTP/1.1 with
 keep-alive and one thread per connection, so a benchmark can push hundreds of requests a second.

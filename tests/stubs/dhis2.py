@@ -1,4 +1,4 @@
-"""A DHIS2 server as reference/apis.md describes it: system info, /api/me, tracker programs
+"""A DHIS2 server as docs/providers.md describes it: system info, /api/me, tracker programs
 with their attributes and org units, org units, and the tracked-entity query in the 2.41+
 shape (`orgUnits`/`orgUnitMode`, `pager`, `trackedEntities`) or the 2.38-2.40 one
 (`orgUnit`/`ouMode`, top-level `page`/`pageSize`, `instances`), by `version`.

@@ -1,5 +1,5 @@
 """Google OAuth2 token endpoint (JWT-bearer grant) and the Wallet REST API (generic classes and
-objects), as reference/apis.md describes them. One server answers both:
+objects), as docs/providers.md describes them. One server answers both:
 `{url}/token` and `{url}/walletobjects/v1/...`.
 """
 

@@ -1,4 +1,4 @@
-"""Orange SMS API (Middle East & Africa) as reference/apis.md describes it.
+"""Orange SMS API (Middle East & Africa) as docs/providers.md describes it.
 
 OAuth2 client credentials at /oauth/v3/token, SMS at
 /smsmessaging/v1/outbound/{urlencoded sender}/requests; an expired token answers 401 code 42.

@@ -1,4 +1,4 @@
-"""WhatsApp Business Cloud API (Graph API v25.0) as reference/apis.md describes it.
+"""WhatsApp Business Cloud API (Graph API v25.0) as docs/providers.md describes it.
 
 Checks what Meta checks (token, phone number id, request shape, media ids, approved templates,
 the 24-hour window) and answers with Meta's success and error bodies.
