@@ -2,6 +2,7 @@
 before WeasyPrint lays it out (nothing may run off a card), dates and attribute values."""
 
 import datetime
+import re
 from pathlib import Path
 
 from PIL import ImageFont
@@ -59,6 +60,38 @@ class TextFitter:
             else:
                 hi = mid - 1
         return text[:lo].rstrip() + "…"
+
+    def wrap(self, text, width_mm, size_pt, max_lines, bold=False):
+        """(text, whole): the text packed greedily on at most `max_lines` lines of
+        `width_mm`, breaking at spaces (a word wider than a line is broken anywhere, as the
+        card's `overflow-wrap: anywhere` does). `whole` is False when it needed more lines:
+        the text is then cut with an ellipsis at the end of the last line.
+
+        WeasyPrint may also break after hyphens: with more places to break, its greedy lines
+        end no earlier than these, so the text never takes more lines than packed here."""
+        limit = width_mm * PT_PER_MM * self.SAFETY
+
+        def fits(line):
+            return self.width_pt(line, size_pt, bold) <= limit
+
+        text = " ".join(text.split())
+        start = 0  # where the line being packed starts
+        for _ in range(max_lines - 1):
+            rest = text[start:]
+            if fits(rest):
+                return text, True
+            end = 0  # the longest run of words that fits, else the longest prefix
+            for match in re.finditer(" ", rest):
+                if not fits(rest[: match.start()]):
+                    break
+                end = match.start()
+            if not end:
+                end = max(1, max(n for n in range(len(rest) + 1) if fits(rest[:n])))
+            start += end
+            while text[start : start + 1] == " ":
+                start += 1
+        last = self.cut(text[start:], width_mm, size_pt, bold)
+        return text[:start] + last, last == text[start:]
 
     def shrink(self, text, width_mm, max_pt, min_pt, bold=False):
         """(size, text): the largest size up to max_pt at which the text fits one line, else

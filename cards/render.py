@@ -299,7 +299,10 @@ class CardRenderer:
     """Renders one campaign's cards at one resolution; build it once per worker per job."""
 
     NAME_WIDTH_MM = 52
-    NAME_MAX_PT, NAME_MIN_PT, NAME_TWO_LINE_PT = 10.5, 7.5, 6.5
+    NAME_MAX_PT, NAME_MIN_PT = 10.5, 7.5
+    # A name too long for one line: two lines at 6.5 pt, else three at 5.5 pt (the .name box
+    # is 7 mm high, 3 x 5.5 pt x line-height 1.15 = 19 pt < 19.8 pt), else three cut with "…".
+    NAME_LINES_PT = ((2, 6.5), (3, 5.5))
     LABEL_WIDTH_MM, LABEL_PT = 21.5, 5.5
     VALUE_WIDTH_MM, VALUE_PT = 30, 6.5
     ROW_MM = 3.4  # the line height of the labels and values columns
@@ -436,10 +439,14 @@ class CardRenderer:
             name, self.NAME_WIDTH_MM, self.NAME_MAX_PT, self.NAME_MIN_PT, bold=True
         )
         if text != name:
-            # Too long for one line even small: two lines at a smaller size, cut to fit them
-            # (0.85: a line rarely breaks exactly at its end).
-            size = self.NAME_TWO_LINE_PT
-            text = self._fit.cut(name, self.NAME_WIDTH_MM * 2 * 0.85, size, bold=True)
+            # Too long for one line even small: packed on more lines at smaller sizes, whole
+            # when they hold it, else the last packing's last line cut with an ellipsis.
+            for max_lines, size in self.NAME_LINES_PT:
+                text, whole = self._fit.wrap(
+                    name, self.NAME_WIDTH_MM, size, max_lines, bold=True
+                )
+                if whole:
+                    break
         return size, text
 
     @staticmethod

@@ -5,6 +5,7 @@ No database: the renderer takes unsaved Program and Campaign instances and plain
 
 import datetime
 import io
+import itertools
 
 import pypdf
 import pypdfium2 as pdfium
@@ -166,6 +167,43 @@ def test_long_accented_name_stays_inside_the_card_and_clear_of_the_qr():
         if height - 20.5 * MM < (top + bottom) / 2 < height - 13.3 * MM:
             assert right < qr_left
     document.close()
+
+
+def test_long_name_that_fits_three_lines_is_printed_whole_inside_the_name_box():
+    r = renderer()
+    name = card(first_name="Ramatoulaye Aïssatou Marie-Christine Ndèye Coumba Binetou",
+                last_name="Ouédraogo-N'Guessan Diallo")
+
+    pdf, _ = r.render_fronts([name])
+
+    whole = "Ramatoulaye Aïssatou Marie-Christine Ndèye Coumba Binetou OUÉDRAOGO-N'GUESSAN DIALLO"
+    assert r._name(name) == (5.5, whole)
+    document = pdfium.PdfDocument(pdf)
+    page = document[0]
+    height = page.get_size()[1]
+    text_page = page.get_textpage()
+    assert "OUÉDRAOGO-N'GUESSAN DIALLO" in " ".join(text_page.get_text_range().split())
+    assert "…" not in text_page.get_text_range()
+    middles = []
+    for index in range(text_page.count_chars()):
+        left, bottom, right, top = text_page.get_charbox(index)
+        middle = height - (top + bottom) / 2
+        if right > left and 13.3 * MM < middle < 20.5 * MM:
+            middles.append(middle)
+            assert height - 20.3 * MM <= bottom  # drawn, not clipped below the 7 mm box
+    middles.sort()
+    lines = 1 + sum(b - a > 3 for a, b in itertools.pairwise(middles))  # 6.3 pt apart
+    assert lines == 3
+    document.close()
+
+
+def test_name_too_long_for_three_lines_ends_with_an_ellipsis():
+    r = renderer()
+
+    size, text = r._name(card(first_name=" ".join(["Ramatoulaye"] * 12), last_name="Diallo"))
+
+    assert size == 5.5 and text.endswith("…")
+    assert "DIALLO" not in text
 
 
 def test_missing_optional_values_print_a_dash():
