@@ -101,13 +101,18 @@ class ErrorSerializer(serializers.Serializer):
 
 class BeneficiaryOutSerializer(serializers.ModelSerializer):
     phone = serializers.SerializerMethodField(help_text="Masked, e.g. +22177***4567")
+    delivery_status = serializers.ChoiceField(
+        read_only=True, choices=[c for c, _label in DELIVERY_STATUS_CHOICES],
+        help_text="The furthest any message to the person reached (as the delivery_status "
+        "filter): read, delivered, sent, failed (every attempt failed), not_sent.",
+    )
 
     class Meta:
         model = Beneficiary
         fields = [
             "id", "external_id", "first_name", "last_name", "date_of_birth", "sex", "phone",
             "mpi_id", "attributes", "consent_whatsapp", "consent_sms", "consent_wallet",
-            "opted_out_at", "created_at", "updated_at",
+            "opted_out_at", "created_at", "updated_at", "delivery_status",
         ]
 
     @extend_schema_field(OpenApiTypes.STR)

@@ -7,7 +7,8 @@ last digits of a phone number, or a card code (whole, or its part after the pref
 - card status, of the person's newest card (the one the list shows): none, valid, revoked,
   expired (on the program's today);
 - delivery status, the furthest any message reached: read, delivered, sent, failed (every
-  attempt failed), not sent (nothing left the server yet).
+  attempt failed), not sent (nothing left the server yet). Each person found also carries it
+  as `delivery_status` (the list's column and the API's field), by the same rule.
 
 Each filter is an EXISTS or a subquery on an indexed foreign key: one statement, however many
 people (200,000 in a campaign).
@@ -15,7 +16,7 @@ people (200,000 in a campaign).
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,8 +46,14 @@ PHONE_SEPARATORS = str.maketrans("", "", " +-./()")
 
 
 def beneficiary_search(*, campaign, q="", card_status="", delivery_status=""):
-    """The campaign's beneficiaries matching every given criterion, oldest first."""
-    people = Beneficiary.objects.filter(campaign=campaign)
+    """The campaign's beneficiaries matching every given criterion, oldest first, each with
+    its `delivery_status` (a DELIVERY_STATUS_CHOICES code)."""
+    people = Beneficiary.objects.filter(campaign=campaign).annotate(
+        delivery_status=Case(
+            *(When(reached, then=Value(status)) for status, reached in _reached().items()),
+            default=Value("not_sent"),
+        )
+    )
     for term in _terms(q):
         people = people.filter(_term_matches(campaign, term))
     if card_status:
@@ -100,11 +107,23 @@ def _with_card_status(people, campaign, card_status):
     return people.filter(pk__in=newest.values("beneficiary_id"))
 
 
-def _with_delivery_status(people, delivery_status):
-    reached = {
+def delivery_label(delivery_status):
+    """A person's delivery status as the list shows it: its label, a dash when not sent."""
+    if delivery_status in (None, "", "not_sent"):
+        return "—"
+    return dict(DELIVERY_STATUS_CHOICES).get(delivery_status, delivery_status)
+
+
+def _reached():
+    """Per status of DELIVERY_ORDER (furthest first): whether a message of the person got it."""
+    return {
         status: Exists(Message.objects.filter(beneficiary=OuterRef("pk"), status=status))
         for status in DELIVERY_ORDER
     }
+
+
+def _with_delivery_status(people, delivery_status):
+    reached = _reached()
     if delivery_status == "not_sent":
         wanted, further = Q(), DELIVERY_ORDER
     else:

@@ -26,7 +26,7 @@ from campaigns.access import (
     campaign_for,
     require,
 )
-from campaigns.beneficiary_search import beneficiary_page
+from campaigns.beneficiary_search import beneficiary_page, delivery_label
 from campaigns.forms import (
     BeneficiaryFilterForm,
     BeneficiaryImportForm,
@@ -175,7 +175,8 @@ def _beneficiary_list(campaign, query):
     return {
         "beneficiary_filter": form,
         "beneficiaries": [
-            {"person": person, "phone": mask_phone(person.phone), "card": card}
+            {"person": person, "phone": mask_phone(person.phone), "card": card,
+             "delivery": delivery_label(person.delivery_status)}
             for person, card in rows
         ],
         # Cards of unfinished jobs count: they were printed and need the portal too.

@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Role
@@ -315,3 +317,55 @@ def test_the_schema_documents_the_list_filters(campaign):
     assert set(parameters["card_status"]["schema"]["enum"]) >= {
         "none", "valid", "revoked", "expired"}
     assert parameters["limit"]["schema"]["maximum"] == 500
+
+
+# Delivery column ------------------------------------------------------------------------
+
+DELIVERY_CELL = re.compile(
+    r'<td class="row-title">([^<]*)</td>.*?<td [^>]*class="delivery-status"[^>]*>([^<]*)</td>',
+    re.S,
+)
+
+
+def test_each_row_shows_the_furthest_delivery_status_in_french(page, delivery_people):
+    html = page()
+
+    assert dict((name.strip(), status) for name, status in DELIVERY_CELL.findall(html)) == {
+        "Lu Diallo": "Lu", "Livre Diallo": "Remis", "Envoye Diallo": "Envoyé",
+        "Echoue Diallo": "Échec", "Enattente Diallo": "—", "Jamais Diallo": "—",
+    }
+
+
+def test_the_list_reads_delivery_statuses_without_a_query_per_row(page, campaign,
+                                                                   delivery_people):
+    page()  # warm what the first request reads once (session, program)
+    with CaptureQueriesContext(connection) as six_rows:
+        page()
+    for n in range(10):
+        card = make_card(campaign=campaign, beneficiary=person(campaign, f"Extra{n}"))
+        make_message(card=card, status="read")
+
+    with CaptureQueriesContext(connection) as sixteen_rows:
+        html = page()
+
+    assert len(DELIVERY_CELL.findall(html)) == 16
+    assert len(sixteen_rows.captured_queries) == len(six_rows.captured_queries)
+
+
+def test_the_api_returns_each_persons_delivery_status(api, delivery_people):
+    response = api()
+
+    assert response.status_code == 200
+    assert {f"{row['first_name']} {row['last_name']}": row["delivery_status"]
+            for row in response.json()["data"]} == {
+        "Lu Diallo": "read", "Livre Diallo": "delivered", "Envoye Diallo": "sent",
+        "Echoue Diallo": "failed", "Enattente Diallo": "not_sent", "Jamais Diallo": "not_sent",
+    }
+
+
+def test_the_schema_documents_the_delivery_status_field(campaign):
+    client = api_client(make_api_key(program=campaign.program))
+    schema = client.get("/api/schema/?format=json").json()
+
+    fields = schema["components"]["schemas"]["BeneficiaryOut"]["properties"]
+    assert fields["delivery_status"]["readOnly"] is True
