@@ -170,7 +170,7 @@ def campaign_readiness(*, campaign, metrics=None):
         _quota_check(campaign, plan["new"]),
         _phones_check(people, metrics["without_phone"]),
         _preview_check(campaign),
-        _card_data_check(campaign),
+        _card_data_check(campaign, plan),
         _state_check(campaign),
     ]
     return {"can_start": all(c["status"] != MISSING for c in checks), "checks": checks}
@@ -288,7 +288,9 @@ def _preview_check(campaign):
 
 def empty_card_fields(campaign):
     """[{key, label, empty, example}]: each template field the cards print with no campaign
-    value, and how many people have no value of their own (their card would print a dash).
+    value, and how many people a new job would card (no valid card yet: see
+    cards.generation.valid_card_holders) have no value of their own (their card would print a
+    dash).
     `example` is one such person's external id, never a name: the readiness checklist is
     shown to anyone who may read the campaign. A sensitive campaign gives counts only (an
     external id links a person to the campaign for whoever holds the source system)."""
@@ -304,7 +306,11 @@ def empty_card_fields(campaign):
     ]
     if not fields:
         return []
-    people = campaign.beneficiaries.order_by()
+    from cards.generation import valid_card_holders  # cards depends on campaigns, not back
+
+    people = campaign.beneficiaries.exclude(
+        pk__in=valid_card_holders(campaign=campaign)
+    ).order_by()
     counts = people.aggregate(**{f.key: Count("id", filter=_empty(f.key)) for f in fields})
     rows = []
     for f in fields:
@@ -328,7 +334,8 @@ def _empty(key):
     )
 
 
-def _card_data_check(campaign):
+def _card_data_check(campaign, plan):
+    """Only the people a new job would card count: holders of a valid card are left out."""
     empty = empty_card_fields(campaign)
     if not empty:
         return _check("card_data", READY, _("Every printed field has a value."))
@@ -340,10 +347,15 @@ def _card_data_check(campaign):
         else:
             parts.append(_("%(field)s: empty for %(n)s") % numbers)
     columns = ", ".join(row["key"] for row in empty)
+    if plan["valid_card"]:
+        detail = _("These new cards would print a dash (people who already hold a valid card "
+                   "are left out of a new job and not counted): %(fields)s.")
+    else:
+        detail = _("These cards would print a dash: %(fields)s.")
     return _check(
         "card_data",
         WARNING,
-        _("These cards would print a dash: %(fields)s.") % {"fields": "; ".join(parts)},
+        detail % {"fields": "; ".join(parts)},
         _("Set a value for the whole campaign on the card design page, or fill the "
           "column(s) %(columns)s in the file and import it again.") % {"columns": columns},
     )

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from campaigns import selectors
 from campaigns.models import CampaignType, Role
@@ -21,6 +21,7 @@ from tests.factories import (
     make_api_key,
     make_beneficiary,
     make_campaign,
+    make_card,
     make_program,
     make_user,
 )
@@ -161,6 +162,29 @@ def test_readiness_warns_with_the_count_and_an_example_of_empty_fields(campaign)
     # Fields are named as the card prints them, in the campaign's language (fr).
     assert "Vaccin: empty for 2 (e.g. EXT-1)" in check["detail"]
     assert "Doses reçues: empty for 1 (e.g. EXT-2)" in check["detail"]
+
+
+def test_readiness_counts_only_people_a_new_job_would_card(campaign):
+    holder = make_beneficiary(campaign=campaign, external_id="EXT-1", attributes={"doses": "2"})
+    make_card(campaign=campaign, beneficiary=holder)  # valid: a new job leaves them out
+    revoked = make_beneficiary(campaign=campaign, external_id="EXT-2", attributes={"doses": "1"})
+    make_card(campaign=campaign, beneficiary=revoked, revoked_at=timezone.now())
+    make_beneficiary(campaign=campaign, external_id="EXT-3", attributes={"doses": "1"})
+
+    check = card_data_check(campaign)
+
+    assert check["status"] == "warning"
+    assert "Vaccin: empty for 2 (e.g. EXT-2)" in check["detail"]
+    assert "already hold a valid card are left out of a new job and not counted" in (
+        check["detail"])
+
+
+def test_readiness_is_ready_when_only_valid_card_holders_lack_a_value(campaign):
+    holder = make_beneficiary(campaign=campaign, attributes={"doses": "2"})
+    make_card(campaign=campaign, beneficiary=holder)
+    make_beneficiary(campaign=campaign, attributes={"vaccine": "RR1", "doses": "1"})
+
+    assert card_data_check(campaign)["status"] == "ready"
 
 
 def test_readiness_counts_no_field_the_campaign_sets(campaign):
