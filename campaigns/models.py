@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.logos import validate_logo
@@ -521,7 +522,10 @@ class Dhis2SyncSkip(models.Model):
     enrollment = models.CharField(max_length=64, blank=True)
     field = models.CharField(max_length=64, blank=True)
     attribute = models.CharField(max_length=64, blank=True)
+    # The reason in the run's language (rows from before `reasons` have only this one).
     reason = models.CharField(max_length=500)
+    # The reason in each of settings.LANGUAGES, written with the row: shown in the viewer's.
+    reasons = models.JSONField(null=True, blank=True, verbose_name=_("reason in each language"))
 
     class Meta:
         verbose_name = _("DHIS2 skipped entity")
@@ -529,4 +533,15 @@ class Dhis2SyncSkip(models.Model):
         ordering = ["run", "id"]
 
     def __str__(self):
-        return f"{self.tracked_entity}: {self.reason}"
+        return f"{self.tracked_entity}: {self.reason_text()}"
+
+    def reason_text(self, language=None):
+        """The reason in `language` (default: the active one), else as the run wrote it."""
+        return reason_in(self.reason, self.reasons, language)
+
+
+def reason_in(reason, reasons, language=None):
+    """`reasons[language]` (or its base language, "fr" for "fr-sn"), else `reason`."""
+    language = (language or get_language() or settings.LANGUAGE_CODE).lower()
+    reasons = reasons if isinstance(reasons, dict) else {}
+    return reasons.get(language) or reasons.get(language.split("-")[0]) or reason

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.admin_scope import ProgramScopedAdmin
 from campaigns.models import Role
-from distribution.error_labels import error_label
+from distribution.error_labels import error_detail_text, error_label
 from distribution.models import Dispatch, Message, ProviderIntegration
 
 
@@ -60,7 +60,7 @@ class MessageAdmin(ProgramScopedAdmin):
     list_filter = ("channel", "status")
     search_fields = ("provider_message_id", "idempotency_key", "card__code")
     fields = ("program", "campaign", "dispatch", "card", "channel", "attempt", "status",
-              "recipient", "provider_message_id", "error_code", "error_detail",
+              "recipient", "provider_message_id", "error_code", "detail",
               "idempotency_key", "created_at", "sent_at", "delivered_at", "read_at", "failed_at")
     readonly_fields = fields
 
@@ -70,6 +70,11 @@ class MessageAdmin(ProgramScopedAdmin):
     @admin.display(description=_("Error"), ordering="error_code")
     def error(self, message):
         return error_label(message.error_code)
+
+    @admin.display(description=_("Error detail"))
+    def detail(self, message):
+        # Our own details in the viewer's language; a provider's as it came.
+        return error_detail_text(message.error_detail)
 
     def has_add_permission(self, request):
         return False

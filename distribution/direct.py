@@ -20,6 +20,7 @@ from distribution import clock
 from distribution.channels.base import SendResult
 from distribution.channels.google_wallet import SAVE_URL
 from distribution.dispatches import CONSENT_FIELD, NEEDS_PHONE
+from distribution.error_labels import MAY_HAVE_SENT_DETAIL, error_detail_text
 from distribution.integrations import channel_for
 from distribution.message_templates import template_body, validate_template
 from distribution.models import ChannelCode, Message
@@ -127,7 +128,8 @@ def result_of(message):
     if message.status in (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.READ):
         return SendResult.sent(message.provider_message_id, via_template=message.via_template)
     if message.status == Message.Status.FAILED:
-        return SendResult(ok=False, error_code=message.error_code, detail=message.error_detail)
+        return SendResult(ok=False, error_code=message.error_code,
+                          detail=error_detail_text(message.error_detail))
     return SendResult(ok=False, error_code="in_progress", detail=_("Still being sent."))
 
 
@@ -221,7 +223,7 @@ def _record(message, result):
     if not result.ok:
         detail = result.detail
         if result.error_code in MAY_HAVE_SENT:
-            detail = "No answer in time: the provider may have sent it; not sent again."
+            detail = MAY_HAVE_SENT_DETAIL  # English, translated when shown
         fields = {"status": Message.Status.FAILED, "failed_at": now,
                   "error_code": result.error_code[:40], "error_detail": detail[:255]}
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(**fields)

@@ -4,6 +4,7 @@ The codes stay machine values (stored, filtered, in the API); a provider's own n
 named code without an entry here is shown as it is, beside the provider's text.
 """
 
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 ERROR_LABELS = {
@@ -29,3 +30,21 @@ def error_label(code):
         return ""
     label = ERROR_LABELS.get(str(code))
     return str(label) if label else str(code)
+
+
+# Details our own code stores with a failed message (error_detail), in English: the same text
+# whoever's worker wrote it, translated when shown (error_detail_text). Any other detail is
+# the provider's own text and is shown as it came.
+SENDER_STOPPED = gettext_noop(
+    "The sender stopped during the provider call; not sent again to avoid a duplicate."
+)
+MAY_HAVE_SENT_DETAIL = gettext_noop(
+    "No answer in time: the provider may have sent it; not sent again."
+)
+ORANGE_UNDELIVERED = gettext_noop("Orange could not deliver the SMS")
+OWN_DETAILS = frozenset({SENDER_STOPPED, MAY_HAVE_SENT_DETAIL, ORANGE_UNDELIVERED})
+
+
+def error_detail_text(detail):
+    """A stored error detail in the user's language when it is one of ours, else as is."""
+    return gettext(detail) if detail in OWN_DETAILS else (detail or "")

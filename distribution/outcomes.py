@@ -23,6 +23,7 @@ from datetime import timedelta
 from django.utils.translation import gettext as _
 
 from distribution.channels.base import ErrorKind, scrub
+from distribution.error_labels import SENDER_STOPPED
 from distribution.models import DispatchRecipient, Message
 
 THROTTLE_DELAY = 2.0
@@ -89,9 +90,7 @@ def settle_unknown(*, recipient, message, now):
     the reason above) it is failed and not sent again."""
     message.status = Message.Status.FAILED
     message.error_code = OUTCOME_UNKNOWN
-    message.error_detail = (
-        "The sender stopped during the provider call; not sent again to avoid a duplicate."
-    )
+    message.error_detail = SENDER_STOPPED  # English, translated when shown
     message.failed_at = now
     recipient.status = DispatchRecipient.Status.FAILED
     recipient.attempts += 1

@@ -4,7 +4,7 @@ CSV export and the campaign page's table."""
 from datetime import datetime, time, timedelta
 
 from campaigns.access import people_visible
-from distribution.error_labels import error_label
+from distribution.error_labels import error_detail_text, error_label
 from distribution.models import Message
 from distribution.window import program_zone
 
@@ -57,7 +57,7 @@ def log_row(message):
         "provider_message_id": message.provider_message_id,
         "error_code": message.error_code,
         "error_label": error_label(message.error_code),
-        "error_detail": message.error_detail,
+        "error_detail": error_detail_text(message.error_detail),
         "sent_at": message.sent_at,
         "delivered_at": message.delivered_at,
         "read_at": message.read_at,

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from campaignid.limits import body_over_limit, size_text
 from distribution.delivery import apply_status
+from distribution.error_labels import ORANGE_UNDELIVERED
 from distribution.integrations import integration_config
 from distribution.models import ChannelCode, Message, ProviderIntegration
 
@@ -124,8 +125,7 @@ def orange(request, token):
             program_id=integration.program_id, channel=ChannelCode.SMS,
             provider_message_id=message_id, status=status, at=timezone.now(),
             error_code="DeliveryImpossible" if status == Message.Status.FAILED else "",
-            error_detail="Orange could not deliver the SMS"
-            if status == Message.Status.FAILED else "",
+            error_detail=ORANGE_UNDELIVERED if status == Message.Status.FAILED else "",
         )
         counts[outcome] += 1
     return JsonResponse(counts)

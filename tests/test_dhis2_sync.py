@@ -12,7 +12,9 @@ from datetime import date, timedelta
 import django_rq
 import pytest
 from django.db import IntegrityError
-from django.utils import timezone
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from campaigns.dhis2.sync import EntityRules, sync_page
 from campaigns.models import Beneficiary, Dhis2SyncRun, Role
@@ -23,6 +25,7 @@ from tests.factories import (
     make_dhis2_connection,
     make_dhis2_link,
     make_program,
+    make_user,
 )
 from tests.stubs.base import Reply
 from tests.stubs.dhis2 import COUNTRY, MAPPING, PROGRAM, uid
@@ -372,3 +375,38 @@ def test_the_history_lists_runs_newest_first(dhis2_stub):
     history = client.get(f"/api/campaigns/{campaign.pk}/dhis2/syncs").json()["data"]
     assert [run["id"] for run in history] == [second["id"], first["id"]]
     assert history[0]["created_by"] is None  # started with an API key, not a user
+
+
+def test_a_skip_recorded_in_english_reads_in_french_in_the_csv(dhis2_stub):
+    good = {"first_name": "Awa", "last_name": "Diop", "sex": "F", "date_of_birth": "2019-05-17"}
+    dhis2_stub.add_entity(1, **{**good, "first_name": None})
+    dhis2_stub.add_entity(2, **good, enrollments=[])
+    campaign, client = linked_campaign(dhis2_stub)
+    run = sync(client, campaign)  # started in English: the worker writes in English
+
+    response = client.get(run["errors_url"], HTTP_ACCEPT_LANGUAGE="fr")
+
+    rows = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    assert {row["tracked_entity"]: row["reason"] for row in rows} == {
+        uid("Te", 1): "prénom manquant",
+        uid("Te", 2): "aucune inscription au programme DHIS2",
+    }
+
+
+def test_a_skip_recorded_in_english_reads_in_french_in_the_admin(dhis2_stub):
+    dhis2_stub.add_entity(1, first_name="Awa", last_name="Diop", sex="F",
+                          date_of_birth="2019-05-17", enrollments=[])
+    campaign, _client = linked_campaign(dhis2_stub)
+    run = Dhis2SyncRun.objects.create(campaign=campaign, status="running")
+    rules = EntityRules(link=campaign.dhis2_link, region="SN", today=date.today())
+    with translation.override("en"):
+        sync_page(run_id=run.pk, page=1, entities=dhis2_stub.entities, rules=rules)
+    admin = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    admin.force_login(make_user(is_staff=True, is_superuser=True))
+
+    skips = admin.get(reverse("admin:campaigns_dhis2syncskip_changelist")).content.decode()
+    history = admin.get(reverse("admin:campaigns_dhis2syncrun_change", args=[run.pk]))
+
+    assert "aucune inscription au programme DHIS2" in skips
+    assert "aucune inscription au programme DHIS2" in history.content.decode()
+    assert "no enrollment in the DHIS2 program" not in skips

@@ -7,9 +7,12 @@ import logging
 from datetime import UTC, datetime, time
 
 import pytest
+from django.utils import timezone, translation
 
 from campaigns.models import CampaignType, Role
+from distribution.delivery import apply_status
 from distribution.dispatches import dispatch_start
+from distribution.error_labels import ORANGE_UNDELIVERED
 from tests.dispatch_helpers import dispatch_done, work_until
 from tests.factories import (
     api_client,
@@ -161,3 +164,31 @@ def test_sending_a_dispatch_writes_no_name_or_number_to_the_log_output(
     assert len(orange_stub.sent) == 4
     assert "distribution" in caplog.text
     no_personal_data(caplog.text, cards)
+
+
+@pytest.mark.django_db
+def test_our_own_error_detail_reads_in_the_viewers_language(client, cards):
+    message = make_message(card=cards[0], channel="sms")
+    with translation.override("en"):  # the webhook's worker, in another language
+        apply_status(program_id=message.program_id, channel="sms",
+                     provider_message_id=message.provider_message_id, status="failed",
+                     at=timezone.now(), error_code="DeliveryImpossible",
+                     error_detail=ORANGE_UNDELIVERED)
+
+    api = client.get("/api/distribution/logs", HTTP_ACCEPT_LANGUAGE="fr").json()["data"][0]
+    text = b"".join(client.get("/api/distribution/logs.csv", HTTP_ACCEPT_LANGUAGE="fr")
+                    .streaming_content).decode()
+
+    french = "Orange n\u2019a pas pu remettre le SMS"
+    assert (api["error_label"], api["error_detail"]) == ("livraison impossible", french)
+    assert french in text
+
+
+@pytest.mark.django_db
+def test_a_providers_own_error_detail_is_shown_as_it_came(client, cards):
+    make_message(card=cards[0], channel="sms", status="failed", error_code="1001",
+                 error_detail="Receiver unknown")
+
+    row = client.get("/api/distribution/logs", HTTP_ACCEPT_LANGUAGE="fr").json()["data"][0]
+
+    assert row["error_detail"] == "Receiver unknown"

@@ -89,7 +89,8 @@ class Dhis2SyncRunAdmin(ReadOnlyAdmin):
         return format_html(
             "<table>{}</table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
-                (skip.page, skip.tracked_entity, skip.field, skip.reason) for skip in rows
+                (skip.page, skip.tracked_entity, skip.field, skip.reason_text())
+                for skip in rows
             )),
         ) if rows else "—"
 
@@ -105,9 +106,15 @@ class Dhis2SyncSkipAdmin(ReadOnlyAdmin):
     program_field = "run__campaign__program"
     campaign_field = "run__campaign"
     names_people = True
-    list_display = ("run", "page", "tracked_entity", "enrollment", "field", "reason")
+    list_display = ("run", "page", "tracked_entity", "enrollment", "field", "reason_shown")
     list_filter = ("field",)
     search_fields = ("=tracked_entity", "=enrollment", "=run__id")
     list_select_related = ("run",)
     show_full_result_count = False
-    fields = ("run", "page", "tracked_entity", "enrollment", "field", "attribute", "reason")
+    fields = ("run", "page", "tracked_entity", "enrollment", "field", "attribute",
+              "reason_shown")
+
+    @admin.display(description=gettext_lazy("Reason"))
+    def reason_shown(self, skip):
+        # In the viewer's language, whatever the language of whoever started the run.
+        return skip.reason_text()

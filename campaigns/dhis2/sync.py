@@ -33,7 +33,7 @@ from campaigns.dhis2.connection import ConnectionNotConfigured, client_for, conn
 from campaigns.dhis2.events import send_sync_event_on_commit
 from campaigns.dhis2.mapping import link_get
 from campaigns.imports import MODEL_FIELD, WRITE_BATCH, _clean_row, _update_rows
-from campaigns.models import Beneficiary, Campaign, Dhis2SyncRun, Dhis2SyncSkip
+from campaigns.models import Beneficiary, Campaign, Dhis2SyncRun, Dhis2SyncSkip, reason_in
 
 DEFAULT_PAGE_SIZE = 100
 # Entities saved in DHIS2 while the previous run read it may carry an `updatedAt` a little
@@ -245,7 +245,20 @@ class EntityRules:
 
     def prepare(self, entity):
         """{"entity", "enrollments": [uid, ...] best first, "values"} or
-        {"entity", "enrollment", "problems": [(field, reason)]}."""
+        {"entity", "enrollment", "problems": [(field, reason)], "reasons": [{language:
+        reason}]}: each problem's reason in the active language, and in every language of
+        the site (a skip is read later by people of other languages: see Dhis2SyncSkip)."""
+        item = self._prepare(entity)
+        if "problems" in item:
+            item["reasons"] = [{} for _problem in item["problems"]]
+            for language, _name in settings.LANGUAGES:
+                with translation.override(language):
+                    again = self._prepare(entity)["problems"]
+                for texts, (_field, reason) in zip(item["reasons"], again, strict=True):
+                    texts[language] = str(reason)[:500]
+        return item
+
+    def _prepare(self, entity):
         uid = str(entity.get("trackedEntity") or entity.get("trackedEntityInstance") or "?")
         enrollments, problem = self._enrollments(entity)
         if problem:
@@ -356,10 +369,10 @@ def sync_page(*, run_id, page, entities, rules, page_count=None, total=None):
             Dhis2SyncSkip(
                 run_id=run_id, page=page, tracked_entity=item["entity"][:64],
                 enrollment=item["enrollment"][:64], field=field[:64],
-                attribute=rules.attribute_of(field), reason=str(reason)[:500],
+                attribute=rules.attribute_of(field), reason=str(reason)[:500], reasons=reasons,
             )
             for item in skipped
-            for field, reason in item["problems"]
+            for (field, reason), reasons in zip(item["problems"], item["reasons"], strict=True)
         ], batch_size=WRITE_BATCH)
         counters = {
             "pages_done": page,
@@ -382,10 +395,16 @@ def sync_page(*, run_id, page, entities, rules, page_count=None, total=None):
 ERRORS_CSV_HEADER = ("page", "tracked_entity", "enrollment", "field", "attribute", "reason")
 
 
-def skipped_csv_lines(*, run):
-    """The run's skipped entities as CSV text lines (header first), streamed from the DB."""
-    rows = run.skips.order_by("id").values_list(*ERRORS_CSV_HEADER)
-    return csv_lines(ERRORS_CSV_HEADER, rows.iterator(chunk_size=2000))
+def skipped_csv_lines(*, run, language=None):
+    """The run's skipped entities as CSV text lines (header first), streamed from the DB;
+    each reason in `language` (default: the active one, read now: the lines are written
+    after the view returns)."""
+    language = language or translation.get_language()
+    rows = run.skips.order_by("id").values_list(*ERRORS_CSV_HEADER, "reasons")
+    return csv_lines(ERRORS_CSV_HEADER, (
+        (*row[:-2], reason_in(row[-2], row[-1], language))
+        for row in rows.iterator(chunk_size=2000)
+    ))
 
 
 def _shift(dhis2_time, delta):
