@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import import_template, imports, lifecycle, selectors
+from campaigns import import_template, imports, lifecycle, readiness, selectors
 from campaigns.access import (
     SESSION_PROGRAM_KEY,
     Need,
@@ -202,7 +202,7 @@ def _detail_context(access, campaign, query=None):
         "template_label": CampaignType(campaign.template_id).label
         if campaign.template_id in CampaignType.values
         else campaign.template_id,
-        "readiness": selectors.campaign_readiness(campaign=campaign, metrics=metrics),
+        "readiness": readiness.campaign_readiness(campaign=campaign, metrics=metrics),
         "metrics": metrics,
         **beneficiary_list,
         "beneficiaries_shown": BENEFICIARIES_SHOWN,

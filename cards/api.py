@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaignid.files import file_response
-from campaigns import selectors
+from campaigns import readiness, selectors
 from campaigns.access import Need, access_required, campaign_for, object_for
 from campaigns.lifecycle import MAX_CARD_VALIDITY_MONTHS, CampaignConflict
 from campaigns.models import Job
@@ -442,7 +442,7 @@ class CampaignDesignValidateView(APIView):
         metrics = selectors.campaign_metrics(campaign=campaign)
         campaign.beneficiary_count = metrics["beneficiaries"]
         campaign.metrics = metrics
-        campaign.readiness = selectors.campaign_readiness(campaign=campaign, metrics=metrics)
+        campaign.readiness = readiness.campaign_readiness(campaign=campaign, metrics=metrics)
         return Response(CampaignDetailSerializer(campaign).data)
 
 
