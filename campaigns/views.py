@@ -37,7 +37,7 @@ from campaigns.forms import (
 from campaigns.models import Campaign, CampaignType, Dpi, Membership
 from campaigns.phones import mask_phone
 from campaigns.services import quota_balance
-from cards.studio import prints_mpi_id
+from campaigns.studio import prints_mpi_id
 
 BENEFICIARIES_SHOWN = 50
 CAMPAIGNS_PER_PAGE = 25

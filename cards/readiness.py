@@ -6,9 +6,9 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from campaigns import studio
 from campaigns.readiness import MISSING, READY, WARNING, readiness_check
 from campaigns.services import quota_balance, quota_cost
-from cards import studio
 from cards.generation import generation_plan
 
 CHECK_LABELS = {

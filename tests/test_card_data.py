@@ -11,9 +11,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import translation
 
-from campaigns import readiness
+from campaigns import readiness, studio
 from campaigns.models import CampaignType, Role
-from cards import studio
 from cards.render import card_texts
 from cards.studio_services import campaign_design_update
 from tests.factories import (
