@@ -156,6 +156,8 @@ CAMPAIGN_READINESS_CHECKS = [
     "cards.readiness.card_data_check",
     "campaigns.readiness.state_check",
 ]
+# Dashboard tiles after the campaign counts: f(*, program) -> {"key", "label", "value"}.
+PROGRAM_DASHBOARD_FIGURES = ["distribution.figures.cards_distributed"]
 
 TEMPLATES = [
     {

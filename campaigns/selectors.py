@@ -6,10 +6,13 @@ campaigns.serializers.CampaignListQuerySerializer); every key is optional.
 """
 
 from datetime import datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, Lower
+from django.utils.module_loading import import_string
 
 from campaigns.models import Beneficiary, Campaign, CampaignType, Job, QuotaTransaction
 
@@ -206,3 +209,14 @@ def quota_ledger(*, program):
         )
         .order_by("-created_at", "-id")
     )
+
+
+def dashboard_figures(*, program):
+    """The dashboard tiles the apps above campaigns add (settings.PROGRAM_DASHBOARD_FIGURES):
+    [{key, label, value}], counted from their own data."""
+    return [figure(program=program) for figure in _dashboard_figures()]
+
+
+@cache
+def _dashboard_figures():
+    return tuple(import_string(path) for path in settings.PROGRAM_DASHBOARD_FIGURES)
