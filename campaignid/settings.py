@@ -144,6 +144,21 @@ ROOT_URLCONF = "campaignid.urls"
 WSGI_APPLICATION = "campaignid.wsgi.application"
 ASGI_APPLICATION = "campaignid.asgi.application"
 
+# Plug-ins, so a lower app never imports a higher one (README "Architecture").
+# The checklist before a generation job, in display order: f(*, campaign, metrics) -> check.
+CAMPAIGN_READINESS_CHECKS = [
+    "campaigns.readiness.beneficiaries_check",
+    "cards.readiness.valid_cards_check",
+    "campaigns.readiness.template_check",
+    "cards.readiness.quota_check",
+    "campaigns.readiness.phones_check",
+    "campaigns.readiness.preview_check",
+    "cards.readiness.card_data_check",
+    "campaigns.readiness.state_check",
+]
+# Dashboard tiles after the campaign counts: f(*, program) -> {"key", "label", "value"}.
+PROGRAM_DASHBOARD_FIGURES = ["distribution.figures.cards_distributed"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

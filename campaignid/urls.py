@@ -1,4 +1,5 @@
-"""URL map. API routes answer with and without a trailing slash (see campaignid.api_urls).
+"""URL map. API routes answer with and without a trailing slash: each app's api_urls.py writes
+its routes as `re_path(r"^.../?$")`.
 
 Nothing here serves MEDIA_ROOT, in DEBUG neither: its files hold people's names and cards, so
 each leaves only through a view that checks the caller (campaignid/files.py)."""

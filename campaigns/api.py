@@ -18,7 +18,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns import import_template, lifecycle, selectors
+from campaigns import import_template, lifecycle, readiness, selectors
 from campaigns.access import Need, access_for_request, campaign_for, require, require_to_create
 from campaigns.csv_export import csv_response
 from campaigns.serializers import (
@@ -302,7 +302,7 @@ def _detail_response(campaign, code=status.HTTP_200_OK):
     metrics = selectors.campaign_metrics(campaign=campaign)
     campaign.beneficiary_count = metrics["beneficiaries"]
     campaign.metrics = metrics
-    campaign.readiness = selectors.campaign_readiness(campaign=campaign, metrics=metrics)
+    campaign.readiness = readiness.campaign_readiness(campaign=campaign, metrics=metrics)
     return Response(CampaignDetailSerializer(campaign).data, status=code)
 
 

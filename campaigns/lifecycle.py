@@ -12,8 +12,8 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns import studio
 from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Campaign, CampaignType, Job
-from cards import studio
 
 # Fields an operator sets; everything else (status, dates, program) the system decides.
 EDITABLE_FIELDS = (

@@ -6,17 +6,15 @@ campaigns.serializers.CampaignListQuerySerializer); every key is optional.
 """
 
 from datetime import datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
 from django.db.models.functions import Coalesce, Lower
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.module_loading import import_string
 
-from campaigns.lifecycle import known_template_ids
 from campaigns.models import Beneficiary, Campaign, CampaignType, Job, QuotaTransaction
-from campaigns.services import quota_balance, quota_cost
-from cards import studio
 
 SORT_FIELDS = ("name", "created_at", "updated_at", "status", "campaign_type", "prefix")
 ARCHIVED_CHOICES = ("false", "true", "all")
@@ -139,248 +137,6 @@ def campaign_metrics(*, campaign):
     }
 
 
-READY, MISSING, WARNING = "ready", "missing", "warning"
-
-CHECK_LABELS = {
-    "beneficiaries": gettext_lazy("Beneficiaries"),
-    "template": gettext_lazy("Card template"),
-    "quota": gettext_lazy("Quota"),
-    "phones": gettext_lazy("Phone numbers"),
-    "preview": gettext_lazy("Design preview"),
-    "state": gettext_lazy("Campaign state"),
-    "card_data": gettext_lazy("Card data"),
-    "valid_cards": gettext_lazy("Cards already held"),
-}
-
-
-def campaign_readiness(*, campaign, metrics=None):
-    """Whether a generation job can start, as a checklist: each check is `ready`, `missing`
-    (blocks the start) or `warning` (worth a look, does not block). `action` says what to do
-    about a check that is not ready, else it is None."""
-    metrics = metrics or campaign_metrics(campaign=campaign)
-    people = metrics["beneficiaries"]
-    from cards.generation import generation_plan  # cards depends on campaigns, not back
-
-    plan = generation_plan(campaign=campaign)
-    checks = [
-        _beneficiaries_check(people),
-        _valid_cards_check(plan),
-        _template_check(campaign),
-        # Only new cards are charged: holders of a valid card are left out.
-        _quota_check(campaign, plan["new"]),
-        _phones_check(people, metrics["without_phone"]),
-        _preview_check(campaign),
-        _card_data_check(campaign, plan),
-        _state_check(campaign),
-    ]
-    return {"can_start": all(c["status"] != MISSING for c in checks), "checks": checks}
-
-
-def _check(key, status, detail, action=None):
-    return {
-        "key": key,
-        "label": CHECK_LABELS[key],
-        "status": status,
-        "detail": detail,
-        "action": action if status != READY else None,
-    }
-
-
-def _beneficiaries_check(people):
-    if people == 0:
-        return _check(
-            "beneficiaries",
-            MISSING,
-            _("No beneficiaries yet."),
-            _("Import beneficiaries from a CSV file or from DHIS2."),
-        )
-    detail = ngettext("%(n)s beneficiary.", "%(n)s beneficiaries.", people) % {"n": people}
-    return _check("beneficiaries", READY, detail)
-
-
-def _valid_cards_check(plan):
-    """One valid card per person: a new job leaves out whoever holds one (reissue replaces)."""
-    held, new = plan["valid_card"], plan["new"]
-    reissue = _("To replace a card (lost, name corrected), reissue it from the beneficiary list.")
-    if held and not new:
-        return _check(
-            "valid_cards", MISSING,
-            ngettext("The beneficiary already holds a valid card.",
-                     "All %(n)s beneficiaries already hold a valid card.", held) % {"n": held},
-            reissue,
-        )
-    if held:
-        return _check("valid_cards", READY, ngettext(
-            "%(n)s beneficiary already holds a valid card and will be left out; new cards: "
-            "%(new)s.",
-            "%(n)s beneficiaries already hold a valid card and will be left out; new cards: "
-            "%(new)s.",
-            held,
-        ) % {"n": held, "new": new})
-    return _check("valid_cards", READY, _("Nobody holds a valid card yet."))
-
-
-def _template_check(campaign):
-    if not campaign.template_id:
-        return _check(
-            "template", MISSING, _("No card template chosen."), _("Choose a card template.")
-        )
-    if campaign.template_id not in known_template_ids():
-        return _check(
-            "template",
-            MISSING,
-            _("The template “%(id)s” no longer exists.") % {"id": campaign.template_id},
-            _("Choose a card template."),
-        )
-    # Card Studio ids are the campaign type values, so the type's label names the template.
-    labels = dict(CampaignType.choices)
-    name = labels.get(campaign.template_id, campaign.template_id)
-    return _check("template", READY, _("Template: %(name)s.") % {"name": name})
-
-
-def _quota_check(campaign, people):
-    balance = quota_balance(program=campaign.program)
-    cost = quota_cost(cards=people, dpi=campaign.dpi)
-    numbers = {"cards": people, "dpi": campaign.dpi, "cost": cost, "balance": balance}
-    if balance < cost:
-        return _check(
-            "quota",
-            MISSING,
-            _(
-                "%(cards)s cards at %(dpi)s dpi need %(cost)s quota units; "
-                "the program has %(balance)s."
-            )
-            % numbers,
-            _("Ask your administrator for more quota, or choose a lower resolution."),
-        )
-    return _check(
-        "quota",
-        READY,
-        _("%(cards)s cards at %(dpi)s dpi need %(cost)s of the %(balance)s units available.")
-        % numbers,
-    )
-
-
-def _phones_check(people, without_phone):
-    if without_phone:
-        return _check(
-            "phones",
-            WARNING,
-            _("%(n)s of %(total)s cannot receive WhatsApp/SMS (no valid phone number).")
-            % {"n": without_phone, "total": people},
-            _("Their cards can still be printed, or fix the numbers and import again."),
-        )
-    if people == 0:
-        return _check("phones", READY, _("No beneficiaries yet."))
-    return _check("phones", READY, _("Every beneficiary has a valid phone number."))
-
-
-def _preview_check(campaign):
-    if campaign.status == Campaign.Status.DRAFT:
-        return _check(
-            "preview",
-            WARNING,
-            _("The card design has not been validated yet."),
-            _("Open the preview and check a sample card."),
-        )
-    return _check("preview", READY, _("The card design was validated."))
-
-
-def empty_card_fields(campaign):
-    """[{key, label, empty, example}]: each template field the cards print with no campaign
-    value, and how many people a new job would card (no valid card yet: see
-    cards.generation.valid_card_holders) have no value of their own (their card would print a
-    dash).
-    `example` is one such person's external id, never a name: the readiness checklist is
-    shown to anyone who may read the campaign. A sensitive campaign gives counts only (an
-    external id links a person to the campaign for whoever holds the source system)."""
-    template_id = studio.template_for_campaign(campaign)
-    if template_id not in studio.TEMPLATES:
-        return []
-    design = studio.card_design(
-        template_id=template_id, language=campaign.language, options=campaign.template_options
-    )
-    fields = [
-        f for f in design.template.fields
-        if f.key in design.show_fields and f.key not in design.values
-    ]
-    if not fields:
-        return []
-    from cards.generation import valid_card_holders  # cards depends on campaigns, not back
-
-    people = campaign.beneficiaries.exclude(
-        pk__in=valid_card_holders(campaign=campaign)
-    ).order_by()
-    counts = people.aggregate(**{f.key: Count("id", filter=_empty(f.key)) for f in fields})
-    rows = []
-    for f in fields:
-        if counts[f.key]:
-            example = None if campaign.is_sensitive else (
-                people.filter(_empty(f.key)).exclude(external_id="")
-                .order_by("id").values_list("external_id", flat=True).first()
-            )
-            rows.append({"key": f.key, "label": f.labels[design.language],
-                         "empty": counts[f.key], "example": example})
-    return rows
-
-
-def _empty(key):
-    # Absent, JSON null, "" or [] (the renderer prints a dash for all of them).
-    return (
-        Q(**{f"attributes__{key}__isnull": True})
-        | Q(**{f"attributes__{key}": None})
-        | Q(**{f"attributes__{key}": ""})
-        | Q(**{f"attributes__{key}": []})
-    )
-
-
-def _card_data_check(campaign, plan):
-    """Only the people a new job would card count: holders of a valid card are left out."""
-    empty = empty_card_fields(campaign)
-    if not empty:
-        return _check("card_data", READY, _("Every printed field has a value."))
-    parts = []
-    for row in empty:
-        numbers = {"field": row["label"], "n": row["empty"], "example": row["example"]}
-        if row["example"]:
-            parts.append(_("%(field)s: empty for %(n)s (e.g. %(example)s)") % numbers)
-        else:
-            parts.append(_("%(field)s: empty for %(n)s") % numbers)
-    columns = ", ".join(row["key"] for row in empty)
-    if plan["valid_card"]:
-        detail = _("These new cards would print a dash (people who already hold a valid card "
-                   "are left out of a new job and not counted): %(fields)s.")
-    else:
-        detail = _("These cards would print a dash: %(fields)s.")
-    return _check(
-        "card_data",
-        WARNING,
-        detail % {"fields": "; ".join(parts)},
-        _("Set a value for the whole campaign on the card design page, or fill the "
-          "column(s) %(columns)s in the file and import it again.") % {"columns": columns},
-    )
-
-
-def _state_check(campaign):
-    if campaign.deleted_at:
-        return _check(
-            "state", MISSING, _("The campaign is deleted."), _("Restore the campaign first.")
-        )
-    if campaign.archived_at:
-        return _check(
-            "state", MISSING, _("The campaign is archived."), _("Unarchive the campaign first.")
-        )
-    running = campaign.jobs.exclude(status__in=Job.FINAL_STATUSES).first()
-    if running is not None:
-        return _check(
-            "state",
-            MISSING,
-            _("Generation job %(id)s is still running.") % {"id": running.pk},
-            _("Wait for it to finish or cancel it."),
-        )
-    return _check("state", READY, _("The campaign can generate cards."))
-
-
 def _beneficiary_count():
     # A correlated subquery rather than a join: PostgreSQL counts for the rows of the page
     # only, not for every campaign of the program before it sorts and cuts.
@@ -453,3 +209,14 @@ def quota_ledger(*, program):
         )
         .order_by("-created_at", "-id")
     )
+
+
+def dashboard_figures(*, program):
+    """The dashboard tiles the apps above campaigns add (settings.PROGRAM_DASHBOARD_FIGURES):
+    [{key, label, value}], counted from their own data."""
+    return [figure(program=program) for figure in _dashboard_figures()]
+
+
+@cache
+def _dashboard_figures():
+    return tuple(import_string(path) for path in settings.PROGRAM_DASHBOARD_FIGURES)

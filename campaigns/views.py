@@ -5,10 +5,9 @@ their session, another program's campaign answers 404 and a viewer's POST answer
 The wizard lives in campaigns/wizard.py.
 """
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldError, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import import_template, imports, lifecycle, selectors
+from campaigns import import_template, imports, lifecycle, readiness, selectors
 from campaigns.access import (
     SESSION_PROGRAM_KEY,
     Need,
@@ -37,7 +36,7 @@ from campaigns.forms import (
 from campaigns.models import Campaign, CampaignType, Dpi, Membership
 from campaigns.phones import mask_phone
 from campaigns.services import quota_balance
-from cards.studio import prints_mpi_id
+from campaigns.studio import prints_mpi_id
 
 BENEFICIARIES_SHOWN = 50
 CAMPAIGNS_PER_PAGE = 25
@@ -68,27 +67,6 @@ def render_page(request, template, context=None):
 
 
 
-def _cards_distributed(program):
-    """Cards that reached someone. Distribution ships in a later issue: until its Message
-    model exists (or if its fields differ) the dashboard shows 0 instead of failing."""
-    try:
-        message_model = apps.get_model("distribution", "Message")
-    except LookupError:
-        return 0
-    try:
-        return (
-            message_model.objects.filter(
-                beneficiary__campaign__program=program,
-                status__in=["sent", "delivered", "read"],
-            )
-            .values("card_id")
-            .distinct()
-            .count()
-        )
-    except (FieldError, ValueError):
-        return 0
-
-
 @login_required
 def dashboard(request):
     access = program_access(request)
@@ -98,8 +76,8 @@ def dashboard(request):
             "campaigns": campaigns.count(),
             "in_progress": campaigns.filter(status=Campaign.Status.GENERATING).count(),
             "completed": campaigns.filter(status=Campaign.Status.COMPLETED).count(),
-            "cards_distributed": _cards_distributed(access.program),
         },
+        "figures": selectors.dashboard_figures(program=access.program),
         "quota_balance": quota_balance(program=access.program),
         "recent_campaigns": campaigns.filter(archived_at__isnull=True)[:RECENT_CAMPAIGNS],
     }
@@ -203,7 +181,7 @@ def _detail_context(access, campaign, query=None):
         "template_label": CampaignType(campaign.template_id).label
         if campaign.template_id in CampaignType.values
         else campaign.template_id,
-        "readiness": selectors.campaign_readiness(campaign=campaign, metrics=metrics),
+        "readiness": readiness.campaign_readiness(campaign=campaign, metrics=metrics),
         "metrics": metrics,
         **beneficiary_list,
         "beneficiaries_shown": BENEFICIARIES_SHOWN,

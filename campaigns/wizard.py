@@ -193,7 +193,7 @@ def _summary(cleaned):
 
 def _draft_readiness(summary, balance):
     """What the campaign will have on creation and what it will still need, in the same
-    shape as campaigns.selectors.campaign_readiness so one template shows both."""
+    shape as campaigns.readiness.campaign_readiness so one template shows both."""
     checks = [
         {
             "key": "details",

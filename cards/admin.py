@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy, ngettext
 
 from campaigns.admin_scope import ProgramScopedAdmin
+from cards import admin_jobs  # noqa: F401  (registers generation jobs)
 from cards.models import Card
 from cards.qr import verification_url
 from verification.revocation import CardStateConflict, card_revoke, card_unrevoke

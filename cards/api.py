@@ -21,13 +21,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaignid.files import file_response
-from campaigns import selectors
+from campaigns import readiness, selectors, studio
 from campaigns.access import Need, access_required, campaign_for, object_for
 from campaigns.lifecycle import MAX_CARD_VALIDITY_MONTHS, CampaignConflict
 from campaigns.models import Job
 from campaigns.serializers import CampaignDetailSerializer
 from campaigns.services import QuotaExceeded
-from cards import generation, previews, studio, studio_services
+from cards import generation, previews, studio_services
 from cards.render import CardRenderError, PreviewBusy
 from cards.serializers import JobCreateInput, JobList, JobOutput
 
@@ -168,7 +168,7 @@ class IgnoreClientContentNegotiation(BaseContentNegotiation):
 
 
 class CardTemplateOptions(serializers.Serializer):
-    """Documents `template_options`; cards.studio.template_options_validate checks them."""
+    """Documents `template_options`; campaigns.studio.template_options_validate checks them."""
 
     primary_colour = serializers.CharField(required=False, help_text="#RRGGBB")
     accent_colour = serializers.CharField(required=False, help_text="#RRGGBB")
@@ -442,7 +442,7 @@ class CampaignDesignValidateView(APIView):
         metrics = selectors.campaign_metrics(campaign=campaign)
         campaign.beneficiary_count = metrics["beneficiaries"]
         campaign.metrics = metrics
-        campaign.readiness = selectors.campaign_readiness(campaign=campaign, metrics=metrics)
+        campaign.readiness = readiness.campaign_readiness(campaign=campaign, metrics=metrics)
         return Response(CampaignDetailSerializer(campaign).data)
 
 

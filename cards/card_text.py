@@ -1,7 +1,6 @@
 """How card text is measured and written: the bundled fonts, widths to shrink or cut text
 before WeasyPrint lays it out (nothing may run off a card), dates and attribute values."""
 
-import datetime
 import re
 from pathlib import Path
 
@@ -11,26 +10,6 @@ FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
 FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
 PT_PER_MM = 72 / 25.4
-
-
-def format_date(value):
-    # dd/mm/yyyy reads the same in French, English and Wolof.
-    return f"{value.day:02d}/{value.month:02d}/{value.year}"
-
-
-def attribute_text(field, value):
-    if value is None or value == "" or value == []:
-        return ""
-    if field.kind == "list" and isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value if v not in (None, ""))
-    if field.kind == "date":
-        if isinstance(value, datetime.date):
-            return format_date(value)
-        try:
-            return format_date(datetime.date.fromisoformat(str(value)[:10]))
-        except ValueError:
-            return str(value)
-    return " ".join(str(value).split())
 
 
 class TextFitter:

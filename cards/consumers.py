@@ -1,7 +1,7 @@
 """WebSocket /ws/jobs/<job_id>?token=<api key>: a generation job's snapshot, then its events."""
 
-from campaignid.live import ProgramObjectConsumer
 from campaigns.access import Need, object_for
+from campaigns.live import ProgramObjectConsumer
 from campaigns.models import Job
 from cards.events import job_group, job_snapshot
 

@@ -11,9 +11,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from campaigns import studio
 from campaigns.lifecycle import MAX_CARD_VALIDITY_MONTHS
 from campaigns.models import CampaignType
-from cards import studio
 from cards.studio_services import LOGO_MAX_BYTES
 
 REQUIRED = _("This field is required.")

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaigns import studio
 from campaigns.models import Campaign, Dpi, Job, JobChunk
 from campaigns.services import quota_cost, quota_debit_for_job, quota_refund_for_job
-from cards import studio
 from cards.events import send_job_event_on_commit
 
 DEFAULT_CHUNK_SIZE = 100
@@ -58,7 +58,7 @@ def job_create(*, campaign, user=None, dpi=None, include_mpi_id=None, beneficiar
     in `skipped_valid_card`, not charged). A reissue (`reissue=True`, ids required) cards
     exactly the given people; their current cards are revoked when the new ones are issued.
     The selection is fixed here, under the campaign's row lock, so the charge matches it.
-    `include_mpi_id` None: the campaign's design decides (cards.studio.prints_mpi_id)."""
+    `include_mpi_id` None: the campaign's design decides (campaigns.studio.prints_mpi_id)."""
     dpi = int(dpi or campaign.dpi)
     if dpi not in Dpi.values:
         raise ValidationError({"dpi": f"dpi must be one of {', '.join(map(str, Dpi.values))}."})

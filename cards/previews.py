@@ -18,8 +18,8 @@ from django.http import HttpResponse
 from django.urls import reverse
 from PIL import Image
 
+from campaigns import studio
 from campaigns.models import Campaign, Program
-from cards import studio
 from cards.render import render_preview_png
 
 CACHE_SECONDS = 24 * 3600

@@ -46,14 +46,14 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from campaigns import studio
 from campaigns.logos import open_stored
-from cards import raster, studio
+from cards import raster
 from cards.card_text import (
     FONT_BOLD,
     FONT_DIR,
     FONT_REGULAR,
     TextFitter,
-    format_date,
 )
 from cards.issuing import add_months
 from cards.qr import qr_matrix
@@ -649,13 +649,13 @@ def row_texts(design, row_keys, card):
     texts = []
     for key in row_keys:
         if key == "date_of_birth":
-            value = card.get("date_of_birth") and format_date(card["date_of_birth"])
+            value = card.get("date_of_birth") and studio.format_date(card["date_of_birth"])
         elif key == "sex":
             value = studio.SEX_VALUES.get(card.get("sex") or "", {}).get(lang)
         elif key == "issued":
-            value = card.get("issued_on") and format_date(card["issued_on"])
+            value = card.get("issued_on") and studio.format_date(card["issued_on"])
         elif key == "expiry":
-            value = card.get("expires_on") and format_date(card["expires_on"])
+            value = card.get("expires_on") and studio.format_date(card["expires_on"])
         elif key == "mpi_id":
             value = card.get("mpi_id")
         else:

@@ -1,6 +1,6 @@
 """Card Studio services: change a campaign's card design, validate it, set a program's logo.
 
-A design is a campaign's `template_id` and `template_options` (cards/studio.py). Validating
+A design is a campaign's `template_id` and `template_options` (campaigns/studio.py). Validating
 it moves a draft campaign to `preview_ready`; any later change of the design moves it back
 to `draft`, so what is validated is always what will be printed. While a generation job
 runs, the design cannot change: its chunks read the campaign as they go, and one job's
@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from campaigns import lifecycle, logos
+from campaigns import lifecycle, logos, studio
 from campaigns.lifecycle import CampaignConflict
 from campaigns.models import Campaign, Job, Program
-from cards import previews, studio
+from cards import previews
 from cards.render import CardRenderError
 
 LOGO_MAX_BYTES = logos.LOGO_MAX_BYTES

@@ -12,12 +12,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaignid.files import file_response
+from campaigns import studio
 from campaigns.access import Need, access_required, allows, campaign_for, object_for, require
 from campaigns.lifecycle import CampaignConflict
 from campaigns.models import Dpi, Job
 from campaigns.services import QuotaExceeded, quota_cost
 from campaigns.views import render_page
-from cards import generation, previews, studio, studio_services
+from cards import generation, previews, studio_services
 from cards.events import job_snapshot
 from cards.forms import CardDesignForm, ProgramLogoForm
 from cards.render import SAMPLE_ISSUED_ON, PreviewBusy, sample_expiry
@@ -37,7 +38,7 @@ def job_start(request, pk):
             campaign=campaign,
             user=request.user,
             dpi=int(dpi) if str(dpi).isdigit() and int(dpi) in Dpi.values else campaign.dpi,
-            include_mpi_id=None,  # the campaign's design decides (cards.studio.prints_mpi_id)
+            include_mpi_id=None,  # the campaign's design decides (campaigns.studio.prints_mpi_id)
             beneficiary_ids=ids if reissue or ids else None,
             reissue=reissue,
         )

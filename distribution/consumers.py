@@ -1,7 +1,7 @@
 """WebSocket /ws/dispatches/<id>?token=<api key>: a dispatch run's snapshot, then its events."""
 
-from campaignid.live import ProgramObjectConsumer
 from campaigns.access import Need, object_for
+from campaigns.live import ProgramObjectConsumer
 from distribution.dispatches import dispatch_snapshot
 from distribution.events import dispatch_group
 from distribution.models import Dispatch

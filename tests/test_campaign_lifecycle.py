@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import override
 
-from campaigns import lifecycle, selectors
+from campaigns import lifecycle, readiness, selectors
 from campaigns.models import Campaign, Job
 from campaigns.services import quota_balance, quota_debit_for_job
 from tests.factories import (
@@ -36,7 +36,7 @@ def _create(program, **fields):
 
 
 def _checks(campaign):
-    return {c["key"]: c for c in selectors.campaign_readiness(campaign=campaign)["checks"]}
+    return {c["key"]: c for c in readiness.campaign_readiness(campaign=campaign)["checks"]}
 
 
 # ---------------------------------------------------------------- create, update
@@ -233,16 +233,16 @@ def test_a_campaign_with_beneficiaries_quota_and_template_can_start():
     campaign = make_campaign(program=make_program(quota=100), status="preview_ready",
                              template_options={"values": {"vaccine": "RR1", "doses": "1"}})
     make_beneficiary(campaign=campaign)
-    readiness = selectors.campaign_readiness(campaign=campaign)
-    assert readiness["can_start"] is True
-    assert {c["status"] for c in readiness["checks"]} == {"ready"}
-    assert all(c["action"] is None for c in readiness["checks"])
+    checklist = readiness.campaign_readiness(campaign=campaign)
+    assert checklist["can_start"] is True
+    assert {c["status"] for c in checklist["checks"]} == {"ready"}
+    assert all(c["action"] is None for c in checklist["checks"])
 
 
 def test_no_beneficiaries_is_missing():
     campaign = make_campaign(program=make_program())
     assert _checks(campaign)["beneficiaries"]["status"] == "missing"
-    assert selectors.campaign_readiness(campaign=campaign)["can_start"] is False
+    assert readiness.campaign_readiness(campaign=campaign)["can_start"] is False
 
 
 def test_no_template_is_missing():
@@ -257,7 +257,7 @@ def test_quota_is_missing_when_the_balance_cannot_pay_for_every_card():
     quota = _checks(campaign)["quota"]
     assert quota["status"] == "missing"
     assert "20" in quota["detail"] and "15" in quota["detail"]
-    assert selectors.campaign_readiness(campaign=campaign)["can_start"] is False
+    assert readiness.campaign_readiness(campaign=campaign)["can_start"] is False
 
 
 def test_quota_is_ready_when_the_balance_covers_the_cost():
@@ -274,7 +274,7 @@ def test_missing_phones_warn_without_blocking():
     phones = _checks(campaign)["phones"]
     assert phones["status"] == "warning"
     assert phones["detail"].startswith("2 of 3 cannot receive WhatsApp/SMS")
-    assert selectors.campaign_readiness(campaign=campaign)["can_start"] is True
+    assert readiness.campaign_readiness(campaign=campaign)["can_start"] is True
 
 
 def test_a_draft_warns_that_its_design_is_not_validated():
@@ -294,7 +294,7 @@ def test_a_running_job_blocks_a_second_start():
     campaign = make_campaign(program=make_program())
     make_beneficiary(campaign=campaign)
     make_job(campaign=campaign, status=Job.Status.PROCESSING)
-    assert selectors.campaign_readiness(campaign=campaign)["can_start"] is False
+    assert readiness.campaign_readiness(campaign=campaign)["can_start"] is False
 
 
 def test_check_labels_follow_the_active_language():

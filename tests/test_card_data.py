@@ -11,9 +11,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone, translation
 
-from campaigns import selectors
+from campaigns import readiness, studio
 from campaigns.models import CampaignType, Role
-from cards import studio
 from cards.render import card_texts
 from cards.studio_services import campaign_design_update
 from tests.factories import (
@@ -146,7 +145,7 @@ def test_import_panel_lists_the_templates_columns(program, campaign):
 
 
 def card_data_check(campaign):
-    checks = selectors.campaign_readiness(campaign=campaign)["checks"]
+    checks = readiness.campaign_readiness(campaign=campaign)["checks"]
     return next(c for c in checks if c["key"] == "card_data")
 
 

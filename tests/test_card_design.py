@@ -14,9 +14,9 @@ from django.test import Client
 from django.utils import translation
 from PIL import Image
 
+from campaigns import studio
 from campaigns.lifecycle import CampaignConflict
 from campaigns.models import Campaign, CampaignType, Job, Role
-from cards import studio
 from cards.studio_services import (
     campaign_design_update,
     campaign_design_validate,

@@ -1,4 +1,4 @@
-"""Card Studio templates and the HTML -> PDF -> PNG renderer (cards/studio.py, cards/render.py).
+"""Card Studio templates and the HTML -> PDF -> PNG renderer (campaigns/studio.py, cards/render.py).
 
 No database: the renderer takes unsaved Program and Campaign instances and plain dicts.
 """
@@ -18,13 +18,13 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from campaigns.models import Campaign, CampaignType, Program
-from cards.render import CardRenderer, CardRenderError, render_preview_png
-from cards.studio import (
+from campaigns.studio import (
     TEMPLATES,
     card_design,
     optional_field_choices,
     template_options_validate,
 )
+from cards.render import CardRenderer, CardRenderError, render_preview_png
 
 ID1_WIDTH_PT = 85.60 / 25.4 * 72
 ID1_HEIGHT_PT = 53.98 / 25.4 * 72

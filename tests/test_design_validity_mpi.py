@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from campaigns import studio
 from campaigns.models import Campaign, CampaignType, Job
-from cards import studio
 from cards.forms import CardDesignForm
 from tests.factories import (
     api_client,

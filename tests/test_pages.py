@@ -12,7 +12,14 @@ from django.test import Client
 from campaigns.models import Beneficiary, Campaign, CampaignType, Role
 from campaigns.services import membership_set
 from campaigns.wizard import SESSION_KEY
-from tests.factories import make_beneficiary, make_campaign, make_program, make_user
+from tests.factories import (
+    make_beneficiary,
+    make_campaign,
+    make_card,
+    make_message,
+    make_program,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +136,18 @@ def test_dashboard_shows_quota_balance_and_campaign_counts(client, program):
     assert re.search(r'data-kpi="campaigns".*?kpi-value">2<', body, re.S)
     assert re.search(r'data-kpi="in_progress".*?kpi-value">1<', body, re.S)
     assert re.search(r'data-kpi="cards_distributed".*?kpi-value">0<', body, re.S)
+
+
+def test_dashboard_counts_each_card_that_reached_its_holder_once(client, program):
+    campaign = make_campaign(program=program)
+    twice_sent = make_card(campaign=campaign)
+    make_message(card=twice_sent, status="delivered")
+    make_message(card=twice_sent, channel="sms", status="read")
+    make_message(card=make_card(campaign=campaign), status="sent")
+    make_message(card=make_card(campaign=campaign), status="failed")
+    make_message(card=make_card(campaign=make_campaign(program=make_program())), status="read")
+    body = html(client.get("/"))
+    assert re.search(r'data-kpi="cards_distributed".*?kpi-value">2<', body, re.S)
 
 
 def test_dashboard_lists_recent_campaigns(client, program):

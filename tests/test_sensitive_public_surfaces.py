@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from campaigns import studio
 from campaigns.models import CampaignType
-from cards import studio
 from cards.issuing import cards_assign
 from distribution.channels.google_wallet import GoogleWalletChannel
 from distribution.dispatches import dispatch_start

@@ -1,8 +1,8 @@
 """WebSocket /ws/dhis2/syncs/<id>?token=<api key>: a sync run's snapshot, then its events."""
 
-from campaignid.live import ProgramObjectConsumer
 from campaigns.access import Need, object_for
 from campaigns.dhis2.events import event_of, sync_group
+from campaigns.live import ProgramObjectConsumer
 from campaigns.models import Dhis2SyncRun
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from campaigns.dhis2.client import UID, Dhis2Error
 from campaigns.imports import COLUMN_ALIASES
 from campaigns.models import CampaignDhis2Link
-from cards.studio import get_template, template_for_campaign
+from campaigns.studio import get_template, template_for_campaign
 
 REQUIRED_FIELDS = ("first_name", "last_name", "date_of_birth", "sex")
 OPTIONAL_FIELDS = ("phone_number", "mpi_id", "consent_whatsapp", "consent_sms", "consent_wallet")

@@ -1,12 +1,11 @@
 /* Live DHIS2 import progress: a WebSocket fed by the server's sync events (the session cookie
-   authenticates it); when the socket cannot open or drops, poll the sync API instead. */
+   authenticates it, static/js/live.js); the same states come from the sync API when it polls. */
 (function () {
   "use strict";
   var root = document.getElementById("sync-run");
   if (!root) { return; }
   var labels = JSON.parse(document.getElementById("sync-labels").textContent);
   var finals = { completed: 1, failed: 1 };
-  var pollTimer = null;
 
   function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
 
@@ -25,21 +24,5 @@
     return !!finals[state.status];
   }
 
-  function poll() {
-    fetch(root.dataset.statusUrl, { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
-      .then(function (state) { if (!show(state)) { pollTimer = setTimeout(poll, 2000); } })
-      .catch(function () { pollTimer = setTimeout(poll, 5000); });
-  }
-
-  function connect() {
-    if (!("WebSocket" in window)) { poll(); return; }
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
-    var done = false;
-    socket.onmessage = function (message) { done = show(JSON.parse(message.data)) || done; };
-    socket.onclose = function () { if (!done && !pollTimer) { poll(); } };
-  }
-
-  connect();
+  window.campaignidLive(root, show, 2000, 5000);
 })();

@@ -80,7 +80,6 @@
   }
 
   function follow(root) {
-    var pollTimer = null;
     var seen = null;
     function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
 
@@ -117,19 +116,7 @@
       return state.status === "done";
     }
 
-    function poll() {
-      fetch(root.dataset.statusUrl, { credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
-        .then(function (state) { if (!show(state)) { pollTimer = setTimeout(poll, 3000); } })
-        .catch(function () { pollTimer = setTimeout(poll, 6000); });
-    }
-
-    if (!("WebSocket" in window)) { poll(); return; }
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
-    var done = false;
-    socket.onmessage = function (message) { done = show(JSON.parse(message.data)) || done; };
-    socket.onclose = function () { if (!done && !pollTimer) { poll(); } };
+    window.campaignidLive(root, show, 3000, 6000);
   }
 
   document.querySelectorAll("[data-dispatch-id]").forEach(function (root) {

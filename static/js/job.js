@@ -1,12 +1,11 @@
 /* Live job progress: a WebSocket fed by the server's job events (the session cookie
-   authenticates it); when the socket cannot open or drops, poll the job API instead. */
+   authenticates it, static/js/live.js); the same states come from the job API when it polls. */
 (function () {
   "use strict";
   var root = document.getElementById("job");
   if (!root) { return; }
   var labels = JSON.parse(document.getElementById("job-labels").textContent);
   var finals = { completed: 1, failed: 1, cancelled: 1 };
-  var pollTimer = null;
 
   function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
 
@@ -33,21 +32,5 @@
     return !!finals[state.status];
   }
 
-  function poll() {
-    fetch(root.dataset.statusUrl, { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
-      .then(function (state) { if (!show(state)) { pollTimer = setTimeout(poll, 2000); } })
-      .catch(function () { pollTimer = setTimeout(poll, 5000); });
-  }
-
-  function connect() {
-    if (!("WebSocket" in window)) { poll(); return; }
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + root.dataset.wsPath);
-    var done = false;
-    socket.onmessage = function (message) { done = show(JSON.parse(message.data)) || done; };
-    socket.onclose = function () { if (!done && !pollTimer) { poll(); } };
-  }
-
-  connect();
+  window.campaignidLive(root, show, 2000, 5000);
 })();

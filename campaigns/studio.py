@@ -10,13 +10,12 @@ of the template's fields, such as the vaccine of a measles round), checked by
 Wolof wording is a best effort and should be reviewed by a native speaker.
 """
 
+import datetime
 import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-
-from cards.card_text import attribute_text
 
 LANGUAGES = ("fr", "en", "wo")
 
@@ -447,6 +446,26 @@ def _clean_values(values, template_id):
 def import_columns(template_id):
     """The template's own import columns, in printing order: [(key, label, sample)]."""
     return [(f.key, f.labels, f.sample) for f in TEMPLATES[template_id].fields]
+
+
+def format_date(value):
+    # dd/mm/yyyy reads the same in French, English and Wolof.
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+
+
+def attribute_text(field, value):
+    if value is None or value == "" or value == []:
+        return ""
+    if field.kind == "list" and isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value if v not in (None, ""))
+    if field.kind == "date":
+        if isinstance(value, datetime.date):
+            return format_date(value)
+        try:
+            return format_date(datetime.date.fromisoformat(str(value)[:10]))
+        except ValueError:
+            return str(value)
+    return " ".join(str(value).split())
 
 
 def field_text(design, field, attributes):
