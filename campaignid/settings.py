@@ -156,6 +156,11 @@ CAMPAIGN_READINESS_CHECKS = [
     "cards.readiness.card_data_check",
     "campaigns.readiness.state_check",
 ]
+# Filters of the beneficiary search owned by the apps above campaigns, in form order.
+BENEFICIARY_FACETS = [
+    "cards.beneficiary_facets.CardStatusFacet",
+    "distribution.beneficiary_facets.DeliveryStatusFacet",
+]
 # Dashboard tiles after the campaign counts: f(*, program) -> {"key", "label", "value"}.
 PROGRAM_DASHBOARD_FIGURES = ["distribution.figures.cards_distributed"]
 

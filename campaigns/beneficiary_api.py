@@ -18,11 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.access import MAX_OFFSET, Need, access_for_request, campaign_for
-from campaigns.beneficiary_search import (
-    CARD_STATUS_CHOICES,
-    DELIVERY_STATUS_CHOICES,
-    beneficiary_search,
-)
+from campaigns.beneficiary_facets import facets
+from campaigns.beneficiary_search import beneficiary_search
 from campaigns.imports import (
     ImportRejected,
     ImportTooLarge,
@@ -101,19 +98,23 @@ class ErrorSerializer(serializers.Serializer):
 
 class BeneficiaryOutSerializer(serializers.ModelSerializer):
     phone = serializers.SerializerMethodField(help_text="Masked, e.g. +22177***4567")
-    delivery_status = serializers.ChoiceField(
-        read_only=True, choices=[c for c, _label in DELIVERY_STATUS_CHOICES],
-        help_text="The furthest any message to the person reached (as the delivery_status "
-        "filter): read, delivered, sent, failed (every attempt failed), not_sent.",
-    )
-
     class Meta:
         model = Beneficiary
         fields = [
             "id", "external_id", "first_name", "last_name", "date_of_birth", "sex", "phone",
             "mpi_id", "attributes", "consent_whatsapp", "consent_sms", "consent_wallet",
-            "opted_out_at", "created_at", "updated_at", "delivery_status",
+            "opted_out_at", "created_at", "updated_at",
         ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for facet in facets():  # a facet's own value of each person (delivery_status)
+            if facet.row_help_text:
+                fields[facet.name] = serializers.ChoiceField(
+                    read_only=True, choices=[code for code, _label in facet.choices],
+                    help_text=facet.row_help_text,
+                )
+        return fields
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_phone(self, beneficiary):
@@ -127,19 +128,18 @@ class ListQuerySerializer(serializers.Serializer):
         "of it), a phone's last digits (4 or more; spaces allowed) or a card code (whole or "
         "its end).",
     )
-    card_status = serializers.ChoiceField(
-        required=False, allow_blank=True, choices=[c for c, _label in CARD_STATUS_CHOICES],
-        help_text="The status of the person's newest card: none (no card), valid, revoked, "
-        "expired (on the program's today).",
-    )
-    delivery_status = serializers.ChoiceField(
-        required=False, allow_blank=True, choices=[c for c, _label in DELIVERY_STATUS_CHOICES],
-        help_text="The furthest any message to the person reached: read, delivered, sent, "
-        "failed (every attempt failed), not_sent (none sent yet).",
-    )
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=500)
     offset = serializers.IntegerField(required=False, default=0, min_value=0,
                                       max_value=MAX_OFFSET)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for facet in facets():  # card_status, delivery_status...
+            fields[facet.name] = serializers.ChoiceField(
+                required=False, allow_blank=True,
+                choices=[code for code, _label in facet.choices], help_text=facet.help_text,
+            )
+        return fields
 
 
 class ListMetaSerializer(serializers.Serializer):
@@ -180,12 +180,8 @@ class CampaignBeneficiariesView(APIView):
         query.is_valid(raise_exception=True)
         filters = query.validated_data
         limit, offset = filters["limit"], filters["offset"]
-        beneficiaries = beneficiary_search(
-            campaign=campaign,
-            q=filters.get("q", ""),
-            card_status=filters.get("card_status", ""),
-            delivery_status=filters.get("delivery_status", ""),
-        )
+        beneficiaries = beneficiary_search(campaign=campaign, q=filters.get("q", ""),
+                                           filters=filters)
         page = beneficiaries[offset : offset + limit]
         return Response({
             "data": BeneficiaryOutSerializer(page, many=True).data,

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from campaigns import imports
-from campaigns.beneficiary_search import CARD_STATUS_CHOICES, DELIVERY_STATUS_CHOICES
+from campaigns.beneficiary_facets import facets
 from campaigns.models import (
     DPI_COST_FACTOR,
     Campaign,
@@ -233,14 +233,24 @@ class BeneficiaryFilterForm(forms.Form):
     """The campaign page's beneficiary search (GET); a bad value in the URL is ignored."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    card_status = forms.ChoiceField(
-        label=_("Card"), required=False, choices=[("", _("All")), *CARD_STATUS_CHOICES]
-    )
-    delivery_status = forms.ChoiceField(
-        label=_("Delivery"), required=False, choices=[("", _("All")), *DELIVERY_STATUS_CHOICES]
-    )
     page = forms.IntegerField(required=False, min_value=1, max_value=10**7,
                               widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The facets (card, delivery...) between the search box and the page.
+        page = self.fields.pop("page")
+        for facet in facets():
+            self.fields[facet.name] = forms.ChoiceField(
+                label=facet.label, required=False, choices=[("", _("All")), *facet.choices]
+            )
+        self.fields["page"] = page
+
+    def filter_names(self):
+        return ["q", *(facet.name for facet in facets())]
+
+    def facet_fields(self):
+        return [self[facet.name] for facet in facets()]
 
     def filters(self):
         self.is_valid()

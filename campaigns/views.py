@@ -25,7 +25,7 @@ from campaigns.access import (
     campaign_for,
     require,
 )
-from campaigns.beneficiary_search import beneficiary_page, delivery_label
+from campaigns.beneficiary_search import beneficiary_page
 from campaigns.forms import (
     BeneficiaryFilterForm,
     BeneficiaryImportForm,
@@ -153,16 +153,15 @@ def _beneficiary_list(campaign, query):
     return {
         "beneficiary_filter": form,
         "beneficiaries": [
-            {"person": person, "phone": mask_phone(person.phone), "card": card,
-             "delivery": delivery_label(person.delivery_status)}
-            for person, card in rows
+            {"person": person, "phone": mask_phone(person.phone), **values}
+            for person, values in rows
         ],
         # Cards of unfinished jobs count: they were printed and need the portal too.
         "campaign_has_cards": campaign.cards.exists(),
         "beneficiaries_total": total,
         "beneficiaries_page": page,
         "beneficiaries_pages": max(1, -(-total // BENEFICIARIES_SHOWN)),
-        "beneficiaries_filtered": any(filters[k] for k in ("q", "card_status", "delivery_status")),
+        "beneficiaries_filtered": any(filters[name] for name in form.filter_names()),
         "beneficiaries_previous": _page_query(query, page - 1) if page > 1 else None,
         "beneficiaries_next": _page_query(query, page + 1)
         if page * BENEFICIARIES_SHOWN < total

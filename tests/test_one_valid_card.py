@@ -215,7 +215,7 @@ def test_after_a_cancelled_reissue_the_list_shows_the_card_that_is_valid_again()
     tasks.job_prepare(job.pk)
     generation.job_cancel(job=Job.objects.get(pk=job.pk))
     rows, _total, _page = beneficiary_page(campaign=campaign, filters={}, page=1, page_size=50)
-    assert [card.pk for _person, card in rows] == [old.pk]
+    assert [shown["card"].pk for _person, shown in rows] == [old.pk]
 
 
 def test_the_database_refuses_a_second_live_card_for_a_person():
