@@ -13,6 +13,7 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaignid.outbound_http import TransportError
 from campaigns.access import MAX_ID, Need, access_for_request, require
 from campaigns.models import Beneficiary
 from cards.models import Card
@@ -20,7 +21,6 @@ from distribution import direct
 from distribution.api_base import ERRORS, Conflict
 from distribution.api_logs import MessageOutput
 from distribution.channels.base import ChannelError
-from distribution.http import TransportError
 from distribution.integrations import IntegrationNotConfigured
 from distribution.models import ChannelCode
 from distribution.selectors import log_row

@@ -27,7 +27,7 @@ from distribution.models import DispatchRecipient, Message
 
 THROTTLE_DELAY = 2.0
 OUTCOME_UNKNOWN = "outcome_unknown"
-# The request may have reached the provider: a read timeout (distribution.http), or an
+# The request may have reached the provider: a read timeout (campaignid.outbound_http), or an
 # adapter that raised part-way (distribution.sending).
 MAY_HAVE_SENT = {"timeout", "connection_lost", "internal_error"}
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from urllib3.exceptions import NameResolutionError
 
 from campaignid.limits import size_text
-from distribution.http import TransportError, json_body, request
+from campaignid.outbound_http import TransportError, json_body, request
 
 UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 # 2.38 is the first release whose /api/tracker/trackedEntities answers with `instances`.

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from campaignid.outbound_http import TransportError
 from distribution.error_labels import error_label
-from distribution.http import TransportError
 
 
 class ErrorKind(StrEnum):

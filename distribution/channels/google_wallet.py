@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from distribution import http, tokens
+from campaignid import outbound_http as http
+from distribution import tokens
 from distribution.channels.base import CardDetails, Channel, ChannelError, ErrorKind, SendResult
 
 PROVIDER = "google-wallet"

@@ -9,7 +9,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from distribution import http, tokens
+from campaignid import outbound_http as http
+from distribution import tokens
 from distribution.channels.base import Channel, ChannelError, ErrorKind, SendResult
 
 PROVIDER = "orange"

@@ -8,7 +8,7 @@ verify_token are for the webhooks).
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from distribution import http
+from campaignid import outbound_http as http
 from distribution.channels.base import Channel, ChannelError, ErrorKind, SendResult
 
 PROVIDER = "whatsapp"

@@ -4,7 +4,7 @@ Public addresses only by default: a program admin must not make the server call 
 Redis (127.0.0.1:6379), the cloud metadata service (169.254.169.254) or the office network.
 The operator lists the exceptions in OUTBOUND_ALLOW_PRIVATE: host names, addresses or
 networks ("127.0.0.1,localhost,10.0.0.0/8"). Checked when the URL is saved and again at each
-request (distribution.http), since a name can resolve elsewhere tomorrow.
+request (campaignid.outbound_http), since a name can resolve elsewhere tomorrow.
 """
 
 import ipaddress

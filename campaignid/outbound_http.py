@@ -6,7 +6,7 @@ duration only; bodies, query strings, phone numbers and tokens never reach a log
 
 Answers are read up to `max_bytes` (1 MB for providers; DHIS2 pages ask for more): a larger
 one is cut and raises TransportError `response_too_large`. A user-entered URL (`guard=True`)
-is checked against OUTBOUND_ALLOW_PRIVATE before each request (distribution.outbound_guard).
+is checked against OUTBOUND_ALLOW_PRIVATE before each request (campaignid.outbound_guard).
 """
 
 import logging
@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 
 from campaignid.limits import size_text
-from distribution.outbound_guard import OutboundRefused, check_url
+from campaignid.outbound_guard import OutboundRefused, check_url
 
+# The log name operators already filter on is kept.
 logger = logging.getLogger("distribution.http")
 
 # Enough pooled connections for a dispatch worker running many sends at once per provider host.
