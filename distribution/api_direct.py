@@ -20,9 +20,9 @@ from cards.models import Card
 from distribution import direct
 from distribution.api_base import ERRORS, Conflict
 from distribution.api_logs import MessageOutput
-from distribution.channels.base import ChannelError
 from distribution.integrations import IntegrationNotConfigured
 from distribution.models import ChannelCode
+from distribution.providers.adapter import ChannelError
 from distribution.selectors import log_row
 
 DHIS2_UID = r"^[A-Za-z][A-Za-z0-9]{10}$"

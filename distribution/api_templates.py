@@ -18,7 +18,7 @@ from campaigns.models import Language
 from distribution import message_templates
 from distribution.api_base import ERRORS, ID_PARAMETER, campaign_for, service_call
 from distribution.message_templates import VARIABLES, render
-from distribution.sms import sms_segments
+from distribution.providers.orange_sms.segments import sms_segments
 
 LANGUAGE_PARAMETER = OpenApiParameter("language", OpenApiTypes.STR, OpenApiParameter.PATH,
                                       enum=list(Language.values))

@@ -17,14 +17,14 @@ from campaigns.models import Beneficiary
 from campaigns.phones import InvalidPhone, mask_phone, phone_to_e164
 from cards.models import Card
 from distribution import clock
-from distribution.channels.base import SendResult
-from distribution.channels.google_wallet import SAVE_URL
-from distribution.dispatches import CONSENT_FIELD, NEEDS_PHONE
 from distribution.integrations import channel_for
 from distribution.message_templates import template_body, validate_template
 from distribution.models import ChannelCode, Message
 from distribution.outbound import CardImages, outbound_message
 from distribution.outcomes import MAY_HAVE_SENT
+from distribution.providers.adapter import SendResult
+from distribution.providers.google_wallet.adapter import SAVE_URL
+from distribution.providers.registry import provider
 
 MAX_WALLET_BULK = 100
 
@@ -86,7 +86,7 @@ def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, cl
         raise SendRefused(_("Card %(code)s is revoked.") % {"code": card.code})
     if beneficiary.opted_out_at:
         raise SendRefused(_("This beneficiary opted out of messages."))
-    if not getattr(beneficiary, CONSENT_FIELD[channel]):
+    if not getattr(beneficiary, provider(channel).consent_field):
         raise SendRefused(_("This beneficiary has not consented to %(channel)s messages.")
                           % {"channel": ChannelCode(channel).label})
     to = _recipient_phone(beneficiary, channel, phone_number, program)
@@ -200,7 +200,7 @@ def _link(adapter, beneficiary, card):
 
 
 def _recipient_phone(beneficiary, channel, phone_number, program):
-    if channel not in NEEDS_PHONE:
+    if not provider(channel).needs_phone:
         return ""
     try:
         to = phone_to_e164(phone_number, default_region=program.country) if phone_number else (

@@ -20,16 +20,11 @@ from distribution.bulk import insert_rows
 from distribution.events import send_dispatch_event_on_commit
 from distribution.integrations import IntegrationNotConfigured, channel_for
 from distribution.models import ChannelCode, Dispatch, DispatchRecipient
+from distribution.providers.registry import provider
 from distribution.window import WEEKDAY_NAMES, SendWindow
 
 Status = Dispatch.Status
 RStatus = DispatchRecipient.Status
-NEEDS_PHONE = {ChannelCode.WHATSAPP, ChannelCode.SMS}
-CONSENT_FIELD = {
-    ChannelCode.WHATSAPP: "consent_whatsapp",
-    ChannelCode.SMS: "consent_sms",
-    ChannelCode.WALLET: "consent_wallet",
-}
 DEFAULTS = {
     "fallback_channel": "",
     "fallback_after_attempts": 2,
@@ -326,14 +321,14 @@ def _recipients(dispatch):
         if held is None or held[2] is False or live:
             cards[beneficiary_id] = (card_id, revoked_at, live)
     now = clock.now()
-    consent_fields = [CONSENT_FIELD[c] for c in dispatch.channels]
+    consent_fields = [provider(c).consent_field for c in dispatch.channels]
     people = beneficiaries.order_by("pk").values_list(
         "pk", "phone", "opted_out_at", *consent_fields
     )
     for pk, phone, opted_out_at, *consents in people.iterator(chunk_size=5000):
         card_id, revoked_at, _live = cards.get(pk, (None, None, False))
         consented = [c for c, given in zip(dispatch.channels, consents, strict=True) if given]
-        channels = [c for c in consented if phone or c not in NEEDS_PHONE]
+        channels = [c for c in consented if phone or not provider(c).needs_phone]
         skip = ""
         if opted_out_at:
             skip = DispatchRecipient.SkipReason.OPTED_OUT

@@ -82,7 +82,7 @@ class IntegrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.channel = channel
         stored = stored or {}
-        for spec in integrations.FIELDS[channel]:
+        for spec in integrations.fields(channel):
             label = spec.label or spec.name.replace("_", " ").capitalize()
             if spec.name == "private_key":
                 # A PEM keeps its line breaks only in a textarea (an input drops them).

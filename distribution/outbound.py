@@ -7,9 +7,9 @@ import zipfile
 from django.core.files.storage import default_storage
 
 from cards.qr import verification_url
-from distribution.channels.base import CardDetails, OutboundMessage
 from distribution.message_templates import programme_name, render
 from distribution.models import ChannelCode
+from distribution.providers.adapter import CardDetails, OutboundMessage
 from verification.public import public_campaign_name
 
 logger = logging.getLogger(__name__)

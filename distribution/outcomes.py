@@ -22,8 +22,8 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
-from distribution.channels.base import ErrorKind, scrub
 from distribution.models import DispatchRecipient, Message
+from distribution.providers.adapter import ErrorKind, scrub
 
 THROTTLE_DELAY = 2.0
 OUTCOME_UNKNOWN = "outcome_unknown"

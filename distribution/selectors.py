@@ -4,8 +4,8 @@ CSV export and the campaign page's table."""
 from datetime import datetime, time, timedelta
 
 from campaigns.access import people_visible
-from distribution.error_labels import error_label
 from distribution.models import Message
+from distribution.providers.error_labels import error_label
 from distribution.window import program_zone
 
 LOG_COLUMNS = (

@@ -34,13 +34,13 @@ from django.conf import settings
 
 from campaigns.phones import mask_phone
 from distribution import claims, clock, dispatches, pump
-from distribution.channels.base import OutboundMessage, SendResult
 from distribution.events import send_dispatch_event_on_commit
 from distribution.integrations import IntegrationNotConfigured, channel_for
 from distribution.message_templates import template_body
 from distribution.models import Dispatch, DispatchRecipient, Message
 from distribution.outbound import CardImages, outbound_message
 from distribution.outcomes import apply_outcome
+from distribution.providers.adapter import OutboundMessage, SendResult
 from distribution.ratelimit import RateLimiter
 from distribution.window import SendWindow
 

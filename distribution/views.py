@@ -19,7 +19,6 @@ from campaigns.phones import mask_phone
 from campaigns.views import program_access, render_page, writer_access
 from distribution import direct, dispatches, integrations, message_templates, selectors
 from distribution.api_templates import sms_preview
-from distribution.error_labels import error_label
 from distribution.forms import (
     DispatchForm,
     IntegrationForm,
@@ -29,6 +28,7 @@ from distribution.forms import (
     weekday_labels,
 )
 from distribution.models import ChannelCode, Dispatch
+from distribution.providers.error_labels import error_label
 
 LOG_ROWS_SHOWN = 50
 ACTIONS = {

@@ -6,8 +6,8 @@ import logging
 import pytest
 from PIL import Image
 
-from distribution.channels.base import ErrorKind, OutboundMessage
-from distribution.channels.whatsapp import WhatsAppChannel
+from distribution.providers.adapter import ErrorKind, OutboundMessage
+from distribution.providers.whatsapp.adapter import WhatsAppChannel
 from tests.stubs.base import Reply
 
 TO = "+221771234567"

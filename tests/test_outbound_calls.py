@@ -9,7 +9,7 @@ from django.utils import translation
 
 from campaigns.dhis2.connection import connection_config, connection_get
 from campaigns.models import Role
-from distribution.channels.base import ErrorKind, OutboundMessage
+from distribution.providers.adapter import ErrorKind, OutboundMessage
 from distribution.integrations import channel_for
 from tests.factories import (
     api_client,

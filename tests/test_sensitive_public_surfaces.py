@@ -15,7 +15,7 @@ from django.test import Client
 from campaigns.models import CampaignType
 from cards import studio
 from cards.issuing import cards_assign
-from distribution.channels.google_wallet import GoogleWalletChannel
+from distribution.providers.google_wallet.adapter import GoogleWalletChannel
 from distribution.dispatches import dispatch_start
 from distribution.message_templates import template_body
 from distribution.outbound import outbound_message

@@ -8,7 +8,6 @@ are inserted through the REST API and the link only references the object's id (
 Config: issuer_id, service_account_email, private_key (PEM), class_suffix.
 """
 
-import functools
 import hashlib
 import re
 import time
@@ -18,14 +17,13 @@ from datetime import time as dtime
 from urllib.parse import urlsplit
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from campaignid import outbound_http as http
 from distribution import tokens
-from distribution.channels.base import CardDetails, Channel, ChannelError, ErrorKind, SendResult
+from distribution.providers.adapter import CardDetails, Channel, ChannelError, ErrorKind, SendResult
+from distribution.providers.google_wallet.keys import load_key
 
 PROVIDER = "google-wallet"
 SAVE_URL = "https://pay.google.com/gp/v/save/"
@@ -205,7 +203,7 @@ class GoogleWalletChannel(Channel):
 
     def _private_key(self):
         try:
-            return _load_key(self.config["private_key"])
+            return load_key(self.config["private_key"])
         except (ValueError, TypeError) as exc:
             raise ChannelError(
                 ErrorKind.ACCOUNT, "bad_private_key", _("The private key is not a PEM RSA key.")
@@ -219,11 +217,6 @@ def wallet_links_bulk(*, config, messages):
     object; TransportError when Google does not answer.
     """
     return GoogleWalletChannel(config).links(list(messages))
-
-
-@functools.lru_cache(maxsize=32)
-def _load_key(pem):
-    return load_pem_private_key(pem.encode("utf-8"), password=None)
 
 
 def _error(response, kind):
@@ -264,11 +257,3 @@ def _rfc3339(value, *, end_of_day):
 def _origin(url):
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def is_rsa_private_key(pem):
-    """True when `pem` parses as an unencrypted RSA private key (checked when config is saved)."""
-    try:
-        return isinstance(_load_key(pem), RSAPrivateKey)
-    except (ValueError, TypeError):
-        return False

@@ -12,8 +12,8 @@ import logging
 
 from django.db.models.functions import Coalesce
 
-from distribution.channels.base import scrub
 from distribution.models import Message
+from distribution.providers.adapter import scrub
 
 logger = logging.getLogger(__name__)
 

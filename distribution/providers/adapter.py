@@ -19,7 +19,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from campaignid.outbound_http import TransportError
-from distribution.error_labels import error_label
+from distribution.providers.error_labels import error_label
 
 
 class ErrorKind(StrEnum):

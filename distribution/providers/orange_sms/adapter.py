@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from campaignid import outbound_http as http
 from distribution import tokens
-from distribution.channels.base import Channel, ChannelError, ErrorKind, SendResult
+from distribution.providers.adapter import Channel, ChannelError, ErrorKind, SendResult
 
 PROVIDER = "orange"
 

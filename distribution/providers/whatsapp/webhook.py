@@ -1,40 +1,24 @@
-"""Provider callbacks: WhatsApp (Meta) and Orange SMS delivery statuses.
-
-WhatsApp: `GET /webhooks/whatsapp` answers Meta's subscription check with the challenge when
-the verify token is one of our programs'; `POST` must carry `X-Hub-Signature-256`, the
-HMAC-SHA256 of the raw body keyed with the app secret of the integration whose phone number
-id the payload names; a bad signature is a 403 and changes nothing.
-
-Orange: `POST /webhooks/orange/<token>`, the token being the integration's own secret (Orange
-does not sign its callbacks, nor send a header we choose: the secret is in the URL, and
-campaignid/log_masking.py masks it in every log).
-
-A body over WEBHOOK_MAX_BYTES answers 413 unread (campaignid/limits.py caps it in front of
-Django too).
-
-Both answer 200 to anything well-formed, known message or not, so providers do not retry
-what we chose to ignore; each status costs one conditional UPDATE (distribution.delivery).
+"""WhatsApp (Meta) delivery statuses: `GET /webhooks/whatsapp` answers Meta's subscription
+check with the challenge when the verify token is one of our programs'; `POST` must carry
+`X-Hub-Signature-256`, the HMAC-SHA256 of the raw body keyed with the app secret of the
+integration whose phone number id the payload names; a bad signature is a 403 and changes
+nothing.
 """
 
 import hashlib
 import hmac
 import json
-import logging
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from campaignid.limits import body_over_limit, size_text
-from distribution.delivery import apply_status
+from distribution.delivery_status import apply_status
 from distribution.integrations import integration_config
 from distribution.models import ChannelCode, Message, ProviderIntegration
-
-logger = logging.getLogger(__name__)
+from distribution.providers.webhook_body import too_large, webhook_body
 
 WHATSAPP_STATUSES = {
     "sent": Message.Status.SENT,
@@ -42,20 +26,6 @@ WHATSAPP_STATUSES = {
     "read": Message.Status.READ,
     "failed": Message.Status.FAILED,
 }
-# Orange (GSMA OneAPI) delivery statuses. DeliveryUncertain says nothing new: ignored.
-ORANGE_STATUSES = {
-    "DeliveredToTerminal": Message.Status.DELIVERED,
-    "DeliveredToNetwork": Message.Status.SENT,
-    "MessageWaiting": Message.Status.SENT,
-    "DeliveryImpossible": Message.Status.FAILED,
-}
-
-
-def _too_large():
-    return HttpResponse(
-        f"The body is larger than {size_text(settings.WEBHOOK_MAX_BYTES)}.",
-        status=413, content_type="text/plain",
-    )
 
 
 @csrf_exempt
@@ -63,9 +33,9 @@ def _too_large():
 def whatsapp(request):
     if request.method == "GET":
         return _whatsapp_verify(request)
-    body = body_over_limit(request, settings.WEBHOOK_MAX_BYTES)
+    body = webhook_body(request)
     if body is None:
-        return _too_large()
+        return too_large()
     try:
         payload = json.loads(body)
     except ValueError:
@@ -91,43 +61,6 @@ def whatsapp(request):
             continue
         for status in statuses:
             counts[_apply_whatsapp(integrations[phone_id].program_id, status)] += 1
-    return JsonResponse(counts)
-
-
-@csrf_exempt
-@require_POST
-def orange(request, token):
-    body = body_over_limit(request, settings.WEBHOOK_MAX_BYTES)
-    if body is None:
-        return _too_large()
-    integration = get_object_or_404(
-        ProviderIntegration, channel=ChannelCode.SMS, webhook_token=token
-    )
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return HttpResponseBadRequest("Not JSON.")
-    notification = payload.get("deliveryInfoNotification") if isinstance(payload, dict) else None
-    if not isinstance(notification, dict):
-        return HttpResponseBadRequest("Expected a deliveryInfoNotification.")
-    info = notification.get("deliveryInfo")
-    infos = info if isinstance(info, list) else [info]
-    counts = {"updated": 0, "unchanged": 0, "unknown": 0}
-    for item in infos:
-        if not isinstance(item, dict):
-            continue
-        status = ORANGE_STATUSES.get(str(item.get("deliveryStatus")))
-        message_id = _orange_message_id(notification, item)
-        if status is None:
-            continue
-        outcome = apply_status(
-            program_id=integration.program_id, channel=ChannelCode.SMS,
-            provider_message_id=message_id, status=status, at=timezone.now(),
-            error_code="DeliveryImpossible" if status == Message.Status.FAILED else "",
-            error_detail="Orange could not deliver the SMS"
-            if status == Message.Status.FAILED else "",
-        )
-        counts[outcome] += 1
     return JsonResponse(counts)
 
 
@@ -188,13 +121,3 @@ def _timestamp(value):
         return datetime.fromtimestamp(int(value), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return timezone.now()
-
-
-def _orange_message_id(notification, info):
-    """Orange's id of the SMS: the end of a resourceURL when the callback has one, else the
-    callbackData (how Orange names the message is not documented firmly: accept both)."""
-    for holder in (info, notification):
-        url = holder.get("resourceURL") or holder.get("resourceUrl")
-        if url:
-            return str(url).rstrip("/").rsplit("/", 1)[-1]
-    return str(notification.get("callbackData") or info.get("callbackData") or "")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from campaignid import outbound_http as http
-from distribution.channels.base import Channel, ChannelError, ErrorKind, SendResult
+from distribution.providers.adapter import Channel, ChannelError, ErrorKind, SendResult
 
 PROVIDER = "whatsapp"
 
