@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from campaigns.models import CampaignType, Role
-from distribution.dispatches import dispatch_start
+from distribution.dispatch.runs import dispatch_start
 from tests.dispatch_helpers import dispatch_done, work_until
 from tests.factories import (
     api_client,

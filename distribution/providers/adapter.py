@@ -16,18 +16,11 @@ idempotency key), calls `channel.send(message=...)` and acts on the `SendResult`
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 
 from campaignid.outbound_http import TransportError
+from distribution.dispatch import retry_policy
+from distribution.providers.error_kinds import ErrorKind
 from distribution.providers.error_labels import error_label
-
-
-class ErrorKind(StrEnum):
-    RETRYABLE = "retryable"
-    THROTTLED = "throttled"
-    FALLBACK = "fallback"
-    PERMANENT = "permanent"
-    ACCOUNT = "account"
 
 
 @dataclass(frozen=True)
@@ -92,11 +85,11 @@ class SendResult:
     @property
     def permanent(self):
         """True when trying the same message on the same channel again is pointless."""
-        return self.kind in (ErrorKind.PERMANENT, ErrorKind.FALLBACK, ErrorKind.ACCOUNT)
+        return retry_policy.hopeless_on_channel(self)
 
     @property
     def uses_attempt(self):
-        return not self.ok and self.kind != ErrorKind.THROTTLED
+        return retry_policy.uses_attempt(self)
 
     def as_dict(self):
         return {

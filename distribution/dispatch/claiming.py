@@ -4,7 +4,7 @@ The order is what makes a send happen at most once: (1) one transaction moves th
 queued -> sending under the sender's token and inserts their attempts' Message rows as
 `sending` (each under its unique idempotency key); (2) only then the provider is called;
 (3) the outcomes are recorded. A sender that dies leaves its rows `sending` with their
-Message: the provider may have been called, so distribution.pump settles them as
+Message: the provider may have been called, so distribution.dispatch.liveness settles them as
 `outcome_unknown` and never sends them again.
 
 On PostgreSQL each step is one statement: the claim an UPDATE ... RETURNING feeding an
@@ -19,7 +19,7 @@ from django.db.models import F
 
 from campaigns.models import Beneficiary
 from cards.models import Card
-from distribution.bulk import server_side_cursor, update_rows, values_update_sql
+from distribution.dispatch.bulk_sql import server_side_cursor, update_rows, values_update_sql
 from distribution.models import Dispatch, DispatchRecipient, Message
 
 RStatus = DispatchRecipient.Status

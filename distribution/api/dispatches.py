@@ -7,23 +7,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.access import MAX_ID, Need, access_for_request, object_for
-from distribution import dispatches
-from distribution.api_base import (
+from distribution.api.base import (
     ERRORS,
     ID_PARAMETER,
     Conflict,
     campaign_for,
     service_call,
 )
+from distribution.dispatch import progress, runs
+from distribution.dispatch.send_window import WEEKDAY_NAMES, program_zone
 from distribution.models import ChannelCode, Dispatch
-from distribution.window import WEEKDAY_NAMES, program_zone
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 ACTIONS = {
-    "start": dispatches.dispatch_start,
-    "pause": dispatches.dispatch_pause,
-    "resume": dispatches.dispatch_resume,
-    "stop": dispatches.dispatch_stop,
+    "start": runs.dispatch_start,
+    "pause": runs.dispatch_pause,
+    "resume": runs.dispatch_resume,
+    "stop": runs.dispatch_stop,
 }
 
 
@@ -87,7 +87,7 @@ class DispatchCreateInput(serializers.Serializer):
     weekdays = serializers.ListField(child=WeekdayField(), min_length=1, max_length=7,
                                      required=False, help_text="Default mon…fri.")
     rate_limit_per_second = serializers.IntegerField(
-        min_value=1, max_value=dispatches.MAX_RATE, required=False,
+        min_value=1, max_value=runs.MAX_RATE, required=False,
         help_text="Messages a second per channel, over all workers; never exceeded. Default 20.",
     )
     beneficiary_ids = serializers.ListField(
@@ -131,7 +131,7 @@ class DispatchOutput(serializers.Serializer):
 
 
 def dispatch_data(dispatch):
-    counters = dispatches.dispatch_counters(dispatch)
+    counters = progress.dispatch_counters(dispatch)
     return DispatchOutput({
         **{field: getattr(dispatch, field) for field in (
             "id", "campaign_id", "status", "first_channel", "fallback_channel",
@@ -151,8 +151,8 @@ class CampaignDispatchesView(APIView):
     def get(self, request, pk):
         """The campaign's dispatch runs, newest first (at most 50)."""
         campaign = campaign_for(request, pk, Need.READ)
-        runs = campaign.dispatches.select_related("campaign__program")[:50]
-        return Response([dispatch_data(d) for d in runs])
+        recent = campaign.dispatches.select_related("campaign__program")[:50]
+        return Response([dispatch_data(d) for d in recent])
 
     @extend_schema(operation_id="campaign_dispatches_create", parameters=[ID_PARAMETER],
                    request=DispatchCreateInput,
@@ -164,7 +164,7 @@ class CampaignDispatchesView(APIView):
         data = DispatchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         dispatch = service_call(
-            dispatches.dispatch_create, campaign=campaign,
+            runs.dispatch_create, campaign=campaign,
             user=access_for_request(request).user, **data.validated_data,
         )
         return Response(dispatch_data(dispatch), status=status.HTTP_201_CREATED)
@@ -192,7 +192,7 @@ class DispatchActionView(APIView):
         dispatch = _dispatch(request, pk, Need.WRITE)
         try:
             dispatch = ACTIONS[action](dispatch=dispatch)
-        except dispatches.DispatchConflict as exc:
+        except runs.DispatchConflict as exc:
             raise Conflict(str(exc)) from None
         return Response(dispatch_data(dispatch))
 

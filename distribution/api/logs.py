@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from campaigns.access import MAX_ID, MAX_OFFSET, Need, access_for_request, campaign_for
 from campaigns.csv_export import csv_response
 from distribution import selectors
-from distribution.api_base import ERRORS
+from distribution.api.base import ERRORS
 from distribution.models import ChannelCode, Message
 
 

@@ -1,10 +1,10 @@
 """Sending one batch of a dispatch run: each attempt reaches the provider at most once.
 
-Per group of recipients: rate-limit slots first (distribution.ratelimit), then the claim and
-the attempts' Message rows (distribution.claims: the order there is what makes a send happen
-at most once), then the provider calls on the threads of the process's sender pool (so slow
-providers overlap), then the outcomes, recorded in bulk every FLUSH_EVERY results or
-FLUSH_SECONDS (distribution.outcomes decides what each one means).
+Per group of recipients: rate-limit slots first (rate_limit), then the claim and the attempts'
+Message rows (claiming: the order there is what makes a send happen at most once), then the
+provider calls on the threads of the process's sender pool (so slow providers overlap), then
+the outcomes, recorded in bulk every FLUSH_EVERY results or FLUSH_SECONDS (verdicts applies
+what retry_policy decides for each one).
 
 After a crash:
 - claimed nothing: the RQ retry of the batch claims and sends the rows as usual;
@@ -33,16 +33,16 @@ from datetime import timedelta
 from django.conf import settings
 
 from campaigns.phones import mask_phone
-from distribution import claims, clock, dispatches, pump
-from distribution.events import send_dispatch_event_on_commit
+from distribution.card_messages import CardImages, outbound_message
+from distribution.dispatch import claiming, clock, liveness, runs, wakeups
+from distribution.dispatch.live_events import send_dispatch_event_on_commit
+from distribution.dispatch.rate_limit import RateLimiter
+from distribution.dispatch.send_window import SendWindow
+from distribution.dispatch.verdicts import apply_outcome
 from distribution.integrations import IntegrationNotConfigured, channel_for
 from distribution.message_templates import template_body
 from distribution.models import Dispatch, DispatchRecipient, Message
-from distribution.outbound import CardImages, outbound_message
-from distribution.outcomes import apply_outcome
 from distribution.providers.adapter import OutboundMessage, SendResult
-from distribution.ratelimit import RateLimiter
-from distribution.window import SendWindow
 
 logger = logging.getLogger(__name__)
 
@@ -91,15 +91,15 @@ def send_batch(*, dispatch_id, channel, recipient_ids):
     if dispatch is None:
         return
     # This batch may be an RQ retry after its worker died: settle what that one left behind.
-    pump.settle_dead_claims(dispatch_id=dispatch_id, recipient_ids=recipient_ids)
+    liveness.settle_dead_claims(dispatch_id=dispatch_id, recipient_ids=recipient_ids)
     if dispatch.status != Dispatch.Status.RUNNING:
         return
     try:
         adapter = channel_for(program=dispatch.campaign.program, channel=channel)
     except IntegrationNotConfigured as exc:
-        dispatches.dispatch_pause_for_account(dispatch_id=dispatch_id, reason=str(exc))
+        runs.dispatch_pause_for_account(dispatch_id=dispatch_id, reason=str(exc))
         return
-    with pump.ClaimHeartbeat() as heartbeat:
+    with liveness.ClaimHeartbeat() as heartbeat:
         batch = Batch(dispatch=dispatch, channel=channel, adapter=adapter,
                       recipient_ids=recipient_ids, token=heartbeat.token)
         try:
@@ -115,8 +115,8 @@ def after_batch(*, dispatch_id, unclaimed_ids):
         DispatchRecipient.objects.filter(pk__in=unclaimed_ids, status=RStatus.QUEUED).update(
             batched_at=None
         )
-    if not dispatches.dispatch_finish_if_complete(dispatch_id=dispatch_id):
-        dispatches.schedule_next_turn(dispatch_id=dispatch_id)
+    if not runs.dispatch_finish_if_complete(dispatch_id=dispatch_id):
+        wakeups.schedule_next_turn(dispatch_id=dispatch_id)
         send_dispatch_event_on_commit(dispatch_id, final=True)
 
 
@@ -191,7 +191,7 @@ class Batch:
             self.in_flight[future] = claim
 
     def _claim(self, ids):
-        rows = claims.claim_rows(dispatch=self.dispatch, channel=self.channel, ids=ids,
+        rows = claiming.claim_rows(dispatch=self.dispatch, channel=self.channel, ids=ids,
                                  token=self.token, now=clock.now())
         claimed = []
         for row in rows:
@@ -227,11 +227,11 @@ class Batch:
                 pause_reason = action[1]
             elif action and action[0] == "hold":
                 hold = max(hold, action[1])
-        claims.record_outcomes(messages=[claim.message for claim, *_ in results],
+        claiming.record_outcomes(messages=[claim.message for claim, *_ in results],
                                recipients=[claim.recipient for claim, *_ in results],
                                token=self.token)
         if pause_reason:
-            dispatches.dispatch_pause_for_account(dispatch_id=self.dispatch.pk,
+            runs.dispatch_pause_for_account(dispatch_id=self.dispatch.pk,
                                                   reason=pause_reason)
             self.stopped = True
         send_dispatch_event_on_commit(self.dispatch.pk)
@@ -252,6 +252,6 @@ def _send(adapter, message, at):
         result = adapter.send(message=message)
     except Exception as exc:  # an adapter bug must not lose the claim's outcome
         logger.error("%s adapter raised %s", adapter.code, type(exc).__name__)
-        # Whether the request left is unknown: never sent again (see distribution.outcomes).
+        # Whether the request left is unknown: never sent again (see retry_policy).
         result = SendResult.error("retryable", "internal_error", type(exc).__name__)
     return result, clock.now()

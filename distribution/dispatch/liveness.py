@@ -1,34 +1,23 @@
-"""Scheduling of a dispatch run: the pump's wake-ups, the batches it hands out, and the
-settling of claims whose sender died.
-
-A turn of the pump (dispatches.pump_once) runs as an RQ job on the "dispatch" queue. It
-wakes itself with RQ's scheduler (`enqueue_in`: dispatch workers run `--with-scheduler`),
-never more than settings.DISPATCH_PUMP_MAX_SLEEP_SECONDS (300) ahead, so that a changed
-clock or a lost job is noticed.
-
-Liveness of senders: every batch execution claims rows under its own token and keeps
+"""Liveness of senders: every batch execution claims rows under its own token and keeps
 `distribution:claim:<token>` alive in Redis while it runs. A row still `sending` whose token
 has expired belongs to a sender that died: queued again when its attempt's Message was never
 inserted (nobody was called), else settled as `outcome_unknown` and never re-sent (see
-distribution.claims).
+distribution.dispatch.claiming and retry_policy).
 """
 
 import logging
 import threading
-import time
 import uuid
 from datetime import timedelta
 
-import django_rq
 import redis
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
-from rq import Retry
+from django.db.models import F
 
 from campaigns.phones import mask_phone
-from distribution import clock, outcomes, tokens
-from distribution.bulk import update_rows
+from distribution import tokens
+from distribution.dispatch import clock, retry_policy, verdicts
+from distribution.dispatch.bulk_sql import update_rows
 from distribution.models import DispatchRecipient, Message
 
 logger = logging.getLogger(__name__)
@@ -39,89 +28,6 @@ CLAIM_BEAT_SECONDS = 3
 # A recipient handed to a batch that has not claimed it after this long is handed out again
 # (the batch job was lost); claims stay exclusive, so this never sends twice.
 BATCH_LEASE = timedelta(minutes=10)
-MAX_PER_TURN = 20_000
-BATCH_TIMEOUT = 3600
-# Kept a while, not deleted at once: RQ 2.12 fails a retried job's clean-up when it deletes
-# the job while the dead worker's execution record is already gone.
-RESULT_TTL = 600
-QUEUE = "dispatch"
-
-
-def max_sleep():
-    return float(getattr(settings, "DISPATCH_PUMP_MAX_SLEEP_SECONDS", 300))
-
-
-def schedule(dispatch_id, *, at=None):
-    """A pump turn for the run now (`at` None or past) or at dispatch-clock time `at`.
-
-    Deduplicated through Redis: a wake-up already due no later than `at` makes this a no-op.
-    """
-    from distribution.tasks import dispatch_pump
-
-    r = tokens.connection()
-    queue = django_rq.get_queue(QUEUE)
-    delay = 0.0 if at is None else min(clock.real_seconds_until(at), max_sleep())
-    if delay <= 0.05:
-        if r.set(f"distribution:pump-queued:{dispatch_id}", "1", nx=True, ex=5):
-            queue.enqueue(dispatch_pump, dispatch_id, at_front=True, result_ttl=RESULT_TTL,
-                          failure_ttl=24 * 3600)
-        return
-    due = time.time() + delay
-    key = f"distribution:pump-due:{dispatch_id}"
-    current = r.get(key)
-    if current is not None and time.time() <= float(current) <= due + 0.5:
-        return
-    r.set(key, f"{due:.3f}", ex=int(delay) + 120)
-    queue.enqueue_in(timedelta(seconds=delay), dispatch_pump, dispatch_id, result_ttl=RESULT_TTL,
-                     failure_ttl=24 * 3600)
-
-
-def turn_started(dispatch_id):
-    """Called when a pump turn begins: this turn may be the awaited wake-up (RQ's scheduler
-    rounds to the second, so it can come a little early), so the next request to be woken,
-    now or later, schedules afresh."""
-    tokens.connection().delete(f"distribution:pump-queued:{dispatch_id}",
-                               f"distribution:pump-due:{dispatch_id}")
-
-
-def hand_out(*, dispatch, now, size):
-    """Due recipients -> batches of `size` per channel, each an RQ job; returns how many."""
-    from distribution.tasks import send_batch
-
-    due = list(
-        DispatchRecipient.objects.filter(
-            dispatch_id=dispatch.pk, status=RStatus.QUEUED, next_attempt_at__lte=now,
-        ).filter(Q(batched_at__isnull=True) | Q(batched_at__lt=now - BATCH_LEASE))
-        .order_by("pk").values_list("pk", "channel")[:MAX_PER_TURN]
-    )
-    if not due:
-        return 0
-    by_channel = {}
-    for pk, channel in due:
-        by_channel.setdefault(channel, []).append(pk)
-    batches = [
-        (channel, ids[i:i + size])
-        for channel, ids in by_channel.items()
-        for i in range(0, len(ids), size)
-    ]
-    with transaction.atomic():
-        DispatchRecipient.objects.filter(pk__in=[pk for pk, _ in due]).update(batched_at=now)
-    queue = django_rq.get_queue(QUEUE)
-    queue.enqueue_many([
-        queue.prepare_data(
-            send_batch,
-            args=(dispatch.pk, channel, ids),
-            job_id=f"dispatch{dispatch.pk}-batch-{uuid.uuid4().hex[:12]}",
-            timeout=BATCH_TIMEOUT,
-            result_ttl=RESULT_TTL,
-            failure_ttl=24 * 3600,
-            # A worker killed mid-batch: RQ runs the batch again elsewhere; its claims make
-            # that safe (see distribution.sending).
-            retry=Retry(max=3),
-        )
-        for channel, ids in batches
-    ])
-    return len(due)
 
 
 class ClaimHeartbeat:
@@ -198,10 +104,10 @@ def _settle(dispatch_id, recipient_ids, dead_tokens):
         unknown, requeued = [], []
         for recipient in recipients:
             message = messages.get(recipient.beneficiary_id)
-            if message is None:
+            if retry_policy.dead_claim_is_retried(message_inserted=message is not None):
                 requeued.append(recipient.pk)
                 continue
-            outcomes.settle_unknown(recipient=recipient, message=message, now=now)
+            verdicts.settle_unknown(recipient=recipient, message=message, now=now)
             message.recipient = mask_phone(message.beneficiary.phone)
             unknown.append((recipient, message))
         update_rows(Message.objects.filter(status=Message.Status.SENDING),

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from campaigns.access import Need
 from campaigns.models import Language
 from distribution import message_templates
-from distribution.api_base import ERRORS, ID_PARAMETER, campaign_for, service_call
+from distribution.api.base import ERRORS, ID_PARAMETER, campaign_for, service_call
 from distribution.message_templates import VARIABLES, render
 from distribution.providers.orange_sms.segments import sms_segments
 

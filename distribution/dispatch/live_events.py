@@ -7,6 +7,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from distribution.dispatch.progress import dispatch_snapshot
+from distribution.models import Dispatch
+
 PROGRESS_EVENTS_PER_SECOND = 4
 _last_sent = {}
 
@@ -17,9 +20,6 @@ def dispatch_group(dispatch_id):
 
 def send_dispatch_event_on_commit(dispatch_id, *, final=False):
     def send():
-        from distribution.dispatches import dispatch_snapshot
-        from distribution.models import Dispatch
-
         now = time.monotonic()
         if not final and now - _last_sent.get(dispatch_id, 0) < 1 / PROGRESS_EVENTS_PER_SECOND:
             return

@@ -16,12 +16,11 @@ from django.utils.translation import gettext as _
 from campaigns.models import Beneficiary
 from campaigns.phones import InvalidPhone, mask_phone, phone_to_e164
 from cards.models import Card
-from distribution import clock
+from distribution.card_messages import CardImages, outbound_message
+from distribution.dispatch import clock, retry_policy
 from distribution.integrations import channel_for
 from distribution.message_templates import template_body, validate_template
 from distribution.models import ChannelCode, Message
-from distribution.outbound import CardImages, outbound_message
-from distribution.outcomes import MAY_HAVE_SENT
 from distribution.providers.adapter import SendResult
 from distribution.providers.google_wallet.adapter import SAVE_URL
 from distribution.providers.registry import provider
@@ -220,7 +219,7 @@ def _record(message, result):
               "via_template": result.via_template}
     if not result.ok:
         detail = result.detail
-        if result.error_code in MAY_HAVE_SENT:
+        if retry_policy.may_have_sent(result):
             detail = "No answer in time: the provider may have sent it; not sent again."
         fields = {"status": Message.Status.FAILED, "failed_at": now,
                   "error_code": result.error_code[:40], "error_detail": detail[:255]}
