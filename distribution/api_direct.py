@@ -163,17 +163,18 @@ class WalletLinkView(APIView):
     def get(self, request, enrollment_id):
         """A Google Wallet "save" link for the enrollment's current card."""
         access = access_for_request(request)
-        programme_uid = request.query_params.get("programme_uid", "")
+        # `programme_uid` is the wire name; inside, DHIS2's own spelling (program_uid).
+        program_uid = request.query_params.get("programme_uid", "")
         found = direct_send.beneficiaries_for_enrollment(
-            program=access.program, enrollment_id=enrollment_id, programme_uid=programme_uid)
+            program=access.program, enrollment_id=enrollment_id, program_uid=program_uid)
         if not found:
             raise NotFound(_("No beneficiary with enrollment id %(id)s in this program.")
                            % {"id": enrollment_id})
         require(access, Need.WRITE, found[0].campaign)
         try:
             _b, card, link = direct_send.wallet_link(program=access.program,
-                                                enrollment_id=enrollment_id,
-                                                programme_uid=programme_uid)
+                                                     enrollment_id=enrollment_id,
+                                                     program_uid=program_uid)
         except (direct_send.SendRefused, IntegrationNotConfigured) as exc:
             raise Conflict(str(exc)) from None
         except (ChannelError, TransportError) as exc:
@@ -197,7 +198,7 @@ class WalletBulkView(APIView):
         try:
             body = direct_send.wallet_links(
                 program=access.program, enrollment_ids=data.validated_data["enrollment_ids"],
-                programme_uid=data.validated_data.get("programme_uid", ""),
+                program_uid=data.validated_data.get("programme_uid", ""),
                 allow_sensitive=access.can_view_sensitive,
             )
         except IntegrationNotConfigured as exc:
@@ -228,7 +229,7 @@ def _target(program, data):
         return beneficiary, None
     found = direct_send.beneficiaries_for_enrollment(
         program=program, enrollment_id=data["enrollment_id"],
-        programme_uid=data.get("programme_uid", ""))
+        program_uid=data.get("programme_uid", ""))
     if not found:
         raise NotFound(_("No beneficiary with enrollment id %(id)s in this program.")
                        % {"id": data["enrollment_id"]})
