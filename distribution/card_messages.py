@@ -1,5 +1,5 @@
-"""What goes to the provider for one card: the text from the campaign's template, the card's
-PNG for WhatsApp, the pass details for Google Wallet."""
+"""What goes to the provider for one card: the text from the campaign's template, and what
+the provider adds (distribution/providers/<name>/payload.py: WhatsApp's PNG, a Wallet pass)."""
 
 import logging
 import zipfile
@@ -8,9 +8,8 @@ from django.core.files.storage import default_storage
 
 from cards.qr import verification_url
 from distribution.message_templates import programme_name, render
-from distribution.models import ChannelCode
-from distribution.providers.adapter import CardDetails, OutboundMessage
-from verification.public import public_campaign_name
+from distribution.providers.adapter import OutboundMessage
+from distribution.providers.registry import card_extras
 
 logger = logging.getLogger(__name__)
 
@@ -41,20 +40,10 @@ def outbound_message(*, channel, card, beneficiary, campaign, program, to, body,
         "language": campaign.language,
         "idempotency_key": key,
     }
-    if channel == ChannelCode.WHATSAPP:
-        message["image_png"] = (images or CardImages()).png(card)
-        # The approved template ("card_ready") has one body parameter: the first name.
-        message["template_params"] = (beneficiary.first_name,)
-    elif channel == ChannelCode.WALLET:
-        message["card"] = CardDetails(
-            title=program.name,
-            holder_name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
-            # A pass sits in the phone's wallet: a sensitive campaign shows the neutral label.
-            subtitle=public_campaign_name(campaign),
-            valid_from=card.issued_on,
-            valid_until=card.expires_on,
-            background_color=program.brand_colour,
-        )
+    extras = card_extras(channel)
+    if extras is not None:
+        message.update(extras(card=card, beneficiary=beneficiary, campaign=campaign,
+                              program=program, images=images or CardImages()))
     return OutboundMessage(**message)
 
 

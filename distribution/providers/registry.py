@@ -23,3 +23,9 @@ def provider(code):
 
 def adapter_class(code):
     return import_string(provider(code).adapter)
+
+
+def card_extras(code):
+    """The provider's `card_extras` function, or None when the text is all it sends."""
+    path = provider(code).card_extras
+    return import_string(path) if path else None

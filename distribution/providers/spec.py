@@ -30,3 +30,6 @@ class ProviderSpec:
     account_field: str
     consent_field: str  # the Beneficiary flag that allows this channel
     needs_phone: bool
+    # Dotted path of `card_extras(*, card, beneficiary, campaign, program, images)`: the
+    # OutboundMessage fields this provider needs past the text (a PNG, pass details), or "".
+    card_extras: str = ""

@@ -46,4 +46,5 @@ GOOGLE_WALLET = ProviderSpec(
     account_field="issuer_id",
     consent_field="consent_wallet",
     needs_phone=False,
+    card_extras="distribution.providers.google_wallet.payload.card_extras",
 )

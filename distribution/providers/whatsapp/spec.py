@@ -23,4 +23,5 @@ WHATSAPP = ProviderSpec(
     account_field="phone_number_id",
     consent_field="consent_whatsapp",
     needs_phone=True,
+    card_extras="distribution.providers.whatsapp.payload.card_extras",
 )
