@@ -62,7 +62,7 @@ def make_run(*, program, count, rate, stub):
     from campaigns.models import Beneficiary, Campaign, Job
     from cards.codes import new_card_code
     from cards.models import Card
-    from distribution.dispatches import dispatch_create
+    from distribution.dispatch.runs import dispatch_create
     from distribution.integrations import integration_save
 
     integration_save(program=program, channel="sms", config=stub.config(), enabled=True)
@@ -125,7 +125,8 @@ class RssSampler(threading.Thread):
 
 
 def run_dispatch(dispatch, stub, *, timeout):
-    from distribution.dispatches import dispatch_counters, dispatch_start
+    from distribution.dispatch.progress import dispatch_counters
+    from distribution.dispatch.runs import dispatch_start
     from distribution.models import Dispatch, Message
 
     before = len(stub.send_times)

@@ -284,7 +284,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Outbound calls to user-entered URLs (a program's DHIS2) reach public addresses only;
 # loopback and private hosts or networks only when listed here, e.g. "127.0.0.1,localhost"
-# or "10.0.0.0/8" (distribution/outbound_guard.py).
+# or "10.0.0.0/8" (campaignid/outbound_guard.py).
 OUTBOUND_ALLOW_PRIVATE = [
     h.strip() for h in os.environ.get("OUTBOUND_ALLOW_PRIVATE", "").split(",") if h.strip()
 ]

@@ -25,7 +25,7 @@ urlpatterns = [
     path("api/", include("verification.api_urls")),
     path("api/", include("campaigns.dhis2.api_urls")),
     path("api/", include("campaigns.api_urls")),
-    path("api/", include("distribution.api_urls")),
+    path("api/", include("distribution.api.urls")),
     path("", include("cards.urls")),
     path("", include("verification.urls")),
     path("", include("campaigns.dhis2.urls")),

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.admin_scope import ProgramScopedAdmin
 from campaigns.models import Role
-from distribution.error_labels import error_detail_text, error_label
 from distribution.models import Dispatch, Message, ProviderIntegration
+from distribution.providers.error_labels import error_detail_text, error_label
 
 
 @admin.register(ProviderIntegration)

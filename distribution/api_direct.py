@@ -13,16 +13,16 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaignid.outbound_http import TransportError
 from campaigns.access import MAX_ID, Need, access_for_request, require
 from campaigns.models import Beneficiary
 from cards.models import Card
-from distribution import direct
-from distribution.api_base import ERRORS, Conflict
-from distribution.api_logs import MessageOutput
-from distribution.channels.base import ChannelError
-from distribution.http import TransportError
+from distribution import direct_send
+from distribution.api.base import ERRORS, Conflict
+from distribution.api.logs import MessageOutput
 from distribution.integrations import IntegrationNotConfigured
 from distribution.models import ChannelCode
+from distribution.providers.adapter import ChannelError
 from distribution.selectors import log_row
 
 DHIS2_UID = r"^[A-Za-z][A-Za-z0-9]{10}$"
@@ -89,9 +89,9 @@ class WalletBulkInput(serializers.Serializer):
     programme_uid = serializers.RegexField(DHIS2_UID, required=False, allow_blank=True)
 
     def validate_enrollment_ids(self, value):
-        if len(value) > direct.MAX_WALLET_BULK:
+        if len(value) > direct_send.MAX_WALLET_BULK:
             raise ValidationError(_("At most %(max)s enrollments per request.")
-                                  % {"max": direct.MAX_WALLET_BULK})
+                                  % {"max": direct_send.MAX_WALLET_BULK})
         return value
 
 
@@ -129,7 +129,7 @@ class SendCardView(APIView):
         beneficiary, card = _target(access.program, data.validated_data)
         require(access, Need.WRITE, beneficiary.campaign)
         try:
-            message, result = direct.card_send(
+            message, result = direct_send.card_send(
                 beneficiary=beneficiary, channel=data.validated_data["channel"], card=card,
                 phone_number=data.validated_data.get("phone_number", ""),
                 text=data.validated_data.get("message"),
@@ -137,7 +137,8 @@ class SendCardView(APIView):
             )
         except DjangoValidationError as exc:
             raise ValidationError(serializers.as_serializer_error(exc)) from None
-        except (direct.SendRefused, direct.SendInProgress, IntegrationNotConfigured) as exc:
+        except (direct_send.SendRefused, direct_send.SendInProgress,
+                IntegrationNotConfigured) as exc:
             raise Conflict(str(exc)) from None
         body = SendCardOutput({"message": log_row(message), "result": {
             "ok": result.ok, "kind": result.kind.value if result.kind else None,
@@ -162,22 +163,24 @@ class WalletLinkView(APIView):
     def get(self, request, enrollment_id):
         """A Google Wallet "save" link for the enrollment's current card."""
         access = access_for_request(request)
-        programme_uid = request.query_params.get("programme_uid", "")
-        found = direct.beneficiaries_for_enrollment(
-            program=access.program, enrollment_id=enrollment_id, programme_uid=programme_uid)
+        # `programme_uid` is the wire name; inside, DHIS2's own spelling (program_uid).
+        program_uid = request.query_params.get("programme_uid", "")
+        found = direct_send.beneficiaries_for_enrollment(
+            program=access.program, enrollment_id=enrollment_id, program_uid=program_uid)
         if not found:
             raise NotFound(_("No beneficiary with enrollment id %(id)s in this program.")
                            % {"id": enrollment_id})
         require(access, Need.WRITE, found[0].campaign)
         try:
-            _b, card, link = direct.wallet_link(program=access.program,
-                                                enrollment_id=enrollment_id,
-                                                programme_uid=programme_uid)
-        except (direct.SendRefused, IntegrationNotConfigured) as exc:
+            _b, card, link = direct_send.wallet_link(program=access.program,
+                                                     enrollment_id=enrollment_id,
+                                                     program_uid=program_uid)
+        except (direct_send.SendRefused, IntegrationNotConfigured) as exc:
             raise Conflict(str(exc)) from None
         except (ChannelError, TransportError) as exc:
             raise ProviderUnavailable(_provider_text(exc)) from None
-        return Response(WalletLinkOutput(direct.wallet_link_data(enrollment_id, card, link)).data)
+        data = direct_send.wallet_link_data(enrollment_id, card, link)
+        return Response(WalletLinkOutput(data).data)
 
 
 class WalletBulkView(APIView):
@@ -193,9 +196,9 @@ class WalletBulkView(APIView):
         data = WalletBulkInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            body = direct.wallet_links(
+            body = direct_send.wallet_links(
                 program=access.program, enrollment_ids=data.validated_data["enrollment_ids"],
-                programme_uid=data.validated_data.get("programme_uid", ""),
+                program_uid=data.validated_data.get("programme_uid", ""),
                 allow_sensitive=access.can_view_sensitive,
             )
         except IntegrationNotConfigured as exc:
@@ -224,9 +227,9 @@ def _target(program, data):
             raise NotFound(_("No beneficiary %(id)s in this program.")
                            % {"id": data["beneficiary_id"]})
         return beneficiary, None
-    found = direct.beneficiaries_for_enrollment(
+    found = direct_send.beneficiaries_for_enrollment(
         program=program, enrollment_id=data["enrollment_id"],
-        programme_uid=data.get("programme_uid", ""))
+        program_uid=data.get("programme_uid", ""))
     if not found:
         raise NotFound(_("No beneficiary with enrollment id %(id)s in this program.")
                        % {"id": data["enrollment_id"]})

@@ -2,8 +2,8 @@
 
 from campaigns.access import Need, object_for
 from campaigns.live import ProgramObjectConsumer
-from distribution.dispatches import dispatch_snapshot
-from distribution.events import dispatch_group
+from distribution.dispatch.live_events import dispatch_group
+from distribution.dispatch.progress import dispatch_snapshot
 from distribution.models import Dispatch
 
 

@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Language
-from distribution import dispatches, integrations
+from distribution import integrations
+from distribution.dispatch import runs
 from distribution.message_templates import MAX_LENGTH, template_problems
 from distribution.models import ChannelCode
 
@@ -41,7 +42,7 @@ class DispatchForm(forms.Form):
         label=_("On"), choices=WEEKDAY_LABELS, initial=["0", "1", "2", "3", "4"],
         widget=forms.CheckboxSelectMultiple)
     rate_limit_per_second = forms.IntegerField(
-        label=_("Messages per second, at most"), min_value=1, max_value=dispatches.MAX_RATE,
+        label=_("Messages per second, at most"), min_value=1, max_value=runs.MAX_RATE,
         initial=20)
 
     def clean_retry_delays(self):
@@ -82,7 +83,7 @@ class IntegrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.channel = channel
         stored = stored or {}
-        for spec in integrations.FIELDS[channel]:
+        for spec in integrations.fields(channel):
             label = spec.label or spec.name.replace("_", " ").capitalize()
             if spec.name == "private_key":
                 # A PEM keeps its line breaks only in a textarea (an input drops them).

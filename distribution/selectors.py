@@ -4,9 +4,9 @@ CSV export and the campaign page's table."""
 from datetime import datetime, time, timedelta
 
 from campaigns.access import people_visible
-from distribution.error_labels import error_detail_text, error_label
+from distribution.dispatch.send_window import program_zone
 from distribution.models import Message
-from distribution.window import program_zone
+from distribution.providers.error_labels import error_detail_text, error_label
 
 LOG_COLUMNS = (
     "id", "created_at", "campaign_id", "dispatch_id", "beneficiary_id", "card_code", "channel",

@@ -2,12 +2,14 @@
 
 from django.urls import path, re_path
 
-from distribution import views, webhooks
+from distribution import views
+from distribution.providers.orange_sms import webhook as orange_webhook
+from distribution.providers.whatsapp import webhook as whatsapp_webhook
 
 urlpatterns = [
     # Providers are configured with the URL as typed: with or without the trailing slash.
-    re_path(r"^webhooks/whatsapp/?$", webhooks.whatsapp, name="webhook-whatsapp"),
-    re_path(r"^webhooks/orange/(?P<token>[A-Za-z0-9_-]{10,64})/?$", webhooks.orange,
+    re_path(r"^webhooks/whatsapp/?$", whatsapp_webhook.whatsapp, name="webhook-whatsapp"),
+    re_path(r"^webhooks/orange/(?P<token>[A-Za-z0-9_-]{10,64})/?$", orange_webhook.orange,
             name="webhook-orange"),
     path("campaigns/<int:pk>/distribution/", views.campaign_distribution,
          name="campaign-distribution"),

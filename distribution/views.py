@@ -17,9 +17,10 @@ from campaigns.access import Need, allows, campaign_for, object_for
 from campaigns.models import Beneficiary, Language
 from campaigns.phones import mask_phone
 from campaigns.views import program_access, render_page, writer_access
-from distribution import direct, dispatches, integrations, message_templates, selectors
-from distribution.api_templates import sms_preview
-from distribution.error_labels import error_label
+from distribution import direct_send, integrations, message_templates, selectors
+from distribution.api.templates import sms_preview
+from distribution.dispatch import progress
+from distribution.dispatch import runs as dispatch_runs
 from distribution.forms import (
     DispatchForm,
     IntegrationForm,
@@ -29,13 +30,14 @@ from distribution.forms import (
     weekday_labels,
 )
 from distribution.models import ChannelCode, Dispatch
+from distribution.providers.error_labels import error_label
 
 LOG_ROWS_SHOWN = 50
 ACTIONS = {
-    "start": dispatches.dispatch_start,
-    "pause": dispatches.dispatch_pause,
-    "resume": dispatches.dispatch_resume,
-    "stop": dispatches.dispatch_stop,
+    "start": dispatch_runs.dispatch_start,
+    "pause": dispatch_runs.dispatch_pause,
+    "resume": dispatch_runs.dispatch_resume,
+    "stop": dispatch_runs.dispatch_stop,
 }
 
 
@@ -68,7 +70,7 @@ def campaign_distribution(request, pk, *, dispatch_form=None, template_form=None
         "preview": preview or (sms_preview(campaign=campaign, body=body)
                                if body and not message_templates.template_problems(body)
                                else None),
-        "runs": [{"dispatch": run, "snapshot": dispatches.dispatch_snapshot(run),
+        "runs": [{"dispatch": run, "snapshot": progress.dispatch_snapshot(run),
                   "weekdays": weekday_labels(run.weekdays)} for run in runs],
         "channels": configured,
         "log": [selectors.log_row(m) for m in selectors.message_log(
@@ -86,7 +88,7 @@ def dispatch_create(request, pk):
     form = DispatchForm(data=request.POST)
     if form.is_valid():
         try:
-            run = dispatches.dispatch_create(campaign=campaign, user=request.user, **form.plan())
+            run = dispatch_runs.dispatch_create(campaign=campaign, user=request.user, **form.plan())
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -122,7 +124,7 @@ def dispatch_action(request, pk, action):
                      Dispatch.objects.select_related("campaign__program"), Need.WRITE, pk=pk)
     try:
         ACTIONS[action](dispatch=run)
-    except dispatches.DispatchConflict as exc:
+    except dispatch_runs.DispatchConflict as exc:
         messages.error(request, str(exc))
     return redirect(reverse("campaign-distribution", args=[run.campaign_id])
                     + f"#dispatch-{run.pk}")
@@ -200,13 +202,13 @@ def beneficiary_send(request, pk, beneficiary_id):
     campaign = campaign_for(program_access(request), pk, Need.WRITE)
     beneficiary = get_object_or_404(Beneficiary.objects.filter(campaign=campaign),
                                     pk=beneficiary_id)
-    card = direct.current_card(beneficiary)
+    card = direct_send.current_card(beneficiary)
     result = message = None
     if request.method == "POST":
         form = SendForm(data=request.POST)
         if form.is_valid():
             try:
-                message, result = direct.card_send(
+                message, result = direct_send.card_send(
                     beneficiary=beneficiary, channel=form.cleaned_data["channel"],
                     phone_number=form.cleaned_data["phone_number"],
                     text=form.cleaned_data["message"],
@@ -214,7 +216,7 @@ def beneficiary_send(request, pk, beneficiary_id):
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
-            except (direct.SendRefused, direct.SendInProgress,
+            except (direct_send.SendRefused, direct_send.SendInProgress,
                     integrations.IntegrationNotConfigured) as exc:
                 form.add_error(None, str(exc))
     else:

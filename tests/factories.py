@@ -221,7 +221,7 @@ def make_issued_cards(*, campaign, count, with_png=True, phone_from=1, **benefic
 
 
 def make_dispatch(*, campaign, first_channel="sms", **plan):
-    from distribution.dispatches import dispatch_create
+    from distribution.dispatch.runs import dispatch_create
 
     return dispatch_create(campaign=campaign, first_channel=first_channel, **plan)
 

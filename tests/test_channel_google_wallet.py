@@ -5,8 +5,8 @@ from datetime import date
 import jwt
 import pytest
 
-from distribution.channels.base import CardDetails, ChannelError, ErrorKind, OutboundMessage
-from distribution.channels.google_wallet import (
+from distribution.providers.adapter import CardDetails, ChannelError, ErrorKind, OutboundMessage
+from distribution.providers.google_wallet.adapter import (
     SAVE_URL,
     SCOPE,
     GoogleWalletChannel,

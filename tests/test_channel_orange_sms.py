@@ -4,8 +4,8 @@ import base64
 from concurrent.futures import ThreadPoolExecutor
 
 from distribution import tokens
-from distribution.channels.base import ErrorKind, OutboundMessage
-from distribution.channels.orange_sms import OrangeSmsChannel
+from distribution.providers.adapter import ErrorKind, OutboundMessage
+from distribution.providers.orange_sms.adapter import OrangeSmsChannel
 from tests.stubs.base import Reply
 from tests.stubs.orange import EXPIRED
 

@@ -6,8 +6,8 @@ import logging
 import pytest
 from PIL import Image
 
-from distribution.channels.base import ErrorKind, OutboundMessage
-from distribution.channels.whatsapp import WhatsAppChannel
+from distribution.providers.adapter import ErrorKind, OutboundMessage
+from distribution.providers.whatsapp.adapter import WhatsAppChannel
 from tests.stubs.base import Reply
 
 TO = "+221771234567"
@@ -203,7 +203,7 @@ def test_check_credentials_with_a_bad_token_is_an_account_error(whatsapp_stub):
 
 
 def test_logs_name_the_request_but_not_the_number_or_token(whatsapp_stub, caplog):
-    caplog.set_level(logging.INFO, logger="distribution.http")
+    caplog.set_level(logging.INFO, logger="campaignid.outbound_http")
     send(whatsapp_stub)
     logged = caplog.text
     assert f"/{whatsapp_stub.phone_number_id}/messages -> 200" in logged

@@ -4,7 +4,8 @@ scheduler), the real adapters and the providers' local stubs."""
 import pytest
 from django.utils import timezone
 
-from distribution.dispatches import dispatch_counters, dispatch_resume, dispatch_start
+from distribution.dispatch.progress import dispatch_counters
+from distribution.dispatch.runs import dispatch_resume, dispatch_start
 from distribution.models import Dispatch, DispatchRecipient, Message
 from tests.dispatch_helpers import dispatch_done, recipients, work_until
 from tests.factories import (

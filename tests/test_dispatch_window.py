@@ -1,7 +1,7 @@
 """The send window, read in the program's time zone on the dispatch clock: a run that starts
 at 20:59 stops at 21:00 and goes on at 07:00 the next weekday.
 
-The dispatch clock (distribution.clock) is real time shifted by
+The dispatch clock (distribution.dispatch.clock) is real time shifted by
 settings.DISPATCH_CLOCK_OFFSET_SECONDS; these tests shift it, and the RQ worker runs in this
 process so it reads the same settings.
 """
@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from distribution import clock
-from distribution.dispatches import dispatch_start
+from distribution.dispatch import clock
+from distribution.dispatch.runs import dispatch_start
+from distribution.dispatch.send_window import SendWindow
 from distribution.models import Dispatch, Message
-from distribution.window import SendWindow
 from tests.dispatch_helpers import dispatch_done, work_until
 from tests.factories import (
     make_campaign,

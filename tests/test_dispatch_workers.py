@@ -9,7 +9,7 @@ from datetime import time as dtime
 
 import pytest
 
-from distribution.dispatches import dispatch_pause, dispatch_resume, dispatch_start
+from distribution.dispatch.runs import dispatch_pause, dispatch_resume, dispatch_start
 from distribution.models import Dispatch, Message
 from tests.dispatch_helpers import TimedOrangeStub, max_per_second
 from tests.factories import (

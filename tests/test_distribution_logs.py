@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone, translation
 
 from campaigns.models import CampaignType, Role
-from distribution.delivery import apply_status
-from distribution.dispatches import dispatch_start
-from distribution.error_labels import ORANGE_UNDELIVERED
+from distribution.delivery_status import apply_status
+from distribution.dispatch.runs import dispatch_start
+from distribution.providers.error_labels import ORANGE_UNDELIVERED
 from tests.dispatch_helpers import dispatch_done, work_until
 from tests.factories import (
     api_client,
@@ -162,7 +162,7 @@ def test_sending_a_dispatch_writes_no_name_or_number_to_the_log_output(
     dispatch_start(dispatch=dispatch)
     work_until(dispatch_done(dispatch))
     assert len(orange_stub.sent) == 4
-    assert "distribution" in caplog.text
+    assert "campaignid.outbound_http" in caplog.text  # the sends were logged...
     no_personal_data(caplog.text, cards)
 
 

@@ -6,9 +6,9 @@ from datetime import time
 import pytest
 
 from campaigns.models import Role
-from distribution.dispatches import dispatch_start
+from distribution.dispatch.runs import dispatch_start
 from distribution.message_templates import DEFAULT_TEMPLATES, VARIABLES, render
-from distribution.sms import sms_segments
+from distribution.providers.orange_sms.segments import sms_segments
 from tests.dispatch_helpers import dispatch_done, work_until
 from tests.factories import (
     api_client,

@@ -13,7 +13,7 @@ import websockets
 from django.conf import settings
 
 from campaigns.models import Beneficiary
-from distribution.dispatches import dispatch_start
+from distribution.dispatch.runs import dispatch_start
 from distribution.models import Dispatch, Message
 from tests.factories import (
     make_api_key,

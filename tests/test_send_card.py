@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import CampaignType, Role
-from distribution.channels.google_wallet import SAVE_URL
 from distribution.models import Message
+from distribution.providers.google_wallet.adapter import SAVE_URL
 from tests.factories import (
     api_client,
     make_api_key,

@@ -15,10 +15,10 @@ from django.test import Client
 from campaigns import studio
 from campaigns.models import CampaignType
 from cards.issuing import cards_assign
-from distribution.channels.google_wallet import GoogleWalletChannel
-from distribution.dispatches import dispatch_start
+from distribution.card_messages import outbound_message
+from distribution.dispatch.runs import dispatch_start
 from distribution.message_templates import template_body
-from distribution.outbound import outbound_message
+from distribution.providers.google_wallet.adapter import GoogleWalletChannel
 from tests.dispatch_helpers import dispatch_done, work_until
 from tests.factories import (
     api_client,

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from distribution.sms import SmsCount, sms_cost, sms_segments
+from distribution.providers.orange_sms.segments import SmsCount, sms_cost, sms_segments
 
 
 def test_plain_text_of_160_characters_is_one_gsm7_segment():

@@ -1,7 +1,7 @@
 """The DHIS2 Web API as CampaignID reads it: server info, programs, org units, tracked entities.
 
-Every call goes through distribution.http.request() (timeouts, pooling, logs without query
-strings or credentials, the base URL's host checked against OUTBOUND_ALLOW_PRIVATE, answers
+Every call goes through campaignid.outbound_http.request() (timeouts, pooling, logs without
+query strings or credentials, the base URL's host checked against OUTBOUND_ALLOW_PRIVATE, answers
 read up to MAX_RESPONSE_BYTES). A uid is checked against DHIS2's pattern before it goes
 into a URL, so no input can name another path of the API. Every failure becomes a
 Dhis2Error whose message says, in the operator's language, what is wrong and what to
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from urllib3.exceptions import NameResolutionError
 
 from campaignid.limits import size_text
-from distribution.http import TransportError, json_body, request
+from campaignid.outbound_http import TransportError, json_body, request
 
 UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 # 2.38 is the first release whose /api/tracker/trackedEntities answers with `instances`.

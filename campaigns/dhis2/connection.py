@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaignid.crypto import decrypt, encrypt
+from campaignid.outbound_guard import OutboundRefused, check_url
 from campaigns.dhis2.client import Dhis2Client, Dhis2Error, parse_version
 from campaigns.models import Dhis2Connection
-from distribution.outbound_guard import OutboundRefused, check_url
 
 MASK = "••••"
 AUTH_KINDS = ("token", "basic")

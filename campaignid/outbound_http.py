@@ -1,0 +1,203 @@
+"""Every call to a provider goes through `request()`: one place for timeouts, pooling and logs.
+
+No retries here: whether a failed send is tried again (and when) is the dispatcher's decision,
+made from the adapter's classification. A log line names the method, host, path, status and
+duration only; bodies, query strings, phone numbers and tokens never reach a log.
+
+Answers are read up to `max_bytes` (1 MB for providers; DHIS2 pages ask for more): a larger
+one is cut and raises TransportError `response_too_large`. A user-entered URL (`guard=True`)
+is checked against OUTBOUND_ALLOW_PRIVATE before each request (campaignid.outbound_guard).
+"""
+
+import logging
+import os
+import threading
+import time
+import urllib.request
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from django.conf import settings
+from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+
+from campaignid.limits import size_text
+from campaignid.outbound_guard import OutboundRefused, check_url
+
+logger = logging.getLogger(__name__)
+
+# Enough pooled connections for a dispatch worker running many sends at once per provider host.
+POOL_SIZE = 64
+# No provider answer we read comes near this; a larger one is not an answer we want.
+PROVIDER_MAX_RESPONSE_BYTES = 1024 * 1024
+READ_CHUNK = 64 * 1024
+
+_lock = threading.Lock()
+_session = None
+_session_pid = None
+
+
+class TransportError(Exception):
+    """No HTTP answer came back: the request timed out or could not connect.
+
+    `code` is `connect_timeout` / `connection_error` (the provider never saw the request) or
+    `timeout` / `connection_lost` (it may have: the answer did not arrive in time, or the
+    connection broke after the request started). `permanent` is True only when
+    the request can never work as built (e.g. a malformed URL in the configuration).
+    """
+
+    def __init__(self, message, *, code, permanent=False):
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent
+
+
+def session():
+    """The process's shared Session; a forked worker builds its own instead of sharing sockets."""
+    global _session, _session_pid
+    pid = os.getpid()
+    if _session is None or _session_pid != pid:
+        with _lock:
+            if _session is None or _session_pid != pid:
+                new = requests.Session()
+                _read_environment_once(new)
+                adapter = HTTPAdapter(pool_connections=8, pool_maxsize=POOL_SIZE, max_retries=0)
+                new.mount("https://", adapter)
+                new.mount("http://", adapter)
+                _session, _session_pid = new, pid
+    return _session
+
+
+def _read_environment_once(new):
+    """With `trust_env` on, requests re-reads every proxy and CA-bundle variable of the
+    environment on each request: a third of the CPU a dispatch spends per message. The same
+    settings, read once per process, unless NO_PROXY is set (its per-host rules need
+    requests' own handling)."""
+    proxies = urllib.request.getproxies()
+    if "no" in proxies:
+        return
+    new.trust_env = False
+    new.proxies.update(proxies)
+    new.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+def request(method, url, *, provider, timeout=None, guard=False,
+            max_bytes=PROVIDER_MAX_RESPONSE_BYTES, **kwargs):
+    """Sends one request and returns the `requests.Response`, whatever its HTTP status, its
+    body read (at most `max_bytes`).
+
+    `kwargs` are those of `requests.Session.request` (headers, json, data, files, auth).
+    `guard`: the URL was entered by a user, its host must be allowed (outbound_guard).
+    Raises TransportError when no answer arrives, the host is refused or the answer is
+    too large.
+    """
+    seconds = settings.PROVIDER_TIMEOUT_SECONDS if timeout is None else timeout
+    parts = urlsplit(url)
+    if guard:
+        try:
+            check_url(url)
+        except OutboundRefused as exc:
+            _log(provider, method, parts, "refused-host", time.monotonic())
+            raise TransportError(str(exc), code="host_not_allowed", permanent=True) from exc
+    started = time.monotonic()
+    try:
+        response = session().request(
+            method, url, timeout=(seconds, seconds), allow_redirects=False, stream=True,
+            **kwargs
+        )
+        _read_body(response, max_bytes)
+    except requests.ConnectTimeout as exc:
+        _log(provider, method, parts, "connect-timeout", started)
+        raise TransportError(_("%(provider)s: connection timed out") % {"provider": provider},
+                             code="connect_timeout") from exc
+    except requests.Timeout as exc:
+        _log(provider, method, parts, "timeout", started)
+        raise TransportError(_("%(provider)s: no answer in %(seconds)s s")
+                             % {"provider": provider, "seconds": f"{seconds:g}"},
+                             code="timeout") from exc
+    except requests.ConnectionError as exc:
+        if _request_may_have_left(exc):
+            _log(provider, method, parts, "connection-lost", started)
+            raise TransportError(
+                _("%(provider)s: the connection broke before the answer") % {"provider": provider},
+                code="connection_lost",
+            ) from exc
+        _log(provider, method, parts, "connection-error", started)
+        raise TransportError(_("%(provider)s: cannot connect") % {"provider": provider},
+                             code="connection_error") from exc
+    except (requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError) as exc:
+        _log(provider, method, parts, "connection-lost", started)
+        raise TransportError(
+            _("%(provider)s: the answer broke off") % {"provider": provider}, code="connection_lost"
+        ) from exc
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema) as exc:
+        raise TransportError(
+            _("%(provider)s: invalid URL") % {"provider": provider}, code="invalid_url",
+            permanent=True,
+        ) from exc
+    except ResponseTooLarge as exc:
+        response.close()
+        _log(provider, method, parts, "too-large", started)
+        raise TransportError(
+            _("%(provider)s answered with more than %(limit)s; the answer was cut.")
+            % {"provider": provider, "limit": size_text(max_bytes)},
+            code="response_too_large", permanent=True,
+        ) from exc
+    _log(provider, method, parts, response.status_code, started)
+    return response
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+def _read_body(response, max_bytes):
+    """Reads the (decoded) body into `response.content`, stopping past `max_bytes`."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ResponseTooLarge
+    body = bytearray()
+    for chunk in response.iter_content(READ_CHUNK):
+        body += chunk
+        if len(body) > max_bytes:
+            raise ResponseTooLarge
+    response._content = bytes(body)
+    response._content_consumed = True
+
+
+def json_body(response):
+    """The answer's JSON object, or {} when the body is empty, not JSON (e.g. a proxy's error
+    page) or not an object: adapters read fields without guarding every access."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def retry_after_seconds(response):
+    """Retry-After as seconds when the provider sent a number; None otherwise."""
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _request_may_have_left(exc):
+    """False only when requests' ConnectionError says no connection was ever made (refused,
+    unknown host); a connection reset or closed mid-request may have delivered the request."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _log(provider, method, parts, status, started):
+    level = logging.INFO if isinstance(status, int) and status < 400 else logging.WARNING
+    logger.log(
+        level,
+        "%s %s %s%s -> %s in %.0f ms",
+        provider, method, parts.netloc, parts.path, status, (time.monotonic() - started) * 1000,
+    )

@@ -1,0 +1,231 @@
+"""One card to one person, now: the DHIS2 app's "send card" button, the Send page, and the
+Google Wallet links a DHIS2 app hands out.
+
+A send inserts its Message as `sending` under a unique idempotency key before the provider is
+called (`direct-c<card>-<channel>-a<attempt>`, or the caller's own `Idempotency-Key`, so a
+client retrying the same request gets the first answer back instead of a second message).
+"""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils.translation import gettext as _
+
+from campaigns.models import Beneficiary
+from campaigns.phones import InvalidPhone, mask_phone, phone_to_e164
+from cards.models import Card
+from distribution.card_messages import CardImages, outbound_message
+from distribution.dispatch import clock, retry_policy
+from distribution.integrations import channel_for
+from distribution.message_templates import template_body, validate_template
+from distribution.models import ChannelCode, Message
+from distribution.providers.adapter import SendResult
+from distribution.providers.error_labels import MAY_HAVE_SENT_DETAIL, error_detail_text
+from distribution.providers.google_wallet.adapter import SAVE_URL
+from distribution.providers.registry import provider
+
+MAX_WALLET_BULK = 100
+
+
+class SendRefused(Exception):
+    """This person cannot be sent this card now (no card, opted out, no consent)."""
+
+
+class EnrollmentNotFound(SendRefused):
+    """No beneficiary of the program has this enrollment id."""
+
+
+class SendInProgress(Exception):
+    """Another send of the same card over the same channel holds the same attempt."""
+
+
+def beneficiaries_for_enrollment(*, program, enrollment_id, program_uid=""):
+    """The program's beneficiaries with this external id (a DHIS2 enrollment), the one with the
+    latest card first: one enrollment can sit in several campaigns of the program."""
+    rows = Beneficiary.objects.for_program(program).filter(
+        external_id=enrollment_id, campaign__deleted_at__isnull=True
+    )
+    if program_uid:
+        # Campaigns fed by that DHIS2 tracker program (campaigns' DHIS2 link).
+        rows = rows.filter(campaign__dhis2_link__program_uid=program_uid)
+    return list(
+        rows.select_related("campaign__program")
+        .annotate(latest_card=Max("cards__id", filter=Q(cards__revoked_at__isnull=True)))
+        .order_by("-latest_card", "-pk")
+    )
+
+
+def current_card(beneficiary):
+    """The beneficiary's latest card that is not revoked, or None."""
+    return (
+        Card.objects.filter(beneficiary=beneficiary, revoked_at__isnull=True)
+        .select_related("job", "campaign__program").order_by("-id").first()
+    )
+
+
+def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, client_key=""):
+    """Sends `card` (default: the beneficiary's current card) over `channel`; returns
+    (Message, SendResult).
+
+    Raises ValidationError (phone_number, message), SendRefused, SendInProgress or
+    IntegrationNotConfigured.
+    """
+    campaign = beneficiary.campaign
+    program = campaign.program
+    if client_key:
+        key = f"direct-p{program.pk}-{client_key}"[:120]
+        earlier = Message.objects.filter(idempotency_key=key, program=program).first()
+        if earlier is not None:
+            return earlier, result_of(earlier)
+    card = card or current_card(beneficiary)
+    if card is None:
+        raise SendRefused(_("No valid card has been issued to this beneficiary yet."))
+    if card.revoked_at is not None:
+        raise SendRefused(_("Card %(code)s is revoked.") % {"code": card.code})
+    if beneficiary.opted_out_at:
+        raise SendRefused(_("This beneficiary opted out of messages."))
+    if not getattr(beneficiary, provider(channel).consent_field):
+        raise SendRefused(_("This beneficiary has not consented to %(channel)s messages.")
+                          % {"channel": ChannelCode(channel).label})
+    to = _recipient_phone(beneficiary, channel, phone_number, program)
+    body = template_body(campaign=campaign) if text is None else text.strip()
+    if text is not None:
+        try:
+            validate_template(body)
+        except ValidationError as exc:
+            raise ValidationError({"message": exc.message_dict["body"]}) from None
+    adapter = channel_for(program=program, channel=channel)
+    now = clock.now()
+    with transaction.atomic():
+        attempt = Message.objects.filter(card=card, channel=channel, dispatch=None).count() + 1
+        if not client_key:
+            key = f"direct-c{card.pk}-{channel}-a{attempt}"
+        message = Message(
+            program=program, campaign=campaign, beneficiary=beneficiary, card=card,
+            channel=channel, attempt=attempt, status=Message.Status.SENDING,
+            recipient=mask_phone(to), idempotency_key=key, created_at=now,
+        )
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            raise SendInProgress(
+                _("This card is being sent over this channel right now; try again in a moment.")
+            ) from None
+    outbound = outbound_message(channel=channel, card=card, beneficiary=beneficiary,
+                                campaign=campaign, program=program, to=to, body=body, key=key,
+                                images=CardImages())
+    result = adapter.send(message=outbound)
+    _record(message, result)
+    return message, result
+
+
+def result_of(message):
+    """The verdict a stored Message stands for (a replayed Idempotency-Key)."""
+    if message.status in (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.READ):
+        return SendResult.sent(message.provider_message_id, via_template=message.via_template)
+    if message.status == Message.Status.FAILED:
+        return SendResult(ok=False, error_code=message.error_code,
+                          detail=error_detail_text(message.error_detail))
+    return SendResult(ok=False, error_code="in_progress", detail=_("Still being sent."))
+
+
+def wallet_link(*, program, enrollment_id, program_uid=""):
+    """(beneficiary, card, WalletLink) for a DHIS2 enrollment; SendRefused when none.
+
+    Raises ChannelError (Google refused) or IntegrationNotConfigured.
+    """
+    beneficiary, card = _enrolled_card(program, enrollment_id, program_uid)
+    adapter = channel_for(program=program, channel=ChannelCode.WALLET)
+    return beneficiary, card, _link(adapter, beneficiary, card)
+
+
+def wallet_links(*, program, enrollment_ids, program_uid="", allow_sensitive=False):
+    """{"batch_id", "total", "wallet_links": [...], "errors": [...]} for up to 100 enrollments.
+
+    Without `allow_sensitive`, enrollments of HIV campaigns are refused (their passes carry
+    the holder's name)."""
+    if len(enrollment_ids) > MAX_WALLET_BULK:
+        raise ValidationError({"enrollment_ids": [
+            _("At most %(max)s enrollments per request.") % {"max": MAX_WALLET_BULK}]})
+    adapter = channel_for(program=program, channel=ChannelCode.WALLET)
+    links, errors = [], []
+    for enrollment_id in dict.fromkeys(enrollment_ids):
+        try:
+            beneficiary, card = _enrolled_card(program, enrollment_id, program_uid)
+            if beneficiary.campaign.is_sensitive and not allow_sensitive:
+                raise SendRefused(_("Enrollment %(id)s is in a sensitive campaign your access "
+                                    "does not include.") % {"id": enrollment_id})
+        except SendRefused as exc:
+            errors.append({"enrollment_id": enrollment_id, "error": str(exc)})
+            continue
+        link = _link(adapter, beneficiary, card)
+        links.append(wallet_link_data(enrollment_id, card, link))
+    return {"batch_id": uuid.uuid4().hex, "total": len(links), "wallet_links": links,
+            "errors": errors}
+
+
+def wallet_link_data(enrollment_id, card, link):
+    return {
+        "enrollment_id": enrollment_id,
+        "card_code": card.code,
+        "wallet_url": link.url,
+        "jwt_token": link.url.removeprefix(SAVE_URL),
+        "valid_until": card.expires_on.isoformat() if card.expires_on else None,
+    }
+
+
+def _enrolled_card(program, enrollment_id, program_uid):
+    found = beneficiaries_for_enrollment(program=program, enrollment_id=enrollment_id,
+                                         program_uid=program_uid)
+    if not found:
+        raise EnrollmentNotFound(_("No beneficiary with enrollment id %(id)s in this program.")
+                          % {"id": enrollment_id})
+    beneficiary = found[0]
+    card = current_card(beneficiary)
+    if card is None:
+        raise SendRefused(_("Enrollment %(id)s has no valid card yet.") % {"id": enrollment_id})
+    return beneficiary, card
+
+
+def _link(adapter, beneficiary, card):
+    campaign = card.campaign
+    outbound = outbound_message(
+        channel=ChannelCode.WALLET, card=card, beneficiary=beneficiary, campaign=campaign,
+        program=campaign.program, to="", body=template_body(campaign=campaign),
+        key=f"wallet-{card.code}",
+    )
+    return adapter.links([outbound])[0]
+
+
+def _recipient_phone(beneficiary, channel, phone_number, program):
+    if not provider(channel).needs_phone:
+        return ""
+    try:
+        to = phone_to_e164(phone_number, default_region=program.country) if phone_number else (
+            beneficiary.phone)
+    except InvalidPhone as exc:
+        raise ValidationError({"phone_number": [str(exc)]}) from None
+    if not to:
+        raise ValidationError({"phone_number": [
+            _("The beneficiary has no phone number; give one in phone_number.")]})
+    return to
+
+
+def _record(message, result):
+    now = clock.now()
+    fields = {"status": Message.Status.SENT, "sent_at": now,
+              "provider_message_id": result.provider_message_id[:128],
+              "via_template": result.via_template}
+    if not result.ok:
+        detail = result.detail
+        if retry_policy.may_have_sent(result):
+            detail = MAY_HAVE_SENT_DETAIL  # English, translated when shown
+        fields = {"status": Message.Status.FAILED, "failed_at": now,
+                  "error_code": result.error_code[:40], "error_detail": detail[:255]}
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(**fields)
+    for name, value in fields.items():
+        setattr(message, name, value)
+

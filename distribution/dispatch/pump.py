@@ -1,0 +1,88 @@
+"""A turn of a run's pump: settle dead claims, respect the send window, hand out due
+recipients in batches (RQ jobs on the "dispatch" queue, enqueued by dotted path), schedule the
+next turn (distribution.dispatch.wakeups).
+"""
+
+import uuid
+
+import django_rq
+from django.db import transaction
+from django.db.models import Q
+
+from distribution.dispatch import clock, liveness, retry_policy, runs, wakeups
+from distribution.dispatch.liveness import BATCH_LEASE
+from distribution.dispatch.send_window import SendWindow
+from distribution.models import Dispatch, DispatchRecipient
+
+RStatus = DispatchRecipient.Status
+Status = Dispatch.Status
+MAX_PER_TURN = 20_000
+BATCH_TIMEOUT = 3600
+SEND_BATCH_TASK = "distribution.dispatch.tasks.send_batch"
+
+
+def batch_size(dispatch):
+    """About ten seconds of sending at the run's rate, between 10 and 100 recipients."""
+    return max(10, min(100, dispatch.rate_limit_per_second * 10))
+
+
+def pump_once(*, dispatch_id):
+    """One turn of the pump: settle dead claims, respect the
+    window, hand out due recipients in batches, schedule the next turn."""
+    dispatch = Dispatch.objects.select_related("campaign__program").filter(pk=dispatch_id).first()
+    if dispatch is None or dispatch.status != Status.RUNNING:
+        return
+    liveness.settle_dead_claims(dispatch_id=dispatch_id)
+    now = clock.now()
+    window = SendWindow.of(dispatch, dispatch.campaign.program)
+    if not window.contains(now):
+        opening = window.next_opening(now)
+        runs.dispatch_set_waiting(dispatch_id=dispatch_id, until=opening)
+        if opening is not None:
+            wakeups.schedule(dispatch_id, at=opening)
+        return
+    runs.dispatch_set_waiting(dispatch_id=dispatch_id, until=None)
+    handed_out = hand_out(dispatch=dispatch, now=now, size=batch_size(dispatch))
+    if handed_out >= MAX_PER_TURN:
+        wakeups.schedule(dispatch_id)  # more are due: another turn after these batches
+        return
+    if not runs.dispatch_finish_if_complete(dispatch_id=dispatch_id):
+        wakeups.schedule_next_turn(dispatch_id=dispatch_id)
+
+
+def hand_out(*, dispatch, now, size):
+    """Due recipients -> batches of `size` per channel, each an RQ job; returns how many."""
+    due = list(
+        DispatchRecipient.objects.filter(
+            dispatch_id=dispatch.pk, status=RStatus.QUEUED, next_attempt_at__lte=now,
+        ).filter(Q(batched_at__isnull=True) | Q(batched_at__lt=now - BATCH_LEASE))
+        .order_by("pk").values_list("pk", "channel")[:MAX_PER_TURN]
+    )
+    if not due:
+        return 0
+    by_channel = {}
+    for pk, channel in due:
+        by_channel.setdefault(channel, []).append(pk)
+    batches = [
+        (channel, ids[i:i + size])
+        for channel, ids in by_channel.items()
+        for i in range(0, len(ids), size)
+    ]
+    with transaction.atomic():
+        DispatchRecipient.objects.filter(pk__in=[pk for pk, _ in due]).update(batched_at=now)
+    queue = django_rq.get_queue(wakeups.QUEUE)
+    queue.enqueue_many([
+        queue.prepare_data(
+            SEND_BATCH_TASK,
+            args=(dispatch.pk, channel, ids),
+            job_id=f"dispatch{dispatch.pk}-batch-{uuid.uuid4().hex[:12]}",
+            timeout=BATCH_TIMEOUT,
+            result_ttl=wakeups.RESULT_TTL,
+            failure_ttl=wakeups.FAILURE_TTL,
+            # A worker killed mid-batch: RQ runs the batch again elsewhere; its claims make
+            # that safe (see distribution.dispatch.batch_sender).
+            retry=retry_policy.batch_job_retry(),
+        )
+        for channel, ids in batches
+    ])
+    return len(due)

@@ -1,0 +1,123 @@
+"""WhatsApp (Meta) delivery statuses: `GET /webhooks/whatsapp` answers Meta's subscription
+check with the challenge when the verify token is one of our programs'; `POST` must carry
+`X-Hub-Signature-256`, the HMAC-SHA256 of the raw body keyed with the app secret of the
+integration whose phone number id the payload names; a bad signature is a 403 and changes
+nothing.
+"""
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from distribution.delivery_status import apply_status
+from distribution.integrations import integration_config
+from distribution.models import ChannelCode, Message, ProviderIntegration
+from distribution.providers.webhook_body import too_large, webhook_body
+
+WHATSAPP_STATUSES = {
+    "sent": Message.Status.SENT,
+    "delivered": Message.Status.DELIVERED,
+    "read": Message.Status.READ,
+    "failed": Message.Status.FAILED,
+}
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def whatsapp(request):
+    if request.method == "GET":
+        return _whatsapp_verify(request)
+    body = webhook_body(request)
+    if body is None:
+        return too_large()
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return HttpResponseBadRequest("Not JSON.")
+    changes = list(_whatsapp_changes(payload))
+    phone_ids = {phone_id for phone_id, _statuses in changes if phone_id}
+    integrations = {
+        i.account_id: i for i in ProviderIntegration.objects.filter(
+            channel=ChannelCode.WHATSAPP, account_id__in=phone_ids
+        )
+    }
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    trusted = {
+        phone_id for phone_id, integration in integrations.items()
+        if _signed_by(integration, body, signature)
+    }
+    if not trusted:
+        # Nothing we can attribute to one of our integrations was signed by it.
+        return HttpResponseForbidden("Bad signature.")
+    counts = {"updated": 0, "unchanged": 0, "unknown": 0}
+    for phone_id, statuses in changes:
+        if phone_id not in trusted:
+            continue
+        for status in statuses:
+            counts[_apply_whatsapp(integrations[phone_id].program_id, status)] += 1
+    return JsonResponse(counts)
+
+
+def _whatsapp_verify(request):
+    mode = request.GET.get("hub.mode")
+    offered = request.GET.get("hub.verify_token", "")
+    challenge = request.GET.get("hub.challenge", "")
+    if mode == "subscribe" and offered:
+        for integration in ProviderIntegration.objects.filter(channel=ChannelCode.WHATSAPP):
+            expected = integration_config(integration=integration).get("verify_token", "")
+            if expected and hmac.compare_digest(expected.encode(), offered.encode()):
+                return HttpResponse(challenge, content_type="text/plain")
+    return HttpResponseForbidden("Unknown verify token.")
+
+
+def _signed_by(integration, body, signature):
+    secret = integration_config(integration=integration).get("app_secret", "")
+    if not secret or not signature.startswith("sha256="):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.removeprefix("sha256=").strip().lower())
+
+
+def _whatsapp_changes(payload):
+    """(phone_number_id, [status dicts]) for every change of a notification (inbound messages
+    carry no status: they still name the number, whose secret signs them)."""
+    if not isinstance(payload, dict):
+        return
+    for entry in payload.get("entry") or []:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+            statuses = [s for s in value.get("statuses") or [] if isinstance(s, dict)]
+            yield str(metadata.get("phone_number_id") or ""), statuses
+
+
+def _apply_whatsapp(program_id, status):
+    new = WHATSAPP_STATUSES.get(str(status.get("status")))
+    if new is None:
+        return "unknown"
+    error = (status.get("errors") or [{}])[0] if new == Message.Status.FAILED else {}
+    error = error if isinstance(error, dict) else {}
+    details = (error.get("error_data") or {}).get("details", "") if isinstance(
+        error.get("error_data"), dict) else ""
+    return apply_status(
+        program_id=program_id, channel=ChannelCode.WHATSAPP,
+        provider_message_id=str(status.get("id") or ""), status=new,
+        at=_timestamp(status.get("timestamp")),
+        error_code=str(error.get("code", "")),
+        error_detail=details or error.get("title") or error.get("message") or "",
+    )
+
+
+def _timestamp(value):
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return timezone.now()
