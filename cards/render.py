@@ -55,8 +55,8 @@ from cards.card_text import (
     TextFitter,
     format_date,
 )
-from cards.issuing import add_months
 from cards.qr import qr_matrix
+from cards.validity import add_months
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "cards"
 PREVIEW_DPI = 200
