@@ -28,7 +28,7 @@ from campaigns.models import Job
 from campaigns.serializers import CampaignDetailSerializer
 from campaigns.services import QuotaExceeded
 from cards import generation, previews, studio, studio_services
-from cards.render import CardRenderError, PreviewBusy
+from cards.rendering.errors import CardRenderError, PreviewBusy
 from cards.serializers import JobCreateInput, JobList, JobOutput
 
 ARTIFACT_TYPES = {

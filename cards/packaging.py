@@ -28,7 +28,7 @@ from cards.issuing import ISSUE_BATCH, cards_issue
 from cards.models import Card
 from cards.print_pdf import merge_chunk_pdfs
 from cards.qr import qr_matrix, verification_url
-from cards.render import CardRenderer
+from cards.rendering.renderer import CardRenderer
 
 
 def job_dir(job):

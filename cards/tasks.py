@@ -14,7 +14,7 @@ import django_rq
 from campaigns.models import Job
 from cards import generation, packaging
 from cards.job_queue import QUEUE, RETRYABLE, TASK_TIMEOUT
-from cards.render import CardRenderError
+from cards.rendering.errors import CardRenderError
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from django.utils import translation
 from campaigns import selectors
 from campaigns.models import CampaignType, Role
 from cards import studio
-from cards.render import card_texts
+from cards.rendering.rows import card_texts
 from cards.studio_services import campaign_design_update
 from tests.factories import (
     api_client,
@@ -93,7 +93,7 @@ def test_campaign_values_are_cleaned_and_empty_ones_dropped():
 
 
 def test_the_sample_card_shows_the_campaign_value(campaign):
-    from cards.render import sample_card
+    from cards.rendering.sample import sample_card
 
     sample = sample_card(campaign, campaign_values={"vaccine": "RR1"})
 

@@ -1,4 +1,4 @@
-"""Card Studio templates and the HTML -> PDF -> PNG renderer (cards/studio.py, cards/render.py).
+"""Card Studio templates and the HTML -> PDF -> PNG renderer (cards/studio.py, cards/rendering/).
 
 No database: the renderer takes unsaved Program and Campaign instances and plain dicts.
 """
@@ -17,7 +17,9 @@ from django.core.files.base import ContentFile
 from PIL import Image
 
 from campaigns.models import Campaign, CampaignType, Program
-from cards.render import CardRenderer, CardRenderError, render_preview_png
+from cards.rendering.errors import CardRenderError
+from cards.rendering.preview import render_preview_png
+from cards.rendering.renderer import CardRenderer
 from cards.studio import (
     TEMPLATES,
     card_design,
