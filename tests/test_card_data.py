@@ -229,7 +229,7 @@ def test_design_page_shows_a_box_per_field_with_the_saved_value(program, campaig
 
 
 def test_preview_query_replaces_the_saved_values(program, campaign):
-    from cards.api import _asked_design
+    from cards.studio_api import _asked_design
 
     set_values(campaign, {"vaccine": "RR1"})
     campaign.refresh_from_db()
