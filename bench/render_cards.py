@@ -1,6 +1,6 @@
 """Card generation throughput: QR, layout + PDF, raster, PNG, then PDF merge and ZIP.
 
-Renders N cards with the real renderer (cards/render.py) in 1 or 2 processes, each a
+Renders N cards with the real renderer (cards/rendering/renderer.py) in 1 or 2 processes, each a
 stand-in for an RQ worker: one CardRenderer per process, chunks of --chunk cards. Nothing
 is written to the database: the program and campaign are unsaved model instances.
 
@@ -78,7 +78,7 @@ def worker(index, start, count, options, out_dir, barrier, results):
     setup_django()
     from campaigns.models import Campaign, Program
     from cards.qr import qr_matrix
-    from cards.render import CardRenderer
+    from cards.rendering.renderer import CardRenderer
 
     program = Program(name="Ministère de la Santé - PEV Sénégal", slug="bench")
     campaign = Campaign(

@@ -275,6 +275,10 @@ FILES_ACCEL_PREFIX = os.environ.get("FILES_ACCEL_PREFIX", "/protected-media/")
 # provider webhooks at WEBHOOK_MAX_BYTES, everything else at an import plus room for the
 # multipart envelope. An import (CSV upload or JSON rows, browser or API) is refused above
 # IMPORT_MAX_BYTES or IMPORT_MAX_ROWS, with a message naming the limit.
+# Artifacts a generation job builds after its PDF, ZIP and manifest (cards/packaging.py):
+# callables (job, workdir) -> (kind, storage name, local path), by dotted path.
+CARD_JOB_ARTIFACT_BUILDERS = ["verification.portal.portal_build"]
+
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
 WEBHOOK_MAX_BYTES = 1024 * 1024

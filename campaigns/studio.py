@@ -5,7 +5,7 @@ default colours, its icon and the fields it reads from a beneficiary's `attribut
 operator customises a campaign's card without HTML through `campaign.template_options`
 (colours, title, which optional fields show, logo on/off, and `values`: campaign-level values
 of the template's fields, such as the vaccine of a measles round), checked by
-`template_options_validate`. The renderer (cards/render.py) reads only this module.
+`template_options_validate`. The renderer (cards/rendering/) reads only this module.
 
 Wolof wording is a best effort and should be reviewed by a native speaker.
 """

@@ -1,7 +1,8 @@
-"""Back-office for cards: find one by its code, see its state, revoke or unrevoke it.
+"""Back-office for cards: find one by its code, see its state, revoke or unrevoke it; and for
+the programs' signing keys (read-only but for rotation).
 
 Cards are created by generation jobs and never edited by hand; revocation goes through
-verification.revocation. Rows are scoped like the campaigns' (campaigns/admin_scope.py); a
+cards.revocation. Rows are scoped like the campaigns' (campaigns/admin_scope.py); a
 card reaches its holder, so a sensitive campaign's cards are listed only with the sensitive
 grant.
 """
@@ -14,11 +15,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy, ngettext
 
 from campaigns.admin_scope import ProgramScopedAdmin
+from campaigns.models import Program, Role
 from cards import admin_jobs  # noqa: F401  (registers generation jobs)
-from cards.models import Card
+from cards.models import Card, SigningKey
 from cards.qr import verification_url
-from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
-from verification.selectors import card_status
+from cards.revocation import CardStateConflict, card_revoke, card_unrevoke
+from cards.signing_keys import signing_key_rotate
+from cards.validity import card_status
 
 ADMIN_REVOKE_REASON = "revoked by admin"
 
@@ -124,4 +127,47 @@ class CardAdmin(ProgramScopedAdmin):
             lambda n: ngettext(
                 "%(n)d card is valid again.", "%(n)d cards are valid again.", n
             ) % {"n": n},
+        )
+
+
+# Signing keys: private keys never leave their encrypted column; the one change is rotation,
+# through cards.signing_keys.signing_key_rotate.
+@admin.register(SigningKey)
+class SigningKeyAdmin(ProgramScopedAdmin):
+    write_roles = (Role.ADMIN,)
+    list_display = ("kid", "program", "status", "created_at", "retired_at")
+    list_filter = (("program", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("=kid", "program__slug", "program__name")
+    list_select_related = ("program",)
+    fields = ("kid", "program", "status", "public_key", "created_at", "retired_at")
+    readonly_fields = fields
+    actions = ("rotate_keys",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A deleted key would turn every card it signed into "forged".
+        return False
+
+    @admin.display(description=gettext_lazy("Status"))
+    def status(self, key):
+        return key.status
+
+    @admin.action(description=gettext_lazy("Rotate the keys of the selected keys' programs"))
+    def rotate_keys(self, request, queryset):
+        """A new active key per program; the old one is retired and keeps verifying its cards."""
+        program_ids = set(self.writable(request, queryset).values_list("program_id", flat=True))
+        for program in Program.objects.filter(pk__in=program_ids):
+            signing_key_rotate(program=program)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d program has a new signing key.", "%(n)d programs have a new signing key.",
+                len(program_ids),
+            ) % {"n": len(program_ids)},
+            messages.SUCCESS,
         )

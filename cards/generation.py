@@ -16,10 +16,11 @@ from campaigns import studio
 from campaigns.models import Campaign, Dpi, Job, JobChunk
 from campaigns.services import quota_cost, quota_debit_for_job, quota_refund_for_job
 from cards.events import send_job_event_on_commit
+from cards.job_queue import QUEUE, RETRYABLE, TASK_TIMEOUT
+from cards.models import Card
+from cards.validity import REISSUED, program_today
 
 DEFAULT_CHUNK_SIZE = 100
-# Reason recorded on a card replaced by a reissue.
-REISSUED = "reissued"
 
 
 class JobConflict(Exception):
@@ -29,9 +30,6 @@ class JobConflict(Exception):
 def valid_card_holders(*, campaign, day=None):
     """Ids of the campaign's beneficiaries holding a valid card on `day` (today in the
     program's timezone): live (not revoked, not superseded) and not expired."""
-    from cards.issuing import program_today
-    from cards.models import Card
-
     day = day or program_today(campaign.program)
     return (
         Card.objects.filter(campaign=campaign, revoked_at__isnull=True, superseded_at__isnull=True)
@@ -130,11 +128,9 @@ def job_create(*, campaign, user=None, dpi=None, include_mpi_id=None, beneficiar
 
 
 def enqueue_job_prepare(job_id):
-    from cards import tasks
-
-    django_rq.get_queue("cards").enqueue(
-        tasks.job_prepare, job_id, job_id=f"job{job_id}-prepare",
-        job_timeout=tasks.TASK_TIMEOUT, **tasks.RETRYABLE,
+    django_rq.get_queue(QUEUE).enqueue(
+        "cards.tasks.job_prepare", job_id, job_id=f"job{job_id}-prepare",
+        job_timeout=TASK_TIMEOUT, **RETRYABLE,
     )
 
 
@@ -273,8 +269,6 @@ def _withdraw_cards(*, job, reason):
     """A job that did not complete delivered no card: its cards are revoked, and the cards
     it was reissuing are valid again, so nobody is left without a valid card by a failure.
     Runs in the caller's transaction; the new cards go first (one live card per person)."""
-    from cards.models import Card
-
     issued = Card.objects.filter(job=job, revoked_at__isnull=True)
     replaced = list(issued.filter(reissue_of__isnull=False).values_list("reissue_of", flat=True))
     issued.update(revoked_at=timezone.now(), revoked_reason=reason)

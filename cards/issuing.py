@@ -4,19 +4,15 @@ Chunks rendered twice (a retried RQ job, a killed worker) must print the same co
 codes live in the database before any chunk starts, and assigning them again is a no-op.
 """
 
-import calendar
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaigns.models import Job
 from cards.codes import new_card_code
-from cards.generation import REISSUED
 from cards.models import Card
-from verification.keys import signing_key_for
-from verification.tokens import CardClaims, CardSigner, token_campaign_type
+from cards.signing_keys import signing_key_for
+from cards.tokens import CardClaims, CardSigner, token_campaign_type
+from cards.validity import REISSUED, add_months, program_today
 
 _CODE_LOOKUP_BATCH = 500
 _INSERT_ATTEMPTS = 3
@@ -64,19 +60,6 @@ def cards_issue(*, job, beneficiaries) -> list[int]:
         return issued
 
 
-def program_today(program) -> date:
-    return timezone.localdate(timezone=ZoneInfo(program.timezone))
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
 def _check_beneficiary(job, beneficiary, seen):
     if beneficiary.campaign_id != job.campaign_id:
         raise ValueError(
@@ -95,7 +78,7 @@ class _Issuer:
         self.campaign = campaign = job.campaign
         self.program = campaign.program
         self.issued_on = program_today(self.program)
-        # A sensitive campaign's tokens say "health", never the condition (verification/tokens.py).
+        # A sensitive campaign's tokens say "health", never the condition (cards/tokens.py).
         self.token_type = token_campaign_type(campaign)
         self.expires_on = (
             add_months(self.issued_on, campaign.card_validity_months)

@@ -4,7 +4,7 @@ A chunk writes `jobs/<id>/chunks/<n>.pdf` (front then back of its cards), `<n>.z
 PNG per card, stored: PNG is already compressed) and `<n>.jsonl` (its manifest lines). Names
 are fixed, so a chunk that runs twice overwrites its own files. Packaging then streams
 them into the job's artifacts: the PDF (front then back of each card), the ZIP of PNGs,
-manifest.json and, when the verification app provides it, the offline portal.
+manifest.json and what settings.CARD_JOB_ARTIFACT_BUILDERS add (the offline portal).
 """
 
 import hashlib
@@ -16,9 +16,11 @@ import tempfile
 import time
 import zipfile
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.module_loading import import_string
 
 from cards import stage_timings
 from cards.generation import job_beneficiaries
@@ -26,7 +28,7 @@ from cards.issuing import ISSUE_BATCH, cards_issue
 from cards.models import Card
 from cards.print_pdf import merge_chunk_pdfs
 from cards.qr import qr_matrix, verification_url
-from cards.render import CardRenderer
+from cards.rendering.renderer import CardRenderer
 
 
 def job_dir(job):
@@ -157,8 +159,10 @@ def card_png_info(name):
     return info
 
 
-# Steps after the PDF, ZIP and manifest; the verification app appends the portal builder.
-EXTRA_ARTIFACT_BUILDERS = []
+def extra_artifact_builders():
+    """Steps after the PDF, ZIP and manifest, declared in settings.CARD_JOB_ARTIFACT_BUILDERS
+    (the verification app's offline portal)."""
+    return [import_string(path) for path in settings.CARD_JOB_ARTIFACT_BUILDERS]
 
 
 def build_artifacts(job):
@@ -185,7 +189,7 @@ def build_artifacts(job):
             write_manifest(job, chunk_indexes, manifest_path)
             artifacts["manifest"] = store_file(f"{job_dir(job)}/manifest.json", manifest_path)
 
-        for build in EXTRA_ARTIFACT_BUILDERS:
+        for build in extra_artifact_builders():
             with stage_timings.timed(job.pk, build.__name__):
                 kind, name, path = build(job=job, workdir=tmp)
                 artifacts[kind] = store_file(name, path)

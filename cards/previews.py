@@ -20,7 +20,7 @@ from PIL import Image
 
 from campaigns import studio
 from campaigns.models import Campaign, Program
-from cards.render import render_preview_png
+from cards.rendering.preview import render_preview_png
 
 CACHE_SECONDS = 24 * 3600
 THUMBNAIL_WIDTH = 340
@@ -36,7 +36,7 @@ def campaign_preview(*, campaign, template_id=None, template_options=None,
     """(PNG bytes, cache key) of the campaign's sample card with its saved design, or with
     the unsaved `template_id` / `template_options` / `card_validity_months` given. Bad
     options raise ValidationError naming the option; a design that cannot render raises
-    cards.render.CardRenderError."""
+    cards.rendering.errors.CardRenderError."""
     template_id = template_id or studio.template_for_campaign(campaign)
     options = campaign.template_options if template_options is None else template_options
     options = studio.template_options_validate(options, template_id)

@@ -1,12 +1,13 @@
 """The print PDF of a job, merged from its chunk PDFs by copying objects, one chunk at a time.
 
 pdfium's import_pages holds the whole output document in memory (558 MB at 50,000 cards).
-Chunks are written with a classic structure (cards/render.py: every object `N 0 obj ...
-endobj`, one xref table, no object or xref streams), so merging needs no PDF library: each
-chunk's objects are copied byte for byte, renumbered after the previous chunk's, and only
-the references `N 0 R` in their dictionaries and arrays are rewritten; stream data is never
-parsed. Each chunk's page tree becomes a kid of one new root; its Catalog and Info are
-dropped. What is held: one chunk, plus 8 bytes per output object for the final xref table.
+Chunks are written with a classic structure (cards/rendering/pdf_finisher.py: every object
+`N 0 obj ... endobj`, one xref table, no object or xref streams), so merging needs no PDF
+library: each chunk's objects are copied byte for byte, renumbered after the previous
+chunk's, and only the references `N 0 R` in their dictionaries and arrays are rewritten;
+stream data is never parsed. Each chunk's page tree becomes a kid of one new root; its
+Catalog and Info are dropped. What is held: one chunk, plus 8 bytes per output object for
+the final xref table.
 
 A chunk of any other structure is refused with ChunkPdfError naming it: copying objects
 out of an object stream, a chained or encrypted file would silently break the output.
@@ -93,7 +94,7 @@ def _chunk_objects(data, label, first_number):
     chunk's page tree root, its page count)."""
 
     def refuse(reason):
-        raise ChunkPdfError(f"{label}: {reason}; expected a classic chunk PDF (cards/render.py)")
+        raise ChunkPdfError(f"{label}: {reason}; expected a classic chunk PDF (cards/rendering/)")
 
     if not _PDF_HEADER.match(data):
         refuse("not a PDF 1.x file")

@@ -33,8 +33,8 @@ def qr(url: str) -> segno.QRCode:
 
 
 def qr_matrix(url: str) -> tuple:
-    """Rows of modules (1 = dark), without quiet zone: cards/render.py draws it on the card
-    as a 1-bit image, one pixel a module, scaled without smoothing."""
+    """Rows of modules (1 = dark), without quiet zone: cards/rendering/pdf_qr.py draws it on the
+    card as a 1-bit image, one pixel a module, scaled without smoothing."""
     return qr(url).matrix
 
 

@@ -41,7 +41,7 @@ def pages(pdf, size, step=1):
 
 
 def card_fronts(pdf, size, step=1):
-    """As `pages`, for the fronts of a card document (cards/render.py): each front draws
+    """As `pages`, for the fronts of a card document (cards/rendering/renderer.py): each front draws
     the chunk's art first, as its first page object (a form XObject). The art is
     rasterised once; each front is drawn over a copy of it without its own art object,
     which halves pdfium's work per card. A page of another shape is rendered whole."""

@@ -15,7 +15,7 @@ from campaigns import lifecycle, logos, studio
 from campaigns.lifecycle import CampaignConflict
 from campaigns.models import Campaign, Job, Program
 from cards import previews
-from cards.render import CardRenderError
+from cards.rendering.errors import CardRenderError
 
 LOGO_MAX_BYTES = logos.LOGO_MAX_BYTES
 

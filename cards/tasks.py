@@ -10,11 +10,11 @@ its cards once.
 import logging
 
 import django_rq
-from rq import Callback, Retry
 
 from campaigns.models import Job
 from cards import generation, packaging
-from cards.render import CardRenderError
+from cards.job_queue import QUEUE, RETRYABLE, TASK_TIMEOUT
+from cards.rendering.errors import CardRenderError
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +36,12 @@ def readable_error(exc):
     return f"{name}: {exc}" if str(exc) else name
 
 
-TASK_TIMEOUT = 1800
-
-# Chunks retry at once: the usual reason is a worker that died, and its chunk is idempotent.
-RETRYABLE = {
-    "retry": Retry(max=3),
-    "on_failure": Callback(on_task_failure),
-    "result_ttl": 600,
-    "failure_ttl": 7 * 24 * 3600,
-}
-
-
 def job_prepare(job_id):
     if not generation.job_start(job_id=job_id):
         return
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
     chunks = generation.job_plan_chunks(job=job, beneficiary_ids=packaging.assign_cards(job))
-    queue = django_rq.get_queue("cards")
+    queue = django_rq.get_queue(QUEUE)
     queue.enqueue_many(
         [
             queue.prepare_data(
@@ -85,7 +74,7 @@ def chunk_render(job_id, index):
 
 
 def enqueue_package(job_id):
-    django_rq.get_queue("cards").enqueue(
+    django_rq.get_queue(QUEUE).enqueue(
         job_package, job_id, job_id=f"job{job_id}-package", job_timeout=TASK_TIMEOUT, **RETRYABLE
     )
 

@@ -21,7 +21,8 @@ from campaigns.views import render_page
 from cards import generation, previews, studio_services
 from cards.events import job_snapshot
 from cards.forms import CardDesignForm, ProgramLogoForm
-from cards.render import SAMPLE_ISSUED_ON, PreviewBusy, sample_expiry
+from cards.rendering.errors import PreviewBusy
+from cards.rendering.sample import SAMPLE_ISSUED_ON, sample_expiry
 
 
 @login_required
@@ -112,7 +113,7 @@ def _render_design(request, access, campaign, *, form=None, logo_form=None):
         campaign, form.preview_params() if unsaved else None
     )
     # The preview's "Expire le" row: the validity asked for (unsaved) or saved; none when the
-    # cards do not expire or the row is not chosen (cards.render.printed_rows).
+    # cards do not expire or the row is not chosen (cards.rendering.rows.printed_rows).
     if unsaved:
         validity = form.cleaned_data["card_validity_months"]
         shown = form.cleaned_data["show_fields"]

@@ -87,7 +87,7 @@ class CardImages:
     def _render(self, card):
         from cards.models import Card
         from cards.packaging import card_render_data
-        from cards.render import CardRenderer
+        from cards.rendering.renderer import CardRenderer
 
         # A claimed card carries only what the message needs: read the rest for rendering.
         card = Card.objects.select_related("beneficiary", "campaign__program").get(pk=card.pk)

@@ -124,8 +124,8 @@ def make_card(*, campaign, beneficiary=None, job=None, code=None, issued_on=None
     """One card signed with its program's active key, with any dates (e.g. already expired)."""
     from cards.codes import new_card_code
     from cards.models import Card
-    from verification.keys import signing_key_for
-    from verification.tokens import CardClaims, CardSigner
+    from cards.signing_keys import signing_key_for
+    from cards.tokens import CardClaims, CardSigner
 
     beneficiary = beneficiary or make_beneficiary(campaign=campaign)
     code = code or new_card_code(campaign.prefix)

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from campaigns import readiness, studio
 from campaigns.models import CampaignType, Role
-from cards.render import card_texts
+from cards.rendering.rows import card_texts
 from cards.studio_services import campaign_design_update
 from tests.factories import (
     api_client,
@@ -93,7 +93,7 @@ def test_campaign_values_are_cleaned_and_empty_ones_dropped():
 
 
 def test_the_sample_card_shows_the_campaign_value(campaign):
-    from cards.render import sample_card
+    from cards.rendering.sample import sample_card
 
     sample = sample_card(campaign, campaign_values={"vaccine": "RR1"})
 
@@ -252,7 +252,7 @@ def test_design_page_shows_a_box_per_field_with_the_saved_value(program, campaig
 
 
 def test_preview_query_replaces_the_saved_values(program, campaign):
-    from cards.api import _asked_design
+    from cards.studio_api import _asked_design
 
     set_values(campaign, {"vaccine": "RR1"})
     campaign.refresh_from_db()

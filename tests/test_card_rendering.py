@@ -1,4 +1,5 @@
-"""Card Studio templates and the HTML -> PDF -> PNG renderer (campaigns/studio.py, cards/render.py).
+"""Card Studio templates and the HTML -> PDF -> PNG renderer (campaigns/studio.py,
+cards/rendering/).
 
 No database: the renderer takes unsaved Program and Campaign instances and plain dicts.
 """
@@ -24,7 +25,9 @@ from campaigns.studio import (
     optional_field_choices,
     template_options_validate,
 )
-from cards.render import CardRenderer, CardRenderError, render_preview_png
+from cards.rendering.errors import CardRenderError
+from cards.rendering.preview import render_preview_png
+from cards.rendering.renderer import CardRenderer
 
 ID1_WIDTH_PT = 85.60 / 25.4 * 72
 ID1_HEIGHT_PT = 53.98 / 25.4 * 72

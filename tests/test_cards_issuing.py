@@ -6,8 +6,16 @@ from django.db import IntegrityError, transaction
 
 from cards import issuing
 from cards.codes import CODE_ALPHABET, new_card_code
-from cards.issuing import add_months, cards_assign, cards_issue
+from cards.issuing import cards_assign, cards_issue
 from cards.models import Card
+from cards.signing_keys import (
+    program_public_keys,
+    public_key_bytes,
+    signing_key_for,
+    signing_key_rotate,
+)
+from cards.tokens import card_token_verify
+from cards.validity import add_months
 from tests.factories import (
     make_beneficiaries,
     make_beneficiary,
@@ -15,13 +23,6 @@ from tests.factories import (
     make_job,
     make_program,
 )
-from verification.keys import (
-    program_public_keys,
-    public_key_bytes,
-    signing_key_for,
-    signing_key_rotate,
-)
-from verification.tokens import card_token_verify
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 from campaignid.asgi import application
 from campaigns.models import Beneficiary, Program, Role
-from cards import render
+from cards.rendering import preview as render
 from cards.studio_services import program_logo_set
 from tests.factories import (
     api_client,

@@ -14,6 +14,7 @@ from campaigns.models import Job, Role
 from campaigns.services import quota_balance
 from cards import generation, tasks
 from cards.models import Card
+from cards.revocation import CardStateConflict, card_unrevoke
 from tests.factories import (
     api_client,
     make_api_key,
@@ -23,7 +24,6 @@ from tests.factories import (
     make_program,
     make_user,
 )
-from verification.revocation import CardStateConflict, card_unrevoke
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

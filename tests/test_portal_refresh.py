@@ -12,6 +12,7 @@ import pytest
 from campaigns.models import Role
 from campaigns.services import quota_balance
 from cards.issuing import cards_assign
+from cards.revocation import card_revoke
 from tests.factories import (
     api_client,
     make_api_key,
@@ -24,7 +25,6 @@ from tests.factories import (
 )
 from verification.portal import portal_build
 from verification.registry import code_hash
-from verification.revocation import card_revoke
 
 pytestmark = pytest.mark.django_db
 

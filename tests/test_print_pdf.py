@@ -15,7 +15,8 @@ import weasyprint
 from campaigns.models import Campaign, CampaignType, Program
 from cards.packaging import chunk_name, merge_pdf, storage_put
 from cards.print_pdf import ChunkPdfError, merge_chunk_pdfs
-from cards.render import CardRenderer, sample_card
+from cards.rendering.renderer import CardRenderer
+from cards.rendering.sample import sample_card
 from tests.factories import make_campaign, make_job, make_program
 
 ID1_WIDTH_PT = 85.60 / 25.4 * 72  # 242.65

@@ -9,8 +9,8 @@ from PIL import Image
 
 from cards.issuing import cards_assign
 from cards.qr import MASK, qr, qr_matrix, verification_url
+from cards.signing_keys import program_jwks
 from tests.factories import make_beneficiary, make_campaign, make_job, make_program
-from verification.keys import program_jwks
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,9 @@ from campaigns.models import CampaignType, Job
 from cards.generation import job_create
 from cards.models import Card
 from cards.qr import verification_url
+from cards.tokens import card_token_decode
 from tests.factories import make_beneficiary, make_campaign, make_card, make_job, make_program
 from verification.portal import portal_build
-from verification.tokens import card_token_decode
 
 # Playwright's sync API runs an event loop in this thread; the tests' own database calls are
 # synchronous and safe.

@@ -15,6 +15,7 @@ from django.test import Client
 from campaigns import studio
 from campaigns.models import CampaignType
 from cards.issuing import cards_assign
+from cards.tokens import CAMPAIGN_TYPE_CODES, card_token_decode
 from distribution.card_messages import outbound_message
 from distribution.dispatch.runs import dispatch_start
 from distribution.message_templates import template_body
@@ -33,7 +34,6 @@ from tests.factories import (
     make_program,
 )
 from verification.registry import registry_for
-from verification.tokens import CAMPAIGN_TYPE_CODES, card_token_decode
 
 pytest_plugins = ["tests.stubs.fixtures"]
 

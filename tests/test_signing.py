@@ -12,8 +12,8 @@ from django.db import IntegrityError, connection, transaction
 
 from campaignid import crypto
 from campaigns.models import CampaignType
-from tests.factories import make_program
-from verification.keys import (
+from cards.models import SigningKey
+from cards.signing_keys import (
     all_jwks,
     b64url_decode,
     private_key,
@@ -22,8 +22,7 @@ from verification.keys import (
     signing_key_for,
     signing_key_rotate,
 )
-from verification.models import SigningKey
-from verification.tokens import (
+from cards.tokens import (
     BAD_ENCODING,
     BAD_SIGNATURE,
     CAMPAIGN_TYPE_CODES,
@@ -36,6 +35,7 @@ from verification.tokens import (
     card_token_sign,
     card_token_verify,
 )
+from tests.factories import make_program
 
 pytestmark = pytest.mark.django_db
 

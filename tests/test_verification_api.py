@@ -14,6 +14,8 @@ from campaigns.models import Role
 from cards.codes import CODE_ALPHABET
 from cards.issuing import cards_assign
 from cards.models import Card
+from cards.revocation import CardStateConflict, card_revoke, card_unrevoke
+from cards.signing_keys import signing_key_for, signing_key_rotate
 from tests.factories import (
     api_client,
     make_api_key,
@@ -24,9 +26,7 @@ from tests.factories import (
     make_job,
     make_program,
 )
-from verification.keys import signing_key_for, signing_key_rotate
 from verification.registry import code_hash, registry_for, registry_json
-from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
 
 pytestmark = pytest.mark.django_db
 

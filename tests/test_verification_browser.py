@@ -12,9 +12,9 @@ from django.conf import settings
 from playwright.sync_api import sync_playwright
 
 from cards.issuing import cards_assign
+from cards.revocation import card_revoke
 from tests.factories import make_beneficiary, make_campaign, make_card, make_job, make_program
 from verification.portal import portal_build
-from verification.revocation import card_revoke
 
 # Playwright's sync API runs an event loop in this thread; the tests' own database calls are
 # synchronous and safe.

@@ -9,7 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from campaigns.models import CampaignType, Role
-from cards.models import Card
+from cards.models import Card, SigningKey
+from cards.revocation import card_revoke
+from cards.signing_keys import signing_key_for
 from tests.factories import (
     make_beneficiary,
     make_campaign,
@@ -17,9 +19,6 @@ from tests.factories import (
     make_program,
     make_user,
 )
-from verification.keys import signing_key_for
-from verification.models import SigningKey
-from verification.revocation import card_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -316,10 +315,10 @@ def test_signing_key_admin_is_read_only_and_rotates_keys():
     program = card.campaign.program
     key = signing_key_for(program=program)
     client = _superuser_client()
-    url = reverse("admin:verification_signingkey_changelist")
+    url = reverse("admin:cards_signingkey_changelist")
 
     assert client.get(url).status_code == 200
-    assert client.get(reverse("admin:verification_signingkey_change", args=[key.pk])
+    assert client.get(reverse("admin:cards_signingkey_change", args=[key.pk])
                       ).status_code == 200
     client.post(url, {"action": "rotate_keys", "_selected_action": [key.pk]})
 

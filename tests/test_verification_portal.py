@@ -8,12 +8,12 @@ from datetime import date
 import pytest
 
 from cards.issuing import cards_assign
-from cards.packaging import EXTRA_ARTIFACT_BUILDERS
+from cards.packaging import extra_artifact_builders
+from cards.revocation import card_revoke
+from cards.signing_keys import program_jwks
 from tests.factories import make_beneficiary, make_campaign, make_job, make_program
-from verification.keys import program_jwks
 from verification.portal import portal_build
 from verification.registry import code_hash, registry_for
-from verification.revocation import card_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def _build(job, tmp_path):
 
 
 def test_the_portal_builder_is_registered_with_packaging():
-    assert portal_build in EXTRA_ARTIFACT_BUILDERS
+    assert portal_build in extra_artifact_builders()
 
 
 def test_the_portal_is_named_after_the_job_and_its_campaign(tmp_path):

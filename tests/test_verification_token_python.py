@@ -13,9 +13,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cards.issuing import cards_assign
+from cards.signing_keys import signing_key_for
+from cards.tokens import CardClaims, CardSigner
 from tests.factories import make_beneficiary, make_campaign, make_job, make_program
-from verification.keys import signing_key_for
-from verification.tokens import CardClaims, CardSigner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -155,7 +155,7 @@ def test_a_campaign_flagged_sensitive_signs_the_neutral_type(live_server):
 
 
 def test_a_name_too_long_for_the_token_is_marked_as_shortened():
-    from verification.tokens import NAME_MAX_BYTES, truncate_utf8
+    from cards.tokens import NAME_MAX_BYTES, truncate_utf8
 
     name = "Ramatoulaye Ouédraogo-N'Guessan Diallo Sow"
     cut = truncate_utf8(name, NAME_MAX_BYTES)
@@ -165,6 +165,6 @@ def test_a_name_too_long_for_the_token_is_marked_as_shortened():
 
 
 def test_a_name_that_fits_is_kept_whole():
-    from verification.tokens import NAME_MAX_BYTES, truncate_utf8
+    from cards.tokens import NAME_MAX_BYTES, truncate_utf8
 
     assert truncate_utf8("Aïssatou N'Diaye", NAME_MAX_BYTES).decode() == "Aïssatou N'Diaye"

@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 from campaigns.access import Need, access_for_request, campaign_for, object_for
 from campaigns.throttling import AddressThrottle, ProgramCallerThrottle
 from cards.models import Card
+from cards.revocation import CardStateConflict, card_revoke, card_unrevoke
 from verification.portal import current_portal_file
 from verification.registry import registry_for
-from verification.revocation import CardStateConflict, card_revoke, card_unrevoke
 from verification.selectors import normalise_code
 from verification.serializers import CardOutput, CardRevokeInput
 

@@ -9,7 +9,7 @@ from file:// with the network off (a USB stick, a phone's files, a laptop in the
     keys.json                                          the program's public keys (JWKS)
     README.txt                                         how to open it, in fr / en / wo
 
-`portal_build` is one of cards.packaging.EXTRA_ARTIFACT_BUILDERS (registered in apps.py): the
+`portal_build` is one of settings.CARD_JOB_ARTIFACT_BUILDERS (run by cards/packaging.py): the
 job's portal, kept as the record of that day. `current_portal_file` builds one from the cards'
 statuses now, for the campaign page's "Download the offline portal" (no job, no quota).
 """

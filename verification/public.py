@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, CampaignType
-from verification.tokens import CAMPAIGN_TYPE_CODES, NEUTRAL_TYPE
+from cards.tokens import CAMPAIGN_TYPE_CODES, NEUTRAL_TYPE
 
 NEUTRAL_LABEL = _("Health programme")
 # Token types shown with the neutral label: the neutral type itself, and the types that name

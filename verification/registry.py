@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from cards.models import Card
-from verification.keys import program_jwks
+from cards.signing_keys import program_jwks
 
 REGISTRY_VERSION = 1
 CODE_HASH_BYTES = 16

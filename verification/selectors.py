@@ -1,8 +1,8 @@
-"""Reads of cards for verification: one card by its printed code, its status today."""
+"""Reads of cards for verification: one card by its printed code (its status today is
+cards.validity.card_status)."""
 
 import re
 
-from cards.issuing import program_today
 from cards.models import Card
 
 # Printed codes are upper case; people type them in any case, with spaces.
@@ -20,7 +20,3 @@ def card_by_code(code: str, *, program=None) -> Card | None:
         cards = cards.for_program(program)
     return cards.filter(code=normalise_code(code)).first()
 
-
-def card_status(card: Card) -> str:
-    """valid, revoked or expired today in the card's program's timezone."""
-    return card.status_on(program_today(card.campaign.program))

@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
 from cards.models import Card
-from verification.revocation import REASON_MAX_LENGTH
-from verification.selectors import card_status
+from cards.revocation import REASON_MAX_LENGTH
+from cards.validity import card_status
 
 
 class CardCampaignOutput(serializers.Serializer):

@@ -27,15 +27,16 @@ from django.views.decorators.http import require_GET, require_POST
 from campaignid.ratelimit import per_address
 from campaigns.access import Need, access_required, object_for
 from cards.models import Card
-from verification.keys import all_jwks, program_jwks
-from verification.public import type_labels
-from verification.revocation import (
+from cards.revocation import (
     REASON_MAX_LENGTH,
     CardStateConflict,
     card_revoke,
     card_unrevoke,
 )
-from verification.selectors import card_by_code, card_status, normalise_code
+from cards.signing_keys import all_jwks, program_jwks
+from cards.validity import card_status
+from verification.public import type_labels
+from verification.selectors import card_by_code, normalise_code
 
 UNKNOWN = "unknown"
 PRINTED_CODE = re.compile(r"[A-Z0-9-]{1,40}")

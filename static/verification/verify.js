@@ -25,7 +25,7 @@
   // Day numbers are calendar days counted in UTC, never with local time.
   var ISSUE_EPOCH = Date.UTC(2020, 0, 1);
   var BIRTH_EPOCH = Date.UTC(1900, 0, 1);
-  // Frozen order: the token stores the index (verification/tokens.py CAMPAIGN_TYPE_CODES).
+  // Frozen order: the token stores the index (cards/tokens.py CAMPAIGN_TYPE_CODES).
   // 'health' is the neutral type the cards of sensitive campaigns carry.
   var CAMPAIGN_TYPES = [
     'vaccination', 'mild', 'nutrition', 'antenatal', 'hiv', 'insurance', 'refugee',

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from campaignid import crypto
 from campaigns.models import Program
-from verification.models import SigningKey
+from cards.models import SigningKey
 
 
 def b64url_encode(data: bytes) -> str:

@@ -104,7 +104,7 @@ class CardSigner:
 
     def __init__(self, key, private_key=None):
         # Imported here so the format itself needs no Django models (scripts, other tools).
-        from verification.keys import private_key as load_private_key
+        from cards.signing_keys import private_key as load_private_key
 
         self.kid = key.kid
         self._kid_bytes = kid_bytes(key.kid)
@@ -123,7 +123,7 @@ def token_campaign_type(campaign) -> str:
 
 
 def card_token_sign(*, code: str, payload: CardClaims, key) -> str:
-    """The token for one card, signed with `key` (a verification.models.SigningKey)."""
+    """The token for one card, signed with `key` (a cards.models.SigningKey)."""
     return CardSigner(key).sign(code=code, payload=payload)
 
 

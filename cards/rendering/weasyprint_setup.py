@@ -1,0 +1,60 @@
+"""How cards use WeasyPrint: quiet progress logs, no margin boxes while a card document is
+laid out (patched at import), no network or file outside the bundled fonts, and the errors
+it only logs collected so they can be raised."""
+
+import logging
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import weasyprint.layout
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from cards.card_text import FONT_DIR
+
+# WeasyPrint logs a progress line per page at INFO: thousands of lines per job in the
+# worker logs, and measurable time. Its warnings and errors still come through.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+# `active` while this thread lays out a card document (cards/rendering/renderer.py).
+rendering_cards = threading.local()
+_weasyprint_margin_boxes = weasyprint.layout.make_margin_boxes
+
+
+def _margin_boxes(context, page, state):
+    # Cards declare no @page margin boxes, yet WeasyPrint 70 builds sixteen empty ones for
+    # every page: ~1 ms of the ~9 a card front costs (Kozea/WeasyPrint#578). Skipped while
+    # a card document is laid out; any other document keeps WeasyPrint's behaviour.
+    if getattr(rendering_cards, "active", False):
+        return ()
+    return _weasyprint_margin_boxes(context, page, state)
+
+
+weasyprint.layout.make_margin_boxes = _margin_boxes
+
+
+class LocalOnlyFetcher(URLFetcher):
+    """Cards never depend on the network or on files outside the bundled fonts."""
+
+    def fetch(self, url, headers=None):
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            path = Path(url2pathname(urlsplit(url).path)).resolve()
+            if path.is_relative_to(FONT_DIR):
+                return super().fetch(url, headers)
+        raise FatalURLFetchingError(f"a card may not load {url[:80]!r}")
+
+
+class ErrorCollector(logging.Handler):
+    """WeasyPrint logs (rather than raises) what it could not load; we want it raised."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())

@@ -1,0 +1,29 @@
+"""When a card is valid: the program's today, a card's expiry date, its status on a day, and
+the reason recorded on a card a reissue replaced."""
+
+import calendar
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+# Reason recorded on a card replaced by a reissue.
+REISSUED = "reissued"
+
+
+def program_today(program) -> date:
+    return timezone.localdate(timezone=ZoneInfo(program.timezone))
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def card_status(card) -> str:
+    """valid, revoked or expired today in the card's program's timezone."""
+    return card.status_on(program_today(card.campaign.program))
