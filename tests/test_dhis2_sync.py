@@ -14,8 +14,9 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
+from campaigns.dhis2.models import Dhis2SyncRun
 from campaigns.dhis2.sync import EntityRules, sync_page
-from campaigns.models import Beneficiary, Dhis2SyncRun, Role
+from campaigns.models import Beneficiary, Role
 from tests.factories import (
     api_client,
     make_api_key,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from campaignid.crypto import decrypt, encrypt
 from campaigns.dhis2.client import Dhis2Client, Dhis2Error, parse_version
-from campaigns.models import Dhis2Connection
+from campaigns.dhis2.models import Dhis2Connection
 from distribution.outbound_guard import OutboundRefused, check_url
 
 MASK = "••••"

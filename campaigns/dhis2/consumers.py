@@ -3,7 +3,7 @@
 from campaignid.live import ProgramObjectConsumer
 from campaigns.access import Need, object_for
 from campaigns.dhis2.events import event_of, sync_group
-from campaigns.models import Dhis2SyncRun
+from campaigns.dhis2.models import Dhis2SyncRun
 
 
 class SyncProgressConsumer(ProgramObjectConsumer):

@@ -32,8 +32,9 @@ from campaigns.dhis2.client import Dhis2Error, format_time, parse_version, serve
 from campaigns.dhis2.connection import ConnectionNotConfigured, client_for, connection_get
 from campaigns.dhis2.events import send_sync_event_on_commit
 from campaigns.dhis2.mapping import link_get
+from campaigns.dhis2.models import Dhis2SyncRun, Dhis2SyncSkip
 from campaigns.imports import MODEL_FIELD, WRITE_BATCH, _clean_row, _update_rows
-from campaigns.models import Beneficiary, Campaign, Dhis2SyncRun, Dhis2SyncSkip
+from campaigns.models import Beneficiary, Campaign
 
 DEFAULT_PAGE_SIZE = 100
 # Entities saved in DHIS2 while the previous run read it may carry an `updatedAt` a little
