@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from distribution import api, api_direct, api_dispatches, api_logs, api_templates
+from distribution import api, api_dispatches, api_logs, api_templates
 
 urlpatterns = [
     re_path(r"^integrations/(?P<channel>whatsapp|sms|wallet)/?$", api.IntegrationView.as_view(),
@@ -21,11 +21,6 @@ urlpatterns = [
             api_templates.TemplatePreviewView.as_view(), name="api-message-template-preview"),
     re_path(r"^campaigns/(?P<pk>\d+)/message-templates/(?P<language>fr|en|wo)/?$",
             api_templates.TemplateView.as_view(), name="api-message-template"),
-    re_path(r"^dhis2/send-card/?$", api_direct.SendCardView.as_view(), name="api-send-card"),
-    re_path(r"^dhis2/google-wallet/bulk/?$", api_direct.WalletBulkView.as_view(),
-            name="api-wallet-bulk"),
-    re_path(r"^dhis2/google-wallet/(?P<enrollment_id>[A-Za-z0-9_.:-]{1,64})/?$",
-            api_direct.WalletLinkView.as_view(), name="api-wallet-link"),
     re_path(r"^distribution/logs/?$", api_logs.MessageLogView.as_view(),
             name="api-distribution-logs"),
     re_path(r"^distribution/logs\.csv/?$", api_logs.MessageLogCsvView.as_view(),

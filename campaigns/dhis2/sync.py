@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from rq import Callback, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus
@@ -37,6 +38,15 @@ from campaigns.imports import MODEL_FIELD, WRITE_BATCH, _clean_row, _update_rows
 from campaigns.models import Beneficiary, Campaign
 
 DEFAULT_PAGE_SIZE = 100
+TASK_TIMEOUT = 3 * 3600
+# A retry resumes where the run stopped, so it can start at once. After the last one,
+# tasks.on_task_failure fails the run, keeping the pages it wrote.
+RETRYABLE = {
+    "retry": Retry(max=3),
+    "on_failure": Callback("campaigns.dhis2.tasks.on_task_failure"),
+    "result_ttl": 600,
+    "failure_ttl": 7 * 24 * 3600,
+}
 # Entities saved in DHIS2 while the previous run read it may carry an `updatedAt` a little
 # before that run's start: the next window starts this much earlier.
 WINDOW_OVERLAP = timedelta(minutes=5)
@@ -113,11 +123,10 @@ def sync_request(*, campaign, user=None, full=False):
 
 
 def enqueue_sync(run_id):
-    from campaigns.dhis2 import tasks
-
+    # By dotted path: the task module calls this one, never the reverse.
     django_rq.get_queue("dhis2").enqueue(
-        tasks.sync_run, run_id, job_id=rq_job_id(run_id), job_timeout=tasks.TASK_TIMEOUT,
-        **tasks.RETRYABLE,
+        "campaigns.dhis2.tasks.sync_run", run_id, job_id=rq_job_id(run_id),
+        job_timeout=TASK_TIMEOUT, **RETRYABLE,
     )
 
 
