@@ -16,32 +16,32 @@ class Migration(migrations.Migration):
             database_operations=[],
             state_operations=[
                 migrations.RemoveField(
-                    model_name='dhis2connection',
-                    name='program',
+                    model_name="dhis2connection",
+                    name="program",
                 ),
                 migrations.RemoveField(
-                    model_name='dhis2syncrun',
-                    name='campaign',
+                    model_name="dhis2syncrun",
+                    name="campaign",
                 ),
                 migrations.RemoveField(
-                    model_name='dhis2syncrun',
-                    name='created_by',
+                    model_name="dhis2syncrun",
+                    name="created_by",
                 ),
                 migrations.RemoveField(
-                    model_name='dhis2syncskip',
-                    name='run',
+                    model_name="dhis2syncskip",
+                    name="run",
                 ),
                 migrations.DeleteModel(
-                    name='CampaignDhis2Link',
+                    name="CampaignDhis2Link",
                 ),
                 migrations.DeleteModel(
-                    name='Dhis2Connection',
+                    name="Dhis2Connection",
                 ),
                 migrations.DeleteModel(
-                    name='Dhis2SyncRun',
+                    name="Dhis2SyncRun",
                 ),
                 migrations.DeleteModel(
-                    name='Dhis2SyncSkip',
+                    name="Dhis2SyncSkip",
                 ),
             ],
         ),
