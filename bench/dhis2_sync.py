@@ -35,14 +35,9 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from campaigns.dhis2.connection import connection_save  # noqa: E402
+from campaigns.dhis2.models import CampaignDhis2Link, Dhis2SyncRun  # noqa: E402
 from campaigns.dhis2.sync import sync_execute  # noqa: E402
-from campaigns.models import (  # noqa: E402
-    Beneficiary,
-    Campaign,
-    CampaignDhis2Link,
-    Dhis2SyncRun,
-    QuotaTransaction,
-)
+from campaigns.models import Beneficiary, Campaign, QuotaTransaction  # noqa: E402
 from campaigns.services import program_create  # noqa: E402
 from tests.stubs.dhis2 import COUNTRY, MAPPING, PROGRAM, Dhis2Stub  # noqa: E402
 

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "cards",
     "verification",
     "distribution",
+    "campaigns.dhis2",
 ]
 
 MIDDLEWARE = [

@@ -481,5 +481,3 @@ class QuotaTransactionAdmin(ProgramScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-
-from campaigns.dhis2 import admin as dhis2_admin  # noqa: E402, F401  (registers the DHIS2 models)

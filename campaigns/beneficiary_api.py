@@ -1,6 +1,7 @@
 """/api/campaigns/<id>/beneficiaries: import (CSV upload or JSON rows) and the paginated list.
 
-The rules of an import live in campaigns/imports.py; this view only picks the input,
+The rules of an import live in campaigns/imports.py (reading) and campaigns/beneficiary_upsert.py
+(row rules, the write); this view only picks the input,
 calls the service and shapes the answer.
 """
 

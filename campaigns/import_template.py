@@ -4,8 +4,8 @@ template's own columns (what its cards print per person), and one example row.
 Holds no person: reading it needs only the campaign (Need.READ)."""
 
 from campaigns import studio
+from campaigns.beneficiary_upsert import KNOWN_COLUMNS
 from campaigns.csv_export import csv_response
-from campaigns.imports import KNOWN_COLUMNS
 
 # "attributes" is the JSON import's object of extra values, not a CSV column.
 STANDARD_COLUMNS = tuple(c for c in KNOWN_COLUMNS if c != "attributes")

@@ -3,7 +3,8 @@
 Every row is checked before anything is written, and every bad row is reported, so an
 operator fixes the whole file in one pass; one bad row saves nothing. A row whose
 `external_id` already exists in the campaign updates that beneficiary, so a corrected file
-can simply be imported again.
+can simply be imported again. The row rules and the write are campaigns/beneficiary_upsert.py,
+shared with the DHIS2 sync.
 
 Limits: IMPORT_MAX_BYTES (a CSV file, or the JSON body) and IMPORT_MAX_ROWS, the same for
 the browser and the API; a larger input raises ImportTooLarge, whose message names the limit
@@ -19,71 +20,23 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from django.conf import settings
-from django.db import connections, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from campaignid.limits import size_text
-from campaigns.models import Beneficiary, Campaign
-from campaigns.phones import InvalidPhone, phone_to_e164
-
-NAME_MAX_LENGTH = 100
-ID_MAX_LENGTH = 64
-REQUIRED_COLUMNS = ("first_name", "last_name", "date_of_birth", "sex")
-CONSENT_COLUMNS = ("consent_whatsapp", "consent_sms", "consent_wallet")
-KNOWN_COLUMNS = (
-    "external_id",
-    *REQUIRED_COLUMNS,
-    "phone_number",
-    "mpi_id",
-    *CONSENT_COLUMNS,
-    "attributes",
+from campaigns.beneficiary_upsert import (
+    REQUIRED_COLUMNS,
+    beneficiaries_upsert,
+    beneficiary_row_clean,
+    field_label,
 )
+
 # Headers people commonly write for a known column.
 COLUMN_ALIASES = {"phone": "phone_number"}
-# What an error's field is called on screen; the column name itself stays as typed.
-FIELD_LABELS = {
-    "external_id": gettext_lazy("external id"),
-    "first_name": gettext_lazy("first name"),
-    "last_name": gettext_lazy("last name"),
-    "date_of_birth": gettext_lazy("date of birth"),
-    "sex": gettext_lazy("sex"),
-    "phone_number": gettext_lazy("phone"),
-    "mpi_id": gettext_lazy("MPI ID"),
-    "consent_whatsapp": gettext_lazy("WhatsApp consent"),
-    "consent_sms": gettext_lazy("SMS consent"),
-    "consent_wallet": gettext_lazy("wallet consent"),
-    "attributes": gettext_lazy("other columns"),
-    "file": gettext_lazy("file"),
-    "row": gettext_lazy("row"),
-    "beneficiaries": gettext_lazy("rows"),
-    "enrollment": gettext_lazy("enrollment"),
-}
-
-
-def field_label(field):
-    """An import field's name in the user's language; an unknown column keeps its name."""
-    return str(FIELD_LABELS.get(field, field))
-
-
-# Input column -> Beneficiary field, where they differ.
-MODEL_FIELD = {"phone_number": "phone"}
-
-CONSENT_VALUES = {
-    "yes": True, "true": True, "1": True, "oui": True,
-    "no": False, "false": False, "0": False, "non": False, "": False,
-}
-ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
-EARLIEST_BIRTH_YEAR = 1900
-# Keeps each IN (...) well under the database's bound-parameter limits.
-LOOKUP_CHUNK = 10_000
-WRITE_BATCH = 1_000
 
 
 @dataclass(frozen=True)
@@ -171,7 +124,7 @@ def beneficiaries_import(*, campaign, rows=None, csv_file=None):
     valid, errors = [], []
     first_line_of = {}
     for line, values in records:
-        cleaned, row_errors = _clean_row(values, region=region, today=today)
+        cleaned, row_errors = beneficiary_row_clean(values, region=region, today=today)
         external_id = cleaned.get("external_id")
         if external_id:
             if external_id in first_line_of:
@@ -186,7 +139,8 @@ def beneficiaries_import(*, campaign, rows=None, csv_file=None):
             valid.append(cleaned)
     if errors:
         raise ImportRejected(errors)
-    return _save(campaign=campaign, rows=valid)
+    written = beneficiaries_upsert(campaign_id=campaign.pk, rows=valid)
+    return ImportResult(created=written.created, updated=written.updated)
 
 
 def _duplicate_message(unit, line):
@@ -304,208 +258,3 @@ def _json_records(rows):
             values = {"_not_an_object": True}
         records.append((position, values))
     return records
-
-
-# Checking one row ------------------------------------------------------------------------
-
-
-def _clean_row(values, *, region, today):
-    """(cleaned values keyed by input column, [(field, message)]) for one row."""
-    if "_too_many_values" in values:
-        found, expected = values["_too_many_values"]
-        return {}, [("row", _("row has %(found)s values but the header has %(expected)s columns")
-                     % {"found": found, "expected": expected})]
-    if "_not_an_object" in values:
-        return {}, [("row", _("row is not an object of column names and values"))]
-
-    cleaned, errors = {}, []
-    for column in ("first_name", "last_name"):
-        name, error = _clean_name(values.get(column), label=field_label(column))
-        cleaned[column] = name
-        if error:
-            errors.append((column, error))
-
-    cleaned["date_of_birth"], error = _clean_date_of_birth(values.get("date_of_birth"), today)
-    if error:
-        errors.append(("date_of_birth", error))
-
-    sex = _text(values.get("sex")).upper()
-    cleaned["sex"] = sex
-    if not sex:
-        errors.append(("sex", _("sex missing (use F or M)")))
-    elif sex not in ("F", "M"):
-        errors.append(("sex", _("sex not F/M: %(value)s") % {"value": _quote(sex)}))
-
-    if "phone_number" in values:
-        try:
-            cleaned["phone_number"] = phone_to_e164(
-                _text(values["phone_number"]), default_region=region
-            )
-        except InvalidPhone as exc:
-            errors.append(("phone_number", str(exc)))
-
-    for column in ("external_id", "mpi_id"):
-        if column in values:
-            cleaned[column] = _text(values[column])
-            if len(cleaned[column]) > ID_MAX_LENGTH:
-                errors.append((column, _("%(column)s too long (at most %(limit)s characters)")
-                               % {"column": column, "limit": ID_MAX_LENGTH}))
-
-    for column in CONSENT_COLUMNS:
-        if column in values:
-            cleaned[column], error = _clean_consent(values[column], column)
-            if error:
-                errors.append((column, error))
-
-    attributes, error = _attributes(values)
-    cleaned["attributes"] = attributes
-    if error:
-        errors.append(("attributes", error))
-    return cleaned, errors
-
-
-def _text(value):
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else str(value).strip()
-
-
-def _quote(value, limit=20):
-    return f"“{value[:limit]}…”" if len(value) > limit else f"“{value}”"
-
-
-def _clean_name(value, *, label):
-    raw = "" if value is None else str(value)
-    if not raw:
-        return "", _("%(field)s missing") % {"field": label}
-    # Doubled or stray spaces come from spreadsheets; a card shows the name once, tidily.
-    name = " ".join(raw.split())
-    if not name:
-        return "", _("%(field)s only spaces") % {"field": label}
-    if len(name) > NAME_MAX_LENGTH:
-        return name, _("%(field)s too long (%(length)s characters, at most %(limit)s)") % {
-            "field": label, "length": len(name), "limit": NAME_MAX_LENGTH}
-    return name, None
-
-
-def _clean_date_of_birth(value, today):
-    text = _text(value)
-    if not text:
-        return None, _("date of birth missing (use YYYY-MM-DD)")
-    if match := ISO_DATE.match(text):
-        year, month, day = match.groups()
-    elif match := DMY_DATE.match(text):
-        day, month, year = match.groups()
-    else:
-        return None, _("date of birth not a date: %(value)s (use YYYY-MM-DD or DD/MM/YYYY)") % {
-            "value": _quote(text)}
-    try:
-        born = date(int(year), int(month), int(day))
-    except ValueError:
-        return None, _("date of birth not a date: %(value)s (no such day)") % {
-            "value": _quote(text)}
-    if born > today:
-        return None, _("date of birth in the future: %(date)s") % {"date": born.isoformat()}
-    if born.year < EARLIEST_BIRTH_YEAR:
-        return None, _("date of birth before %(year)s: %(date)s") % {
-            "year": EARLIEST_BIRTH_YEAR, "date": born.isoformat()}
-    return born, None
-
-
-def _clean_consent(value, column):
-    if isinstance(value, bool):
-        return value, None
-    text = _text(value).lower()
-    if text in CONSENT_VALUES:
-        return CONSENT_VALUES[text], None
-    return False, _("consent not yes/no: %(column)s is %(value)s (use yes or no)") % {
-        "column": column, "value": _quote(text)}
-
-
-def _attributes(values):
-    """Columns the import does not know (e.g. district) go to the template's attributes."""
-    attributes = {}
-    given = values.get("attributes")
-    if given not in (None, ""):
-        if not isinstance(given, dict):
-            return {}, _("attributes must be an object of names and values")
-        attributes.update(given)
-    for column, value in values.items():
-        if column and column not in KNOWN_COLUMNS:
-            attributes[column] = value.strip() if isinstance(value, str) else value
-    return attributes, None
-
-
-# Writing ---------------------------------------------------------------------------------
-
-
-def _save(*, campaign, rows):
-    external_ids = [row["external_id"] for row in rows if row.get("external_id")]
-    now = timezone.now()
-    with transaction.atomic():
-        # Two imports of the same file at once must not both create the same external_id.
-        list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk"))
-        existing = {}
-        for start in range(0, len(external_ids), LOOKUP_CHUNK):
-            chunk = external_ids[start : start + LOOKUP_CHUNK]
-            existing.update(
-                (beneficiary.external_id, beneficiary)
-                for beneficiary in Beneficiary.objects.filter(
-                    campaign=campaign, external_id__in=chunk
-                )
-            )
-        to_create, to_update, updated_fields = [], [], {"attributes", "updated_at"}
-        for row in rows:
-            attributes = row.pop("attributes")
-            fields = {MODEL_FIELD.get(column, column): value for column, value in row.items()}
-            beneficiary = existing.get(row.get("external_id"))
-            if beneficiary is None:
-                to_create.append(Beneficiary(campaign=campaign, attributes=attributes, **fields))
-                continue
-            # Columns absent from this input keep their value; template attributes merge.
-            for field, value in fields.items():
-                setattr(beneficiary, field, value)
-            beneficiary.attributes = {**beneficiary.attributes, **attributes}
-            beneficiary.updated_at = now
-            updated_fields.update(fields)
-            to_update.append(beneficiary)
-        Beneficiary.objects.bulk_create(to_create, batch_size=WRITE_BATCH)
-        for start in range(0, len(to_update), WRITE_BATCH):
-            _update_rows(to_update[start : start + WRITE_BATCH], sorted(updated_fields))
-    return ImportResult(created=len(to_create), updated=len(to_update))
-
-
-def _update_rows(beneficiaries, field_names):
-    """One UPDATE ... FROM (VALUES ...) for a batch of beneficiaries.
-
-    Django's bulk_update builds a CASE WHEN per field and row: 1.5 s of Python for 1,000
-    rows. This statement does the same in one round trip (PostgreSQL; SQLite >= 3.33).
-    """
-    connection = connections[Beneficiary.objects.db]
-    quote = connection.ops.quote_name
-    fields = [Beneficiary._meta.get_field(name) for name in field_names]
-    # PostgreSQL types VALUES columns from their first row: say what each column is.
-    if connection.vendor == "postgresql":
-        casts = [f"CAST(%s AS {field.db_type(connection)})" for field in fields]
-        row_sql = "(CAST(%s AS bigint), " + ", ".join(casts) + ")"
-    else:
-        row_sql = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-    params = []
-    for beneficiary in beneficiaries:
-        params.append(beneficiary.pk)
-        params.extend(
-            field.get_db_prep_save(getattr(beneficiary, field.attname), connection)
-            for field in fields
-        )
-    table = quote(Beneficiary._meta.db_table)
-    pk = quote(Beneficiary._meta.pk.column)
-    columns = [quote(field.column) for field in fields]
-    values = ", ".join([row_sql] * len(beneficiaries))
-    # Only quoted identifiers of our own model and placeholders: every value is a parameter.
-    sql = (
-        f"WITH v (id, {', '.join(columns)}) AS (VALUES {values}) "  # noqa: S608
-        f"UPDATE {table} SET {', '.join(f'{c} = v.{c}' for c in columns)} "
-        f"FROM v WHERE {table}.{pk} = v.id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)

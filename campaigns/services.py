@@ -1,5 +1,5 @@
 """State changes for programs, access and quota. Campaign and beneficiary changes live in
-campaigns/lifecycle.py and campaigns/imports.py."""
+campaigns/lifecycle.py, campaigns/imports.py and campaigns/beneficiary_upsert.py."""
 
 import math
 import secrets

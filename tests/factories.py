@@ -155,7 +155,7 @@ def make_dhis2_connection(*, program, config, enabled=True):
 
 def make_dhis2_link(*, campaign, program_uid, org_unit_uid, mapping, labels=None):
     """A campaign's DHIS2 link saved as is, without asking DHIS2 (the API checks it)."""
-    from campaigns.models import CampaignDhis2Link
+    from campaigns.dhis2.models import CampaignDhis2Link
 
     return CampaignDhis2Link.objects.create(
         campaign=campaign, program_uid=program_uid, org_unit_uid=org_unit_uid,

@@ -34,7 +34,13 @@ pytestmark = pytest.mark.django_db
 
 
 def admin_url(model, view="changelist", *args):
-    return reverse(f"admin:campaigns_{model._meta.model_name}_{view}", args=args)
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def campaigns_models():
+    """The campaigns app's models and the DHIS2 app's (they were campaigns models)."""
+    return [*apps.get_app_config("campaigns").get_models(),
+            *apps.get_app_config("dhis2").get_models()]
 
 
 def superuser_client():
@@ -52,12 +58,12 @@ def staff_client(*, program, role=Role.ADMIN, can_view_sensitive=False,
                      is_staff=True)
     codenames = [
         f"{perm}_{model._meta.model_name}"
-        for model in apps.get_app_config("campaigns").get_models()
+        for model in campaigns_models()
         for perm in perms
     ]
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="campaigns", codename__in=codenames)
-    )
+    user.user_permissions.set(Permission.objects.filter(
+        content_type__app_label__in=("campaigns", "dhis2"), codename__in=codenames
+    ))
     client = Client()
     client.force_login(user)
     return client
@@ -71,7 +77,7 @@ def test_every_campaigns_model_has_a_changelist_that_loads_for_a_superuser():
     api_key_create(program=program, name="dhis2")
     client = superuser_client()
 
-    for model in apps.get_app_config("campaigns").get_models():
+    for model in campaigns_models():
         response = client.get(admin_url(model))
         assert response.status_code == 200, model.__name__
 

@@ -13,13 +13,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from campaigns.dhis2.models import Dhis2SyncRun, Dhis2SyncSkip
 from campaigns.models import (
     ApiKey,
     Beneficiary,
     Campaign,
     CampaignType,
-    Dhis2SyncRun,
-    Dhis2SyncSkip,
     JobChunk,
     Membership,
     Role,
@@ -44,7 +43,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("campaigns", "cards", "distribution", "verification")
+APPS = ("campaigns", "dhis2", "cards", "distribution", "verification")
 SMS_CONFIG = {"client_id": "orange-id", "client_secret": "orange-secret",
               "sender_address": "tel:+221770000001"}
 PERSON_MODELS = (Beneficiary, Card, Message, Dhis2SyncSkip)

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from schemathesis import checks as schemathesis_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from campaigns.models import Dhis2SyncRun, Role
+from campaigns.dhis2.models import Dhis2SyncRun
+from campaigns.models import Role
 from tests.factories import (
     api_client,
     make_api_key,

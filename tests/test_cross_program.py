@@ -13,7 +13,8 @@ import pytest
 from django.urls import resolve
 from django.utils import timezone
 
-from campaigns.models import Campaign, Dhis2SyncRun, Job, Role
+from campaigns.dhis2.models import Dhis2SyncRun
+from campaigns.models import Campaign, Job, Role
 from cards.models import Card
 from tests.factories import (
     api_client,

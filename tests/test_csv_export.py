@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from campaigns.csv_export import csv_lines, safe_cell
-from campaigns.models import Dhis2SyncRun, Dhis2SyncSkip, Role
+from campaigns.dhis2.models import Dhis2SyncRun, Dhis2SyncSkip
+from campaigns.models import Role
 from tests.factories import (
     api_client,
     make_api_key,

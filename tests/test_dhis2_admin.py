@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Dhis2SyncRun, Dhis2SyncSkip
+from campaigns.dhis2.models import Dhis2SyncRun, Dhis2SyncSkip
 from tests.factories import make_campaign, make_dhis2_connection, make_program, make_user
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +34,9 @@ def run_with_skip(campaign_type="vaccination"):
 def test_the_sync_history_shows_counts_duration_and_first_skips():
     run = run_with_skip()
     client = superuser_client()
-    listing = client.get(reverse("admin:campaigns_dhis2syncrun_changelist")).content.decode()
+    listing = client.get(reverse("admin:dhis2_dhis2syncrun_changelist")).content.decode()
     assert "1 min 15 s" in listing
-    page = client.get(reverse("admin:campaigns_dhis2syncrun_change", args=[run.pk]))
+    page = client.get(reverse("admin:dhis2_dhis2syncrun_change", args=[run.pk]))
     assert "Te000000007" in page.content.decode() and "first name missing" in page.content.decode()
     assert 'name="_save"' not in page.content.decode()  # read-only
 
@@ -44,9 +44,9 @@ def test_the_sync_history_shows_counts_duration_and_first_skips():
 def test_a_sensitive_campaigns_skips_need_the_sensitive_grant():
     run = run_with_skip(campaign_type="hiv")
     client = superuser_client()
-    page = client.get(reverse("admin:campaigns_dhis2syncrun_change", args=[run.pk]))
+    page = client.get(reverse("admin:dhis2_dhis2syncrun_change", args=[run.pk]))
     assert "Te000000007" not in page.content.decode()
-    listing = client.get(reverse("admin:campaigns_dhis2syncskip_changelist")).content.decode()
+    listing = client.get(reverse("admin:dhis2_dhis2syncskip_changelist")).content.decode()
     assert "Te000000007" not in listing
 
 
@@ -56,7 +56,7 @@ def test_the_connection_admin_never_shows_the_credentials():
     connection = make_dhis2_connection(program=program, config={
         "base_url": "https://dhis2.example.org", "auth": "token", "token": token})
     page = superuser_client().get(
-        reverse("admin:campaigns_dhis2connection_change", args=[connection.pk])
+        reverse("admin:dhis2_dhis2connection_change", args=[connection.pk])
     ).content.decode()
     assert "https://dhis2.example.org" in page
     assert token not in page and connection.config_encrypted not in page

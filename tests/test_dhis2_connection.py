@@ -4,7 +4,8 @@ addresses that fail in each way an operator meets: DNS, refused, TLS, timeout, 4
 import pytest
 
 from campaigns.dhis2.connection import connection_config, connection_get
-from campaigns.models import Dhis2Connection, Role
+from campaigns.dhis2.models import Dhis2Connection
+from campaigns.models import Role
 from tests.factories import api_client, make_api_key, make_dhis2_connection, make_program
 from tests.processes import free_port
 from tests.stubs.base import Reply

@@ -3,7 +3,8 @@ mapping, each checked against the (stub) DHIS2 before it is saved."""
 
 import pytest
 
-from campaigns.models import CampaignDhis2Link, Role
+from campaigns.dhis2.models import CampaignDhis2Link
+from campaigns.models import Role
 from tests.factories import (
     api_client,
     make_api_key,

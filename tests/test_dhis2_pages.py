@@ -8,7 +8,8 @@ from django.conf import settings
 from django.test import Client
 
 from campaigns.dhis2.connection import connection_config, connection_get
-from campaigns.models import CampaignDhis2Link, Dhis2SyncRun, Role
+from campaigns.dhis2.models import CampaignDhis2Link, Dhis2SyncRun
+from campaigns.models import Role
 from tests.factories import (
     make_campaign,
     make_dhis2_connection,

@@ -16,8 +16,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from campaigns.dhis2.models import Dhis2SyncRun
 from campaigns.dhis2.sync import EntityRules, sync_page
-from campaigns.models import Beneficiary, Dhis2SyncRun, Role
+from campaigns.models import Beneficiary, Role
 from tests.factories import (
     api_client,
     make_api_key,
@@ -404,8 +405,8 @@ def test_a_skip_recorded_in_english_reads_in_french_in_the_admin(dhis2_stub):
     admin = Client(HTTP_ACCEPT_LANGUAGE="fr")
     admin.force_login(make_user(is_staff=True, is_superuser=True))
 
-    skips = admin.get(reverse("admin:campaigns_dhis2syncskip_changelist")).content.decode()
-    history = admin.get(reverse("admin:campaigns_dhis2syncrun_change", args=[run.pk]))
+    skips = admin.get(reverse("admin:dhis2_dhis2syncskip_changelist")).content.decode()
+    history = admin.get(reverse("admin:dhis2_dhis2syncrun_change", args=[run.pk]))
 
     assert "aucune inscription au programme DHIS2" in skips
     assert "aucune inscription au programme DHIS2" in history.content.decode()

@@ -7,7 +7,8 @@ import json
 import pytest
 import websockets
 
-from campaigns.models import Beneficiary, Dhis2SyncRun
+from campaigns.dhis2.models import Dhis2SyncRun
+from campaigns.models import Beneficiary
 from tests.factories import (
     api_client,
     make_api_key,

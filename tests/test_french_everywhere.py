@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from campaigns.models import Dhis2SyncRun, Role
+from campaigns.dhis2.models import Dhis2SyncRun
+from campaigns.models import Role
 from campaigns.wizard import STEPS
 from tests.factories import (
     api_client,

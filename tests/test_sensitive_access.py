@@ -12,7 +12,8 @@ import re
 import pytest
 from django.core.files.base import ContentFile
 
-from campaigns.models import Beneficiary, Campaign, Dhis2SyncRun, Job, Role
+from campaigns.dhis2.models import Dhis2SyncRun
+from campaigns.models import Beneficiary, Campaign, Job, Role
 from cards.models import Card
 from distribution.models import Dispatch, Message, MessageTemplate
 from tests.factories import (

@@ -8,12 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
 from campaigns.admin_scope import ProgramScopedAdmin, may_see_sensitive
-from campaigns.models import (
-    CampaignDhis2Link,
-    Dhis2Connection,
-    Dhis2SyncRun,
-    Dhis2SyncSkip,
-)
+from campaigns.dhis2.models import CampaignDhis2Link, Dhis2Connection, Dhis2SyncRun, Dhis2SyncSkip
 
 SKIPS_SHOWN = 50
 

@@ -19,7 +19,7 @@ from campaigns.access import Need, access_for_request, campaign_for, object_for
 from campaigns.dhis2 import connection, mapping, sync
 from campaigns.dhis2.client import UID, Dhis2Error
 from campaigns.dhis2.events import run_snapshot
-from campaigns.models import Dhis2SyncRun
+from campaigns.dhis2.models import Dhis2SyncRun
 from campaigns.permissions import IsProgramAdmin, IsProgramMember
 
 HISTORY_LENGTH = 50

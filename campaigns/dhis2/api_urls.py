@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from campaigns.dhis2 import api
+from campaigns.dhis2 import api, api_cards
 
 urlpatterns = [
     re_path(r"^integrations/dhis2/?$", api.ConnectionView.as_view(), name="api-dhis2-connection"),
@@ -17,4 +17,9 @@ urlpatterns = [
     re_path(r"^dhis2/syncs/(?P<pk>\d+)/?$", api.SyncRunView.as_view(), name="api-dhis2-sync"),
     re_path(r"^dhis2/syncs/(?P<pk>\d+)/errors\.csv$", api.SyncRunErrorsView.as_view(),
             name="api-dhis2-sync-errors"),
+    re_path(r"^dhis2/send-card/?$", api_cards.SendCardView.as_view(), name="api-send-card"),
+    re_path(r"^dhis2/google-wallet/bulk/?$", api_cards.WalletBulkView.as_view(),
+            name="api-wallet-bulk"),
+    re_path(r"^dhis2/google-wallet/(?P<enrollment_id>[A-Za-z0-9_.:-]{1,64})/?$",
+            api_cards.WalletLinkView.as_view(), name="api-wallet-link"),
 ]

@@ -5,7 +5,7 @@ The config is `{"base_url", "auth": "token" | "basic", "token"}` or `{..., "user
 omits a secret, or sends back its masked form, keeps the stored one, unless the base URL
 changes: the stored secrets are only ever sent to the address they were given for, so a new
 address needs them again. The address must be one the server may call (OUTBOUND_ALLOW_PRIVATE,
-distribution/outbound_guard.py), checked here and again before every request.
+campaignid/outbound_guard.py), checked here and again before every request.
 """
 
 import json
@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from campaignid.crypto import decrypt, encrypt
 from campaignid.outbound_guard import OutboundRefused, check_url
 from campaigns.dhis2.client import Dhis2Client, Dhis2Error, parse_version
-from campaigns.models import Dhis2Connection
+from campaigns.dhis2.models import Dhis2Connection
 
 MASK = "••••"
 AUTH_KINDS = ("token", "basic")

@@ -2,8 +2,8 @@
 
 from campaigns.access import Need, object_for
 from campaigns.dhis2.events import event_of, sync_group
+from campaigns.dhis2.models import Dhis2SyncRun
 from campaigns.live import ProgramObjectConsumer
-from campaigns.models import Dhis2SyncRun
 
 
 class SyncProgressConsumer(ProgramObjectConsumer):

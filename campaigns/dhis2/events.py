@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.urls import reverse
 
-from campaigns.models import Dhis2SyncRun
+from campaigns.dhis2.models import Dhis2SyncRun
 
 EVENTS_PER_SECOND = 4
 _last_sent = {}

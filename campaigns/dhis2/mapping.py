@@ -10,8 +10,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from campaigns.dhis2.client import UID, Dhis2Error
+from campaigns.dhis2.models import CampaignDhis2Link
 from campaigns.imports import COLUMN_ALIASES
-from campaigns.models import CampaignDhis2Link
 from campaigns.studio import get_template, template_for_campaign
 
 REQUIRED_FIELDS = ("first_name", "last_name", "date_of_birth", "sex")

@@ -5,8 +5,8 @@
   successful run's start (an incremental sync; everything for a full one) and up to this
   run's start, both read on DHIS2's own clock. The windows of successive runs overlap by a
   few minutes and never leave a gap.
-- Each page is checked with the CSV import's own row rules and written with its bulk UPDATE
-  (campaigns/imports.py `_clean_row`, `_update_rows`: a DHIS2 entity and a CSV row are judged
+- Each page is checked with the CSV import's own row rules and written by its upsert
+  (campaigns/beneficiary_upsert.py: a DHIS2 entity and a CSV row are judged and saved
   alike), in ONE transaction with the run's counters and `pages_done`: a run that stops
   (DHIS2 fails, a worker is killed) has whole pages or nothing, and resumes at the next page.
 - A beneficiary is keyed by its enrollment uid in the DHIS2 program (`external_id`), unique
@@ -23,19 +23,34 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from rq import Callback, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus
 
+from campaigns.beneficiary_upsert import (
+    EXTERNAL_ID_CANDIDATES,
+    WRITE_BATCH,
+    beneficiaries_upsert,
+    beneficiary_row_clean,
+)
 from campaigns.csv_export import csv_lines
 from campaigns.dhis2.client import Dhis2Error, format_time, parse_version, server_time
 from campaigns.dhis2.connection import ConnectionNotConfigured, client_for, connection_get
 from campaigns.dhis2.events import send_sync_event_on_commit
 from campaigns.dhis2.mapping import link_get
-from campaigns.imports import MODEL_FIELD, WRITE_BATCH, _clean_row, _update_rows
-from campaigns.models import Beneficiary, Campaign, Dhis2SyncRun, Dhis2SyncSkip, reason_in
+from campaigns.dhis2.models import Dhis2SyncRun, Dhis2SyncSkip, reason_in
 
 DEFAULT_PAGE_SIZE = 100
+TASK_TIMEOUT = 3 * 3600
+# A retry resumes where the run stopped, so it can start at once. After the last one,
+# tasks.on_task_failure fails the run, keeping the pages it wrote.
+RETRYABLE = {
+    "retry": Retry(max=3),
+    "on_failure": Callback("campaigns.dhis2.tasks.on_task_failure"),
+    "result_ttl": 600,
+    "failure_ttl": 7 * 24 * 3600,
+}
 # Entities saved in DHIS2 while the previous run read it may carry an `updatedAt` a little
 # before that run's start: the next window starts this much earlier.
 WINDOW_OVERLAP = timedelta(minutes=5)
@@ -112,11 +127,10 @@ def sync_request(*, campaign, user=None, full=False):
 
 
 def enqueue_sync(run_id):
-    from campaigns.dhis2 import tasks
-
+    # By dotted path: the task module calls this one, never the reverse.
     django_rq.get_queue("dhis2").enqueue(
-        tasks.sync_run, run_id, job_id=rq_job_id(run_id), job_timeout=tasks.TASK_TIMEOUT,
-        **tasks.RETRYABLE,
+        "campaigns.dhis2.tasks.sync_run", run_id, job_id=rq_job_id(run_id),
+        job_timeout=TASK_TIMEOUT, **RETRYABLE,
     )
 
 
@@ -264,7 +278,7 @@ class EntityRules:
         if problem:
             return {"entity": uid, "enrollment": "", "problems": [("enrollment", problem)]}
         values = self._values(entity)
-        cleaned, problems = _clean_row(values, region=self.region, today=self.today)
+        cleaned, problems = beneficiary_row_clean(values, region=self.region, today=self.today)
         if problems:
             return {"entity": uid, "enrollment": enrollments[0], "problems": problems}
         return {"entity": uid, "enrollments": enrollments, "values": cleaned}
@@ -317,7 +331,6 @@ def sync_page(*, run_id, page, entities, rules, page_count=None, total=None):
         prepared[item["entity"]] = item  # an entity listed twice counts once
     ready = [item for item in prepared.values() if "values" in item]
     skipped = [item for item in prepared.values() if "problems" in item]
-    candidate_ids = {uid for item in ready for uid in item["enrollments"]}
 
     with transaction.atomic():
         run = Dhis2SyncRun.objects.select_for_update().only(
@@ -325,46 +338,14 @@ def sync_page(*, run_id, page, entities, rules, page_count=None, total=None):
         ).get(pk=run_id)
         if run.status != Dhis2SyncRun.Status.RUNNING or run.pages_done != page - 1:
             return False
-        # The CSV import locks the campaign row too: the two never create one enrollment twice.
-        list(Campaign.objects.select_for_update().filter(pk=run.campaign_id).values_list("pk"))
-        existing = {
-            b.external_id: b
-            for b in Beneficiary.objects.filter(
-                campaign_id=run.campaign_id, external_id__in=candidate_ids
-            )
-        } if candidate_ids else {}
-        to_create, to_update, unchanged = [], [], 0
-        update_names = {"attributes", "updated_at"}
-        now = timezone.now()
-        for item in ready:
-            external_id = next(
-                (uid for uid in item["enrollments"] if uid in existing), item["enrollments"][0]
-            )
-            values = dict(item["values"])
-            attributes = values.pop("attributes")
-            fields = {MODEL_FIELD.get(column, column): value for column, value in values.items()}
-            beneficiary = existing.get(external_id)
-            if beneficiary is None:
-                to_create.append(Beneficiary(
-                    campaign_id=run.campaign_id, external_id=external_id, attributes=attributes,
-                    **fields,
-                ))
-                continue
-            merged = {**beneficiary.attributes, **attributes}
-            if merged == beneficiary.attributes and all(
-                getattr(beneficiary, name) == value for name, value in fields.items()
-            ):
-                unchanged += 1
-                continue
-            for name, value in fields.items():
-                setattr(beneficiary, name, value)
-            beneficiary.attributes = merged
-            beneficiary.updated_at = now
-            update_names.update(fields)
-            to_update.append(beneficiary)
-        Beneficiary.objects.bulk_create(to_create, batch_size=WRITE_BATCH)
-        for start in range(0, len(to_update), WRITE_BATCH):
-            _update_rows(to_update[start : start + WRITE_BATCH], sorted(update_names))
+        # Keyed by enrollment, best first: one already imported keeps its beneficiary. The
+        # upsert locks the campaign row, as the CSV import does: never one enrollment twice.
+        written = beneficiaries_upsert(
+            campaign_id=run.campaign_id,
+            rows=[{**item["values"], EXTERNAL_ID_CANDIDATES: item["enrollments"]}
+                  for item in ready],
+            skip_unchanged=True,
+        )
         Dhis2SyncSkip.objects.bulk_create([
             Dhis2SyncSkip(
                 run_id=run_id, page=page, tracked_entity=item["entity"][:64],
@@ -376,9 +357,9 @@ def sync_page(*, run_id, page, entities, rules, page_count=None, total=None):
         ], batch_size=WRITE_BATCH)
         counters = {
             "pages_done": page,
-            "created_count": F("created_count") + len(to_create),
-            "updated_count": F("updated_count") + len(to_update),
-            "unchanged_count": F("unchanged_count") + unchanged,
+            "created_count": F("created_count") + written.created,
+            "updated_count": F("updated_count") + written.updated,
+            "unchanged_count": F("unchanged_count") + written.unchanged,
             "skipped_count": F("skipped_count") + len(skipped),
         }
         if page_count is not None:

@@ -1,15 +1,12 @@
-"""RQ task of a DHIS2 sync (queue `dhis2`). It takes the run's id and calls the service, which
-re-reads the run: a retry after a killed worker resumes at the first page not yet written."""
+"""RQ task of a DHIS2 sync (queue `dhis2`), enqueued by campaigns.dhis2.sync.enqueue_sync with
+its retries. It takes the run's id and calls the service, which re-reads the run: a retry after
+a killed worker resumes at the first page not yet written."""
 
 import logging
-
-from rq import Callback, Retry
 
 from campaigns.dhis2 import sync
 
 logger = logging.getLogger(__name__)
-
-TASK_TIMEOUT = 3 * 3600
 
 
 def on_task_failure(rq_job, connection, exc_type, exc_value, traceback):
@@ -25,15 +22,6 @@ def on_task_failure(rq_job, connection, exc_type, exc_value, traceback):
     else:
         error = f"{name}: {exc_value}" if str(exc_value) else name
     sync.sync_fail(run_id=run_id, error=error)
-
-
-# A retry resumes where the run stopped, so it can start at once.
-RETRYABLE = {
-    "retry": Retry(max=3),
-    "on_failure": Callback(on_task_failure),
-    "result_ttl": 600,
-    "failure_ttl": 7 * 24 * 3600,
-}
 
 
 def sync_run(run_id):

@@ -1,9 +1,8 @@
-"""REST API routes of distribution (the DHIS2 ones live in distribution.api_direct); `/?$`
+"""REST API routes of distribution (the DHIS2 ones are in campaigns/dhis2/api_urls.py); `/?$`
 accepts the path with or without a trailing slash."""
 
 from django.urls import re_path
 
-from distribution import api_direct
 from distribution.api import dispatches, integrations, logs, templates
 
 urlpatterns = [
@@ -23,11 +22,6 @@ urlpatterns = [
             templates.TemplatePreviewView.as_view(), name="api-message-template-preview"),
     re_path(r"^campaigns/(?P<pk>\d+)/message-templates/(?P<language>fr|en|wo)/?$",
             templates.TemplateView.as_view(), name="api-message-template"),
-    re_path(r"^dhis2/send-card/?$", api_direct.SendCardView.as_view(), name="api-send-card"),
-    re_path(r"^dhis2/google-wallet/bulk/?$", api_direct.WalletBulkView.as_view(),
-            name="api-wallet-bulk"),
-    re_path(r"^dhis2/google-wallet/(?P<enrollment_id>[A-Za-z0-9_.:-]{1,64})/?$",
-            api_direct.WalletLinkView.as_view(), name="api-wallet-link"),
     re_path(r"^distribution/logs/?$", logs.MessageLogView.as_view(),
             name="api-distribution-logs"),
     re_path(r"^distribution/logs\.csv/?$", logs.MessageLogCsvView.as_view(),

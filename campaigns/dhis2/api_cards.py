@@ -1,4 +1,5 @@
-"""The DHIS2 app's endpoints: send one card now, and Google Wallet save links by enrollment.
+"""The endpoints a DHIS2 app calls: send one card now, and Google Wallet save links by
+enrollment, through distribution's services (distribution/direct.py).
 
 POST /api/dhis2/send-card, GET /api/dhis2/google-wallet/<enrollment_id>,
 POST /api/dhis2/google-wallet/bulk.
