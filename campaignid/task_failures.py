@@ -8,8 +8,9 @@ MAX_RETRIES = 3
 
 
 def retrying(on_failure):
-    """Enqueue options for such a task. `on_failure` is a module-level function (RQ stores
-    its dotted name) with RQ's failure-callback signature; it calls `final_error`."""
+    """Enqueue options for such a task. `on_failure` is the dotted path of a function with
+    RQ's failure-callback signature that calls `final_error` (a path, so whoever enqueues
+    need not import the tasks)."""
     return {
         "retry": Retry(max=MAX_RETRIES),
         "on_failure": Callback(on_failure),

@@ -48,7 +48,8 @@ class ProgramObjectConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         await self.channel_layer.group_discard(self.group_for(self.object_id), self.channel_name)
 
-    async def forward_event(self, message):
+    async def live_event(self, message):
+        """An event of campaignid.live_events, already the client's JSON."""
         await self.send_json(message["data"])
 
     @database_sync_to_async

@@ -8,7 +8,6 @@ from cards.events import job_group, job_snapshot
 
 class JobProgressConsumer(ProgramObjectConsumer):
     url_kwarg = "job_id"
-    job_event = ProgramObjectConsumer.forward_event
 
     def group_for(self, object_id):
         return job_group(object_id)

@@ -1,17 +1,11 @@
 """Live job events on the channel layer group "job-<id>", sent after the commit that made
-them true. Progress events are throttled per job so a 200-chunk job does not flood sockets."""
+them true, through the one sender (campaignid/live_events.py), which throttles progress so a
+200-chunk job does not flood sockets."""
 
-import time
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
 from django.urls import reverse
 
+from campaignid.live_events import live_event_on_commit
 from campaigns.models import Job
-
-PROGRESS_EVENTS_PER_SECOND = 4
-_last_sent = {}
 
 
 def job_group(job_id):
@@ -54,17 +48,8 @@ def job_snapshot(job):
 def send_job_event_on_commit(job_id, *, final=False):
     """Re-read the job after commit and publish it; intermediate progress is throttled."""
 
-    def send():
-        now = time.monotonic()
-        if not final and now - _last_sent.get(job_id, 0) < 1 / PROGRESS_EVENTS_PER_SECOND:
-            return
-        _last_sent[job_id] = now
+    def snapshot():
         job = Job.objects.filter(pk=job_id).first()
-        if job is None:
-            return
-        layer = get_channel_layer()
-        async_to_sync(layer.group_send)(
-            job_group(job_id), {"type": "job.event", "data": job_snapshot(job)}
-        )
+        return job_snapshot(job) if job is not None else None
 
-    transaction.on_commit(send)
+    live_event_on_commit(group=job_group(job_id), snapshot=snapshot, final=final)

@@ -11,6 +11,7 @@ import logging
 
 import django_rq
 
+from campaignid.task_failures import final_error
 from campaigns.models import Job
 from cards import generation, packaging
 from cards.job_queue import QUEUE, RETRYABLE, TASK_TIMEOUT
@@ -20,20 +21,17 @@ logger = logging.getLogger(__name__)
 
 
 def on_task_failure(rq_job, connection, exc_type, exc_value, traceback):
-    """Called by RQ when a task raised or its worker died. While retries remain RQ runs it
-    again (elsewhere); after the last one the generation job fails and is refunded."""
-    if rq_job.retries_left:
+    """Called by RQ when a task raised or its worker died; after the last retry the
+    generation job fails and is refunded."""
+    error = final_error(rq_job, exc_value, abandoned=ABANDONED)
+    if error is None:
         return
     job_id = rq_job.args[0]
     logger.error("generation job %s failed in %s: %s", job_id, rq_job.func_name, exc_value)
-    generation.job_fail(job_id=job_id, error=readable_error(exc_value))
+    generation.job_fail(job_id=job_id, error=error)
 
 
-def readable_error(exc):
-    name = type(exc).__name__
-    if name == "AbandonedJobError":
-        return "A worker stopped in the middle of this job several times; giving up."
-    return f"{name}: {exc}" if str(exc) else name
+ABANDONED = "A worker stopped in the middle of this job several times; giving up."
 
 
 def job_prepare(job_id):

@@ -9,7 +9,6 @@ from distribution.models import Dispatch
 
 class DispatchProgressConsumer(ProgramObjectConsumer):
     url_kwarg = "dispatch_id"
-    dispatch_event = ProgramObjectConsumer.forward_event
 
     def group_for(self, object_id):
         return dispatch_group(object_id)

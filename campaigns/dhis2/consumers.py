@@ -8,7 +8,6 @@ from campaigns.live import ProgramObjectConsumer
 
 class SyncProgressConsumer(ProgramObjectConsumer):
     url_kwarg = "run_id"
-    sync_event = ProgramObjectConsumer.forward_event
 
     def group_for(self, object_id):
         return sync_group(object_id)

@@ -1,17 +1,11 @@
 """Live DHIS2 sync events on the channel-layer group "dhis2-sync-<id>", sent after the commit
-that made them true; page events are throttled so a fast sync does not flood sockets."""
+that made them true, through the one sender (campaignid/live_events.py), which throttles page
+events so a fast sync does not flood sockets."""
 
-import time
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
 from django.urls import reverse
 
+from campaignid.live_events import live_event_on_commit
 from campaigns.dhis2.models import Dhis2SyncRun
-
-EVENTS_PER_SECOND = 4
-_last_sent = {}
 
 
 def sync_group(run_id):
@@ -61,19 +55,11 @@ def event_of(run):
 def send_sync_event_on_commit(run_id, *, final=False):
     """Re-read the run after commit and publish it; page-by-page progress is throttled."""
 
-    def send():
-        now = time.monotonic()
-        if not final and now - _last_sent.get(run_id, 0) < 1 / EVENTS_PER_SECOND:
-            return
-        _last_sent[run_id] = now
+    def snapshot():
         run = Dhis2SyncRun.objects.select_related("created_by").filter(pk=run_id).first()
-        if run is None:
-            return
-        async_to_sync(get_channel_layer().group_send)(
-            sync_group(run_id), {"type": "sync.event", "data": event_of(run)}
-        )
+        return event_of(run) if run is not None else None
 
-    transaction.on_commit(send)
+    live_event_on_commit(group=sync_group(run_id), snapshot=snapshot, final=final)
 
 
 def _iso(moment):

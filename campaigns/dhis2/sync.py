@@ -23,11 +23,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from rq import Callback, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RqJob
 from rq.job import JobStatus
 
+from campaignid.task_failures import retrying
 from campaigns.beneficiary_upsert import (
     EXTERNAL_ID_CANDIDATES,
     WRITE_BATCH,
@@ -45,12 +45,7 @@ DEFAULT_PAGE_SIZE = 100
 TASK_TIMEOUT = 3 * 3600
 # A retry resumes where the run stopped, so it can start at once. After the last one,
 # tasks.on_task_failure fails the run, keeping the pages it wrote.
-RETRYABLE = {
-    "retry": Retry(max=3),
-    "on_failure": Callback("campaigns.dhis2.tasks.on_task_failure"),
-    "result_ttl": 600,
-    "failure_ttl": 7 * 24 * 3600,
-}
+RETRYABLE = retrying("campaigns.dhis2.tasks.on_task_failure")
 # Entities saved in DHIS2 while the previous run read it may carry an `updatedAt` a little
 # before that run's start: the next window starts this much earlier.
 WINDOW_OVERLAP = timedelta(minutes=5)

@@ -4,24 +4,23 @@ a killed worker resumes at the first page not yet written."""
 
 import logging
 
+from campaignid.task_failures import final_error
 from campaigns.dhis2 import sync
 
 logger = logging.getLogger(__name__)
 
 
 def on_task_failure(rq_job, connection, exc_type, exc_value, traceback):
-    """While retries remain RQ runs the task again (elsewhere); after the last one the run
-    fails, keeping the pages it wrote."""
-    if rq_job.retries_left:
+    """After the last retry the run fails, keeping the pages it wrote."""
+    error = final_error(rq_job, exc_value, abandoned=ABANDONED)
+    if error is None:
         return
     run_id = rq_job.args[0]
     logger.error("DHIS2 sync %s failed: %s", run_id, exc_value)
-    name = type(exc_value).__name__
-    if name == "AbandonedJobError":
-        error = "A worker stopped in the middle of this import several times; giving up."
-    else:
-        error = f"{name}: {exc_value}" if str(exc_value) else name
     sync.sync_fail(run_id=run_id, error=error)
+
+
+ABANDONED = "A worker stopped in the middle of this import several times; giving up."
 
 
 def sync_run(run_id):
