@@ -41,15 +41,15 @@ class SendInProgress(Exception):
     """Another send of the same card over the same channel holds the same attempt."""
 
 
-def beneficiaries_for_enrollment(*, program, enrollment_id, program_uid=""):
+def beneficiaries_for_enrollment(*, program, enrollment_id, campaigns=None):
     """The program's beneficiaries with this external id (a DHIS2 enrollment), the one with the
-    latest card first: one enrollment can sit in several campaigns of the program."""
+    latest card first: one enrollment can sit in several campaigns of the program. `campaigns`
+    (a queryset) narrows the search, e.g. to those one DHIS2 tracker program feeds."""
     rows = Beneficiary.objects.for_program(program).filter(
         external_id=enrollment_id, campaign__deleted_at__isnull=True
     )
-    if program_uid:
-        # Campaigns fed by that DHIS2 tracker program (campaigns' DHIS2 link).
-        rows = rows.filter(campaign__dhis2_link__program_uid=program_uid)
+    if campaigns is not None:
+        rows = rows.filter(campaign__in=campaigns)
     return list(
         rows.select_related("campaign__program")
         .annotate(latest_card=Max("cards__id", filter=Q(cards__revoked_at__isnull=True)))
@@ -132,17 +132,17 @@ def result_of(message):
     return SendResult(ok=False, error_code="in_progress", detail=_("Still being sent."))
 
 
-def wallet_link(*, program, enrollment_id, program_uid=""):
+def wallet_link(*, program, enrollment_id, campaigns=None):
     """(beneficiary, card, WalletLink) for a DHIS2 enrollment; SendRefused when none.
 
     Raises ChannelError (Google refused) or IntegrationNotConfigured.
     """
-    beneficiary, card = _enrolled_card(program, enrollment_id, program_uid)
+    beneficiary, card = _enrolled_card(program, enrollment_id, campaigns)
     adapter = channel_for(program=program, channel=ChannelCode.WALLET)
     return beneficiary, card, _link(adapter, beneficiary, card)
 
 
-def wallet_links(*, program, enrollment_ids, program_uid="", allow_sensitive=False):
+def wallet_links(*, program, enrollment_ids, campaigns=None, allow_sensitive=False):
     """{"batch_id", "total", "wallet_links": [...], "errors": [...]} for up to 100 enrollments.
 
     Without `allow_sensitive`, enrollments of HIV campaigns are refused (their passes carry
@@ -154,7 +154,7 @@ def wallet_links(*, program, enrollment_ids, program_uid="", allow_sensitive=Fal
     links, errors = [], []
     for enrollment_id in dict.fromkeys(enrollment_ids):
         try:
-            beneficiary, card = _enrolled_card(program, enrollment_id, program_uid)
+            beneficiary, card = _enrolled_card(program, enrollment_id, campaigns)
             if beneficiary.campaign.is_sensitive and not allow_sensitive:
                 raise SendRefused(_("Enrollment %(id)s is in a sensitive campaign your access "
                                     "does not include.") % {"id": enrollment_id})
@@ -177,9 +177,9 @@ def wallet_link_data(enrollment_id, card, link):
     }
 
 
-def _enrolled_card(program, enrollment_id, program_uid):
+def _enrolled_card(program, enrollment_id, campaigns):
     found = beneficiaries_for_enrollment(program=program, enrollment_id=enrollment_id,
-                                         program_uid=program_uid)
+                                         campaigns=campaigns)
     if not found:
         raise EnrollmentNotFound(_("No beneficiary with enrollment id %(id)s in this program.")
                           % {"id": enrollment_id})

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from campaignid.outbound_http import TransportError
 from campaigns.access import MAX_ID, Need, access_for_request, require
-from campaigns.models import Beneficiary
+from campaigns.models import Beneficiary, Campaign
 from cards.models import Card
 from distribution import direct_send
 from distribution.api.base import ERRORS, Conflict
@@ -164,10 +164,9 @@ class WalletLinkView(APIView):
     def get(self, request, enrollment_id):
         """A Google Wallet "save" link for the enrollment's current card."""
         access = access_for_request(request)
-        # `programme_uid` is the wire name; inside, DHIS2's own spelling (program_uid).
-        program_uid = request.query_params.get("programme_uid", "")
+        campaigns = _fed_by(access.program, request.query_params.get("programme_uid", ""))
         found = direct_send.beneficiaries_for_enrollment(
-            program=access.program, enrollment_id=enrollment_id, program_uid=program_uid)
+            program=access.program, enrollment_id=enrollment_id, campaigns=campaigns)
         if not found:
             raise NotFound(_("No beneficiary with enrollment id %(id)s in this program.")
                            % {"id": enrollment_id})
@@ -175,7 +174,7 @@ class WalletLinkView(APIView):
         try:
             _b, card, link = direct_send.wallet_link(program=access.program,
                                                      enrollment_id=enrollment_id,
-                                                     program_uid=program_uid)
+                                                     campaigns=campaigns)
         except (direct_send.SendRefused, IntegrationNotConfigured) as exc:
             raise Conflict(str(exc)) from None
         except (ChannelError, TransportError) as exc:
@@ -199,7 +198,7 @@ class WalletBulkView(APIView):
         try:
             body = direct_send.wallet_links(
                 program=access.program, enrollment_ids=data.validated_data["enrollment_ids"],
-                program_uid=data.validated_data.get("programme_uid", ""),
+                campaigns=_fed_by(access.program, data.validated_data.get("programme_uid", "")),
                 allow_sensitive=access.can_view_sensitive,
             )
         except IntegrationNotConfigured as exc:
@@ -230,11 +229,19 @@ def _target(program, data):
         return beneficiary, None
     found = direct_send.beneficiaries_for_enrollment(
         program=program, enrollment_id=data["enrollment_id"],
-        program_uid=data.get("programme_uid", ""))
+        campaigns=_fed_by(program, data.get("programme_uid", "")))
     if not found:
         raise NotFound(_("No beneficiary with enrollment id %(id)s in this program.")
                        % {"id": data["enrollment_id"]})
     return found[0], None
+
+
+def _fed_by(program, program_uid):
+    """The program's campaigns a DHIS2 tracker program feeds (all of them without one).
+    `programme_uid` is the endpoints' wire name; inside, DHIS2's own spelling."""
+    if not program_uid:
+        return None
+    return Campaign.objects.for_program(program).filter(dhis2_link__program_uid=program_uid)
 
 
 def _provider_text(exc):
