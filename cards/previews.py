@@ -18,7 +18,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from PIL import Image
 
-from campaigns import studio
+from campaigns import studio, studio_catalogue
 from campaigns.models import Campaign, Program
 from cards.rendering.preview import render_preview_png
 
@@ -73,7 +73,7 @@ def template_sample(*, template_id, language):
     colours, for a fictional program: the wizard shows one per template before any campaign
     exists. Unknown template ids raise KeyError."""
     template = studio.TEMPLATES[template_id]
-    language = language if language in studio.LANGUAGES else "fr"
+    language = language if language in studio_catalogue.LANGUAGES else "fr"
     key = _key("template", template.id, language)
     png = cache.get(key)
     if png is None:

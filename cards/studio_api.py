@@ -20,7 +20,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns import readiness, selectors, studio
+from campaigns import readiness, selectors, studio, studio_catalogue
 from campaigns.access import Need, access_required, campaign_for
 from campaigns.lifecycle import MAX_CARD_VALIDITY_MONTHS, CampaignConflict
 from campaigns.serializers import CampaignDetailSerializer
@@ -357,7 +357,7 @@ def _template_data(template):
 
 
 def _optional_field_labels(template):
-    labels = {f.key: f.labels for f in template.fields} | studio.COMMON_LABELS
+    labels = {f.key: f.labels for f in template.fields} | studio_catalogue.COMMON_LABELS
     return [(key, labels[key]) for key in studio.optional_field_keys(template.id)]
 
 
@@ -377,7 +377,7 @@ class TemplatePreviewView(APIView):
         parameters=[
             OpenApiParameter("template", OpenApiTypes.STR, OpenApiParameter.PATH,
                              description="A template id, e.g. vaccination."),
-            OpenApiParameter("lang", OpenApiTypes.STR, enum=list(studio.LANGUAGES)),
+            OpenApiParameter("lang", OpenApiTypes.STR, enum=list(studio_catalogue.LANGUAGES)),
         ],
         responses={**PNG_RESPONSE, 404: OpenApiResponse(),
                    503: OpenApiResponse(description="Previews busy; retry after Retry-After.")},

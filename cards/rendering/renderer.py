@@ -34,7 +34,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
-from campaigns import studio
+from campaigns import studio, studio_catalogue
 from cards import raster
 from cards.card_text import FONT_BOLD, FONT_REGULAR, TextFitter
 from cards.rendering.errors import CardRenderError
@@ -177,10 +177,10 @@ class CardRenderer:
         return load_template("card_back.html").substitute(
             logo=band["logo"], title=band["title"], subtitle=band["subtitle"],
             purpose=escape(self.design.template.purpose[lang]),
-            how=escape(studio.BACK_TEXTS["how_to_verify"][lang]),
-            verify_at=escape(studio.BACK_TEXTS["verify_at"][lang]),
+            how=escape(studio_catalogue.BACK_TEXTS["how_to_verify"][lang]),
+            verify_at=escape(studio_catalogue.BACK_TEXTS["verify_at"][lang]),
             verify_url=escape(self._fit.cut(verify_url, 77, 8, bold=True)),
-            notice=escape(studio.BACK_TEXTS["notice"][lang]),
+            notice=escape(studio_catalogue.BACK_TEXTS["notice"][lang]),
         )
 
     def _values(self, card):

@@ -1,6 +1,6 @@
 """What a card prints: its rows, in order, and the text of each for one card."""
 
-from campaigns import studio
+from campaigns import studio, studio_catalogue
 from campaigns.studio import format_date
 
 MISSING_VALUE = "—"
@@ -31,7 +31,7 @@ def row_texts(design, row_keys, card):
         if key == "date_of_birth":
             value = card.get("date_of_birth") and format_date(card["date_of_birth"])
         elif key == "sex":
-            value = studio.SEX_VALUES.get(card.get("sex") or "", {}).get(lang)
+            value = studio_catalogue.SEX_VALUES.get(card.get("sex") or "", {}).get(lang)
         elif key == "issued":
             value = card.get("issued_on") and format_date(card["issued_on"])
         elif key == "expiry":
