@@ -8,7 +8,6 @@ address needs them again. The address must be one the server may call (OUTBOUND_
 campaignid/outbound_guard.py), checked here and again before every request.
 """
 
-import json
 import re
 from urllib.parse import urlsplit
 
@@ -17,12 +16,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from campaignid.crypto import decrypt, encrypt
 from campaignid.outbound_guard import OutboundRefused, check_url
+from campaignid.sealed_settings import MASK, masked, seal, unseal
 from campaigns.dhis2.client import Dhis2Client, Dhis2Error, parse_version
 from campaigns.dhis2.models import Dhis2Connection
 
-MASK = "••••"
 AUTH_KINDS = ("token", "basic")
 FIELDS = ("base_url", "auth", "token", "username", "password")
 SECRETS = ("token", "password")
@@ -42,9 +40,7 @@ def connection_get(*, program):
 
 def connection_config(*, connection):
     """The decrypted config (secrets in clear: for the client, never for a response)."""
-    if connection is None or not connection.config_encrypted:
-        return {}
-    return json.loads(decrypt(connection.config_encrypted))
+    return unseal(connection.config_encrypted) if connection is not None else {}
 
 
 def connection_view(*, program):
@@ -54,7 +50,7 @@ def connection_view(*, program):
     config = {}
     for name in FIELDS:
         value = stored.get(name, "")
-        config[name] = mask_secret(value) if name in SECRETS else value
+        config[name] = masked(value) if name in SECRETS else value
     return {
         "enabled": bool(connection and connection.enabled),
         "configured": bool(stored),
@@ -77,7 +73,7 @@ def connection_save(*, program, config, enabled=None):
         if enabled is not None:
             connection.enabled = bool(enabled)
         connection.base_url = cleaned["base_url"]
-        connection.config_encrypted = encrypt(json.dumps(cleaned).encode("utf-8"))
+        connection.config_encrypted = seal(cleaned)
         connection.save()
     return connection
 
@@ -173,12 +169,6 @@ def connection_test(*, program):
         "username": str(me.get("username") or me.get("displayName") or ""),
         "server": str(info.get("systemName") or ""),
     }
-
-
-def mask_secret(value):
-    if not value:
-        return ""
-    return f"{MASK}{value[-4:]}" if len(value) >= 12 else MASK
 
 
 def _text(value):

@@ -5,7 +5,7 @@ for the link) and their errors are put back on the matching field with `add_serv
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.dhis2.connection import MASK
+from campaignid.sealed_settings import MASK
 
 REQUIRED = _("This field is required.")
 INVALID_CHOICE = _("Choose one of the options shown.")
