@@ -151,6 +151,11 @@ def allows(access, need, campaign=None):
     return True
 
 
+def api_campaign_for(request, pk, need, *, deleted=False):
+    """campaign_for the API caller (its key or its session)."""
+    return campaign_for(access_for_request(request), pk, need, deleted=deleted)
+
+
 def campaign_for(access, pk, need, *, deleted=False):
     """The caller's campaign `pk` if `need` is allowed on it. Another program's campaign, or
     a soft-deleted one (unless `deleted`), is a 404; a refused need a 403."""

@@ -19,7 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns import import_template, lifecycle, readiness, selectors
-from campaigns.access import Need, access_for_request, campaign_for, require, require_to_create
+from campaigns.access import (
+    Need,
+    access_for_request,
+    api_campaign_for,
+    require,
+    require_to_create,
+)
 from campaigns.csv_export import csv_response
 from campaigns.serializers import (
     CampaignArchiveSerializer,
@@ -182,7 +188,7 @@ class CampaignImportTemplateView(APIView):
     def get(self, request, pk):
         """The CSV template of the campaign's import: the standard columns, then the columns
         its card template prints per person, and one example row."""
-        return import_template.import_template_response(_campaign(request, pk, Need.READ))
+        return import_template.import_template_response(api_campaign_for(request, pk, Need.READ))
 
 
 class CampaignDetailView(APIView):
@@ -195,7 +201,7 @@ class CampaignDetailView(APIView):
         """A campaign with its metrics and its readiness to generate cards."""
         include_deleted = _flag(request, "include_deleted")
         return _detail_response(
-            _campaign(request, pk, Need.READ, include_deleted=include_deleted)
+            api_campaign_for(request, pk, Need.READ, deleted=include_deleted)
         )
 
     @extend_schema(
@@ -206,7 +212,7 @@ class CampaignDetailView(APIView):
     )
     def patch(self, request, pk):
         """Change a campaign's settings; `prefix` and `campaign_type` cannot change."""
-        campaign = _campaign(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         data = _valid(CampaignUpdateSerializer, request.data)
         if data.get("sensitive") is False and campaign.is_sensitive:
             # Lifting the protection exposes people to every member: a program admin's call.
@@ -225,10 +231,11 @@ class CampaignDetailView(APIView):
     def delete(self, request, pk):
         """Soft delete (restorable); `?purge=true` deletes for good."""
         if _flag(request, "purge"):
-            campaign = _campaign(request, pk, Need.ADMIN, include_deleted=True)
+            campaign = api_campaign_for(request, pk, Need.ADMIN, deleted=True)
             _service(lifecycle.campaign_purge, campaign=campaign)
         else:
-            _service(lifecycle.campaign_soft_delete, campaign=_campaign(request, pk, Need.WRITE))
+            campaign = api_campaign_for(request, pk, Need.WRITE)
+            _service(lifecycle.campaign_soft_delete, campaign=campaign)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -241,7 +248,7 @@ class CampaignRestoreView(APIView):
     )
     def post(self, request, pk):
         """Undo a soft delete."""
-        campaign = _campaign(request, pk, Need.WRITE, include_deleted=True)
+        campaign = api_campaign_for(request, pk, Need.WRITE, deleted=True)
         return _detail_response(_service(lifecycle.campaign_restore, campaign=campaign))
 
 
@@ -254,7 +261,7 @@ class CampaignDuplicateView(APIView):
     )
     def post(self, request, pk):
         """A new draft campaign with the same settings and template options, no beneficiaries."""
-        campaign = _campaign(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         data = _valid(CampaignDuplicateSerializer, request.data)
         copy = _service(
             lifecycle.campaign_duplicate,
@@ -275,7 +282,7 @@ class CampaignArchiveView(APIView):
     )
     def post(self, request, pk):
         """Archive the campaign (`{"archived": false}` un-archives it)."""
-        campaign = _campaign(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         data = _valid(CampaignArchiveSerializer, request.data)
         service = lifecycle.campaign_archive if data["archived"] else lifecycle.campaign_unarchive
         return _detail_response(_service(service, campaign=campaign))
@@ -290,12 +297,8 @@ class CampaignUnarchiveView(APIView):
     )
     def post(self, request, pk):
         """Bring an archived campaign back to the default lists."""
-        campaign = _campaign(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         return _detail_response(_service(lifecycle.campaign_unarchive, campaign=campaign))
-
-
-def _campaign(request, pk, need, *, include_deleted=False):
-    return campaign_for(access_for_request(request), pk, need, deleted=include_deleted)
 
 
 def _detail_response(campaign, code=status.HTTP_200_OK):

@@ -18,7 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import MAX_OFFSET, Need, access_for_request, campaign_for
+from campaigns.access import MAX_OFFSET, Need, api_campaign_for
 from campaigns.beneficiary_facets import facets
 from campaigns.beneficiary_search import beneficiary_search
 from campaigns.imports import (
@@ -166,9 +166,6 @@ ACCESS_RESPONSES = {
 class CampaignBeneficiariesView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    def _campaign(self, request, pk, need):
-        return campaign_for(access_for_request(request), pk, need)
-
     @extend_schema(
         operation_id="campaign_beneficiaries_list",
         summary="List a campaign's beneficiaries (phone numbers masked)",
@@ -176,7 +173,7 @@ class CampaignBeneficiariesView(APIView):
         responses={200: BeneficiaryPageSerializer, 400: ErrorSerializer, **ACCESS_RESPONSES},
     )
     def get(self, request, pk):
-        campaign = self._campaign(request, pk, Need.PEOPLE)
+        campaign = api_campaign_for(request, pk, Need.PEOPLE)
         query = ListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = query.validated_data
@@ -235,7 +232,7 @@ class CampaignBeneficiariesView(APIView):
         ],
     )
     def post(self, request, pk):
-        campaign = self._campaign(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > settings.IMPORT_MAX_BYTES + ENVELOPE_BYTES:
             # Refused before the body is parsed.

@@ -11,7 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import Need, access_for_request, campaign_for, object_for
+from campaigns.access import Need, access_for_request, api_campaign_for, object_for
 from campaigns.throttling import AddressThrottle, ProgramCallerThrottle
 from cards.models import Card
 from cards.revocation import CardStateConflict, card_revoke, card_unrevoke
@@ -90,7 +90,7 @@ class CampaignRegistryView(APIView):
         "public keys; no names or phone numbers.",
     )
     def get(self, request, pk):
-        campaign = campaign_for(access_for_request(request), pk, Need.PEOPLE)
+        campaign = api_campaign_for(request, pk, Need.PEOPLE)
         response = Response(registry_for(campaign=campaign))
         response["Cache-Control"] = "no-store"
         return response
@@ -109,7 +109,7 @@ class CampaignPortalView(APIView):
         "generation and charges no quota; each job's own portal stays as it was built.",
     )
     def get(self, request, pk):
-        campaign = campaign_for(access_for_request(request), pk, Need.PEOPLE)
+        campaign = api_campaign_for(request, pk, Need.PEOPLE)
         out, filename = current_portal_file(campaign=campaign)
         # FileResponse streams the temporary file in blocks and closes (deletes) it after.
         response = FileResponse(out, as_attachment=True, filename=filename,

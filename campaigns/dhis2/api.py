@@ -15,7 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import Need, access_for_request, campaign_for, object_for
+from campaigns.access import Need, access_for_request, api_campaign_for, object_for
 from campaigns.dhis2 import connection, mapping, sync
 from campaigns.dhis2.client import UID, Dhis2Error
 from campaigns.dhis2.events import run_snapshot
@@ -121,10 +121,6 @@ class SyncRunList(serializers.Serializer):
     data = SyncRunOutput(many=True)
 
 
-def _campaign(request, pk, need):
-    return campaign_for(access_for_request(request), pk, need)
-
-
 def _invalid(exc):
     fields = exc.message_dict
     name, messages = next(iter(fields.items()))
@@ -186,7 +182,7 @@ class CampaignLinkView(APIView):
     @extend_schema(operation_id="campaign_dhis2_get", responses=LinkOutput,
                    summary="A campaign's DHIS2 program, org unit and attribute mapping")
     def get(self, request, pk):
-        campaign = _campaign(request, pk, Need.READ)
+        campaign = api_campaign_for(request, pk, Need.READ)
         return Response(LinkOutput(mapping.link_view(campaign=campaign)).data)
 
     @extend_schema(
@@ -198,7 +194,7 @@ class CampaignLinkView(APIView):
         summary="Link a campaign to a DHIS2 program (checked against DHIS2)",
     )
     def put(self, request, pk):
-        campaign = _campaign(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         data = LinkInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -221,7 +217,7 @@ class CampaignSyncView(APIView):
         summary="Import the campaign's beneficiaries from DHIS2 (in the background)",
     )
     def post(self, request, pk):
-        campaign = _campaign(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         data = SyncInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -236,7 +232,7 @@ class CampaignSyncListView(APIView):
     @extend_schema(operation_id="campaign_dhis2_syncs", responses=SyncRunList,
                    summary="A campaign's DHIS2 sync history, newest first")
     def get(self, request, pk):
-        campaign = _campaign(request, pk, Need.READ)
+        campaign = api_campaign_for(request, pk, Need.READ)
         runs = campaign.dhis2_syncs.select_related("created_by")[:HISTORY_LENGTH]
         return Response({"data": [SyncRunOutput(run_snapshot(run)).data for run in runs]})
 

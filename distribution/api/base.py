@@ -7,9 +7,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 
-from campaigns import access
-from campaigns.access import Need, access_for_request
-
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 ERRORS = {
     400: OpenApiResponse(description="Invalid input; `fields` names each bad field."),
@@ -29,11 +26,6 @@ class Conflict(APIException):
 class ErrorOutput(serializers.Serializer):
     error = serializers.CharField()
     fields = serializers.DictField(required=False)
-
-
-def campaign_for(request, pk, need=Need.READ):
-    """The caller's (alive) campaign `pk` if `need` is allowed on it (campaigns.access)."""
-    return access.campaign_for(access_for_request(request), pk, need)
 
 
 def service_call(function, **kwargs):

@@ -6,12 +6,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import MAX_ID, Need, access_for_request, object_for
+from campaigns.access import MAX_ID, Need, access_for_request, api_campaign_for, object_for
 from distribution.api.base import (
     ERRORS,
     ID_PARAMETER,
     Conflict,
-    campaign_for,
     service_call,
 )
 from distribution.dispatch import progress, runs
@@ -150,7 +149,7 @@ class CampaignDispatchesView(APIView):
                    responses={200: DispatchOutput(many=True), 404: ERRORS[404]})
     def get(self, request, pk):
         """The campaign's dispatch runs, newest first (at most 50)."""
-        campaign = campaign_for(request, pk, Need.READ)
+        campaign = api_campaign_for(request, pk, Need.READ)
         recent = campaign.dispatches.select_related("campaign__program")[:50]
         return Response([dispatch_data(d) for d in recent])
 
@@ -160,7 +159,7 @@ class CampaignDispatchesView(APIView):
                               404: ERRORS[404]})
     def post(self, request, pk):
         """A draft run of the campaign's cards; `POST /api/dispatches/<id>/start` sends it."""
-        campaign = campaign_for(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         data = DispatchCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         dispatch = service_call(

@@ -13,10 +13,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.access import Need
+from campaigns.access import Need, api_campaign_for
 from campaigns.models import Language
 from distribution import message_templates
-from distribution.api.base import ERRORS, ID_PARAMETER, campaign_for, service_call
+from distribution.api.base import ERRORS, ID_PARAMETER, service_call
 from distribution.message_templates import VARIABLES, render
 from distribution.providers.orange_sms.segments import sms_segments
 
@@ -77,7 +77,7 @@ class TemplatesView(APIView):
                    responses={200: TemplatesOutput, 404: ERRORS[404]})
     def get(self, request, pk):
         """The text of the campaign's messages in each language (saved or default)."""
-        campaign = campaign_for(request, pk, Need.READ)
+        campaign = api_campaign_for(request, pk, Need.READ)
         return Response(TemplatesOutput({
             "variables": list(VARIABLES),
             "templates": message_templates.templates_for(campaign=campaign),
@@ -90,7 +90,7 @@ class TemplateView(APIView):
                    responses={200: TemplateOutput, 400: ERRORS[400], 404: ERRORS[404]})
     def put(self, request, pk, language):
         """Save the campaign's text for a language; an unknown {variable} is refused."""
-        campaign = campaign_for(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         data = TemplateInput(data=request.data)
         data.is_valid(raise_exception=True)
         template = service_call(message_templates.template_save, campaign=campaign,
@@ -104,7 +104,7 @@ class TemplateView(APIView):
                    responses={204: None, 404: ERRORS[404]})
     def delete(self, request, pk, language):
         """Back to the built-in text for that language."""
-        campaign = campaign_for(request, pk, Need.WRITE)
+        campaign = api_campaign_for(request, pk, Need.WRITE)
         message_templates.template_reset(campaign=campaign, language=language)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -116,7 +116,7 @@ class TemplatePreviewView(APIView):
     def post(self, request, pk):
         """SMS segments and cost of a text for this campaign's SMS recipients, before saving
         or sending it."""
-        campaign = campaign_for(request, pk, Need.PEOPLE)  # counts every recipient's text
+        campaign = api_campaign_for(request, pk, Need.PEOPLE)  # counts every recipient's text
         data = PreviewInput(data=request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data["body"]
