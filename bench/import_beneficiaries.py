@@ -1,7 +1,7 @@
 """Beneficiary import speed: the 1,000-row sample file and a generated 20,000-row file.
 
-Run against the database DATABASE_URL names (migrated), e.g.
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/campaignid .venv/bin/python \
+Run against the database DATABASE_URL names (it migrates it first), e.g.
+    CAMPAIGNID_LAPTOP=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/campaignid .venv/bin/python \
         bench/import_beneficiaries.py
 It creates a throwaway program and campaign, imports each file twice (create, then the
 re-import that updates every row), prints rows/s, seconds and peak RSS, and deletes what
@@ -26,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from campaigns.imports import beneficiaries_import  # noqa: E402
@@ -69,6 +70,7 @@ def main():
     parser.add_argument("--rows", type=int, default=20_000, help="size of the generated file")
     args = parser.parse_args()
 
+    call_command("migrate", verbosity=0)  # a clean database is enough
     settings_db = connection.settings_dict
     print(f"database: {connection.vendor} {settings_db.get('NAME')}  python pid {os.getpid()}")
     tag = uuid.uuid4().hex[:6].upper()

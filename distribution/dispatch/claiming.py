@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import F
 
+from campaignid.bulk_sql import server_side_cursor, update_rows, values_update_sql
 from campaigns.models import Beneficiary
 from cards.models import Card
-from distribution.dispatch.bulk_sql import server_side_cursor, update_rows, values_update_sql
 from distribution.models import Dispatch, DispatchRecipient, Message
 
 RStatus = DispatchRecipient.Status

@@ -14,10 +14,10 @@ import redis
 from django.db import transaction
 from django.db.models import F
 
+from campaignid.bulk_sql import update_rows
 from campaigns.phones import mask_phone
 from distribution import tokens
 from distribution.dispatch import clock, retry_policy, verdicts
-from distribution.dispatch.bulk_sql import update_rows
 from distribution.models import DispatchRecipient, Message
 
 logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaignid.bulk_sql import insert_rows
 from distribution.dispatch import wakeups
-from distribution.dispatch.bulk_sql import insert_rows
 from distribution.dispatch.live_events import send_dispatch_event_on_commit
 from distribution.dispatch.planning import RECIPIENT_COLUMNS, recipient_rows
 from distribution.integrations import IntegrationNotConfigured, channel_for
