@@ -1,8 +1,8 @@
 """Beneficiary import speed: the 1,000-row sample file and a generated 20,000-row file.
 
 Run against the database DATABASE_URL names (it migrates it first), e.g.
-    CAMPAIGNID_LAPTOP=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/campaignid .venv/bin/python \
-        bench/import_beneficiaries.py
+    CAMPAIGNID_LAPTOP=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/campaignid \
+        .venv/bin/python bench/import_beneficiaries.py
 It creates a throwaway program and campaign, imports each file twice (create, then the
 re-import that updates every row), prints rows/s, seconds and peak RSS, and deletes what
 it created. Target: the 1,000-row file in under 2 s on PostgreSQL.
