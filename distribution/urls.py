@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from distribution import views
 from distribution.providers.orange_sms import webhook as orange_webhook
+from distribution.providers.registry import CHANNEL_PATTERN
 from distribution.providers.whatsapp import webhook as whatsapp_webhook
 
 urlpatterns = [
@@ -22,8 +23,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/beneficiaries/<int:beneficiary_id>/send/", views.beneficiary_send,
          name="beneficiary-send"),
     path("settings/integrations/", views.integration_settings, name="integration-settings"),
-    re_path(r"^settings/integrations/(?P<channel>whatsapp|sms|wallet)/$",
+    re_path(rf"^settings/integrations/(?P<channel>{CHANNEL_PATTERN})/$",
             views.integration_save, name="integration-save"),
-    re_path(r"^settings/integrations/(?P<channel>whatsapp|sms|wallet)/test/$",
+    re_path(rf"^settings/integrations/(?P<channel>{CHANNEL_PATTERN})/test/$",
             views.integration_test, name="integration-test"),
 ]

@@ -31,6 +31,7 @@ from distribution.forms import (
 )
 from distribution.models import ChannelCode, Dispatch
 from distribution.providers.error_labels import error_label
+from distribution.providers.registry import PROVIDERS
 
 LOG_ROWS_SHOWN = 50
 ACTIONS = {
@@ -134,7 +135,7 @@ def dispatch_action(request, pk, action):
 def integration_settings(request, *, forms_by_channel=None, test_results=None):
     access = program_access(request)
     sections = []
-    for channel in ChannelCode.values:
+    for channel, spec in PROVIDERS.items():
         view = integrations.integration_view(program=access.program, channel=channel)
         form = (forms_by_channel or {}).get(channel) or IntegrationForm(
             channel=channel, stored=view["config"], initial={"enabled": view["enabled"]})
@@ -143,9 +144,9 @@ def integration_settings(request, *, forms_by_channel=None, test_results=None):
             "channel": channel, "label": ChannelCode(channel).label, "view": view, "form": form,
             "test_form": IntegrationTestForm(),
             "test_result": (test_results or {}).get(channel),
-            "orange_webhook": request.build_absolute_uri(
-                reverse("webhook-orange", args=[integration.webhook_token]))
-            if channel == ChannelCode.SMS and integration and access.is_admin else "",
+            "webhook": request.build_absolute_uri(
+                reverse(spec.webhook_url_name, args=[integration.webhook_token]))
+            if spec.webhook_url_name and integration and access.is_admin else "",
         })
     return render_page(request, "distribution/integrations.html", {
         "sections": sections,
@@ -220,9 +221,8 @@ def beneficiary_send(request, pk, beneficiary_id):
                     integrations.IntegrationNotConfigured) as exc:
                 form.add_error(None, str(exc))
     else:
-        channel = next((c for c, field in (("whatsapp", "consent_whatsapp"), ("sms", "consent_sms"),
-                                           ("wallet", "consent_wallet"))
-                        if getattr(beneficiary, field)), ChannelCode.SMS)
+        channel = next((code for code, spec in PROVIDERS.items()
+                        if getattr(beneficiary, spec.consent_field)), ChannelCode.SMS)
         form = SendForm(initial={"channel": channel, "message": message_templates.template_body(
             campaign=campaign)})
     return render_page(request, "distribution/send.html", {

@@ -16,6 +16,7 @@ from distribution.api.base import (
 from distribution.dispatch import progress, runs
 from distribution.dispatch.send_window import WEEKDAY_NAMES, program_zone
 from distribution.models import ChannelCode, Dispatch
+from distribution.providers.registry import CHANNEL_PATTERN
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 ACTIONS = {
@@ -54,7 +55,7 @@ class HourMinuteField(serializers.TimeField):
         super().__init__(format="%H:%M", input_formats=TIME_FORMATS, **kwargs)
 
 
-@extend_schema_field({"type": "string", "pattern": "^(whatsapp|sms|wallet)$"})
+@extend_schema_field({"type": "string", "pattern": f"^({CHANNEL_PATTERN})$"})
 class ChannelChoiceField(serializers.ChoiceField):
     """A channel code, documented as a pattern: as an enum the schema would name the same
     choice set after each field (ChannelEnum, FirstChannelEnum...)."""

@@ -4,11 +4,12 @@ accepts the path with or without a trailing slash."""
 from django.urls import re_path
 
 from distribution.api import dispatches, integrations, logs, templates
+from distribution.providers.registry import CHANNEL_PATTERN
 
 urlpatterns = [
-    re_path(r"^integrations/(?P<channel>whatsapp|sms|wallet)/?$",
+    re_path(rf"^integrations/(?P<channel>{CHANNEL_PATTERN})/?$",
             integrations.IntegrationView.as_view(), name="api-integration"),
-    re_path(r"^integrations/(?P<channel>whatsapp|sms|wallet)/test/?$",
+    re_path(rf"^integrations/(?P<channel>{CHANNEL_PATTERN})/test/?$",
             integrations.IntegrationTestView.as_view(), name="api-integration-test"),
     re_path(r"^campaigns/(?P<pk>\d+)/dispatches/?$",
             dispatches.CampaignDispatchesView.as_view(), name="api-campaign-dispatches"),

@@ -14,6 +14,10 @@ PROVIDERS = {spec.code: spec for spec in (
 )}
 
 
+# The channel codes as a regular-expression alternative, for URL patterns and the schema.
+CHANNEL_PATTERN = "|".join(PROVIDERS)
+
+
 def provider(code):
     try:
         return PROVIDERS[code]

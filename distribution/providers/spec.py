@@ -33,3 +33,8 @@ class ProviderSpec:
     # Dotted path of `card_extras(*, card, beneficiary, campaign, program, images)`: the
     # OutboundMessage fields this provider needs past the text (a PNG, pass details), or "".
     card_extras: str = ""
+    # Its settings test sends a small PNG too (the media upload is part of what is tested).
+    test_image: bool = False
+    # The URL name of its delivery-receipt webhook when the address holds the integration's
+    # token (shown to the program's admins to register with the provider), else "".
+    webhook_url_name: str = ""

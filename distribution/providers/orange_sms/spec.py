@@ -25,4 +25,5 @@ ORANGE_SMS = ProviderSpec(
     account_field="sender_address",
     consent_field="consent_sms",
     needs_phone=True,
+    webhook_url_name="webhook-orange",
 )

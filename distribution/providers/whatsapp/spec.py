@@ -24,4 +24,5 @@ WHATSAPP = ProviderSpec(
     consent_field="consent_whatsapp",
     needs_phone=True,
     card_extras="distribution.providers.whatsapp.payload.card_extras",
+    test_image=True,
 )
