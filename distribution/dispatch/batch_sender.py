@@ -50,6 +50,9 @@ RStatus = DispatchRecipient.Status
 CLAIM_MAX = 64
 FLUSH_EVERY = 100
 FLUSH_SECONDS = 0.5
+# A slot missed by more than this is not used: late requests would bunch with the next ones.
+SLOT_SLACK = 0.02
+FRESH_SLOT_HORIZON = 1.0
 WINDOW_MARGIN = timedelta(seconds=1)
 
 _pool_lock = threading.Lock()
@@ -187,7 +190,8 @@ class Batch:
             if not claimed and not self._still_running():
                 self.stopped = True
         for claim, offset in zip(claimed, reservation.slot_offsets(), strict=False):
-            future = pool.submit(_send, self.adapter, claim.outbound, started + offset)
+            future = pool.submit(_send, self.adapter, claim.outbound, started + offset,
+                                 self.limiter)
             self.in_flight[future] = claim
 
     def _claim(self, ids):
@@ -242,12 +246,18 @@ class Batch:
         return Dispatch.objects.filter(pk=self.dispatch.pk, status=Dispatch.Status.RUNNING).exists()
 
 
-def _send(adapter, message, at):
+def _send(adapter, message, at, limiter):
     """On a pool thread: wait for the message's rate-limit slot, call the provider; returns
-    (SendResult, when the answer came on the dispatch clock)."""
-    delay = at - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
+    (SendResult, when the answer came on the dispatch clock). A slot missed by more than
+    SLOT_SLACK (a slow claim, a busy machine) is given up for a fresh one: a late request
+    would crowd the next slots, another worker's too, into one second."""
+    while True:
+        delay = at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if time.monotonic() <= at + SLOT_SLACK:
+            break
+        at = _fresh_slot(limiter)
     try:
         result = adapter.send(message=message)
     except Exception as exc:  # an adapter bug must not lose the claim's outcome
@@ -255,3 +265,13 @@ def _send(adapter, message, at):
         # Whether the request left is unknown: never sent again (see retry_policy).
         result = SendResult.error("retryable", "internal_error", type(exc).__name__)
     return result, clock.now()
+
+
+def _fresh_slot(limiter):
+    """The monotonic time of one slot reserved now, waiting out a provider's hold."""
+    while True:
+        now = time.monotonic()
+        reservation = limiter.reserve(1, horizon=FRESH_SLOT_HORIZON)
+        if reservation.granted:
+            return now + reservation.delay
+        time.sleep(max(reservation.delay, 0.001))
