@@ -53,3 +53,22 @@ def media_root(tmp_path, settings):
     """Artifacts of one test never land beside another's."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+# Shared data fixtures. Like the local copies they replace, they do not request `db`: a test
+# using them carries the django_db mark (transactional or not). A module's own `program` or
+# `campaign` fixture overrides these.
+
+
+@pytest.fixture
+def program():
+    from tests.factories import make_program
+
+    return make_program()
+
+
+@pytest.fixture
+def campaign(program):
+    from tests.factories import make_campaign
+
+    return make_campaign(program=program)

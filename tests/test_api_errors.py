@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from campaigns.models import Role
-from tests.factories import api_client, make_api_key, make_beneficiary, make_campaign, make_program
+from tests.factories import api_client, make_api_key, make_beneficiary, make_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,6 @@ urlpatterns = [
     path("api/test/django-failure/", _plain_view_that_fails),
     path("", include("campaignid.urls")),
 ]
-
-
-@pytest.fixture
-def program():
-    return make_program()
 
 
 @pytest.fixture

@@ -42,16 +42,6 @@ def json_row(**overrides):
 
 
 @pytest.fixture
-def program():
-    return make_program()
-
-
-@pytest.fixture
-def campaign(program):
-    return make_campaign(program=program)
-
-
-@pytest.fixture
 def client(program):
     return api_client(make_api_key(program=program, role=Role.OPERATOR))
 

@@ -50,11 +50,6 @@ def rejected(campaign, **source):
     return caught.value
 
 
-@pytest.fixture
-def campaign():
-    return make_campaign(program=make_program())
-
-
 # The sample files ------------------------------------------------------------------------
 
 

@@ -8,14 +8,9 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Campaign, Role
-from tests.factories import make_campaign, make_program, make_user
+from tests.factories import make_campaign, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def program():
-    return make_program()
 
 
 @pytest.fixture

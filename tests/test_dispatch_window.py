@@ -80,6 +80,7 @@ def test_the_dispatch_clock_follows_its_offset(settings):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_a_run_started_at_2059_stops_at_2100_and_goes_on_at_0700(settings, orange_stub):
     settings.DISPATCH_PUMP_MAX_SLEEP_SECONDS = 1
     program = make_program(timezone_name="Africa/Dakar")

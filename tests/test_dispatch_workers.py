@@ -22,7 +22,7 @@ from tests.factories import (
 from tests.processes import kill_hard, start_worker, stop, wait_until
 from tests.stubs.orange import _is_send
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 OPEN = {"window_start": dtime(0, 0), "window_end": dtime(23, 59), "weekdays": list(range(7)),
         "retry_delays": [0]}

@@ -31,11 +31,6 @@ FIRST, LAST = "Ndeye", "Faye-Sall"
 
 
 @pytest.fixture
-def program():
-    return make_program()
-
-
-@pytest.fixture
 def client(program):
     return api_client(make_api_key(program=program, role=Role.VIEWER))
 
@@ -147,6 +142,7 @@ def test_hiv_campaign_messages_need_the_sensitive_grant(program, cards):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_sending_a_dispatch_writes_no_name_or_number_to_the_log_output(
     program, orange_stub, caplog, settings
 ):

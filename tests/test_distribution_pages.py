@@ -208,6 +208,7 @@ def test_one_card_is_sent_from_the_send_form(operator, campaign, orange_stub):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_the_dispatch_socket_sends_the_counters_and_refuses_outsiders():
     program = make_program()
     dispatch = make_dispatch(campaign=make_campaign(program=program))

@@ -51,6 +51,7 @@ def valid_cards_per_person(campaign):
     )
 
 
+@pytest.mark.slow
 def test_two_jobs_in_a_row_never_leave_anyone_with_two_valid_cards():
     program = make_program()
     key = make_api_key(program=program)
@@ -259,6 +260,7 @@ def test_a_reissued_card_cannot_be_made_valid_again():
         card_unrevoke(card=old)
 
 
+@pytest.mark.slow
 def test_two_jobs_accepted_at_once_card_nobody_twice():
     program = make_program()
     campaign = campaign_with(program, 3)

@@ -31,6 +31,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ARTIFACTS = ("pdf", "zip", "portal", "manifest")
 
 
+def artifacts_quick(quick):
+    """Every artifact, the `quick` one in the quick part and the others marked slow: each case
+    renders a whole job first (about a second)."""
+    return [pytest.param(a, marks=() if a == quick else pytest.mark.slow) for a in ARTIFACTS]
+
+
 def browser(user):
     client = Client()
     client.force_login(user)
@@ -112,7 +118,7 @@ def test_another_programs_key_gets_404(hiv_job):
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR, Role.ADMIN])
-@pytest.mark.parametrize("artifact", ARTIFACTS)
+@pytest.mark.parametrize("artifact", artifacts_quick("pdf"))
 def test_a_key_without_the_grant_gets_403_naming_it(hiv_job, program, role, artifact):
     key = make_api_key(program=program, role=role)
     response = api_client(key).get(download_url(hiv_job, artifact))
@@ -125,7 +131,7 @@ def test_a_member_without_the_grant_gets_403_in_the_browser(hiv_job, program):
     assert operator.get(download_url(hiv_job, "pdf")).status_code == 403
 
 
-@pytest.mark.parametrize("artifact", ARTIFACTS)
+@pytest.mark.parametrize("artifact", artifacts_quick("zip"))
 def test_a_granted_viewer_downloads_the_file_privately(hiv_job, program, artifact):
     key = make_api_key(program=program, role=Role.VIEWER, can_view_sensitive=True)
     response = api_client(key).get(download_url(hiv_job, artifact))

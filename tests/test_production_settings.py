@@ -58,6 +58,7 @@ def readme_production_environment():
     )
 
 
+@pytest.mark.slow
 def test_check_deploy_is_clean_with_the_readme_production_environment(tmp_path):
     env = readme_production_environment()
     # The README's placeholders, given real values; everything else as documented.
@@ -82,20 +83,24 @@ def test_check_deploy_is_clean_with_the_readme_production_environment(tmp_path):
     assert "System check identified no issues" in output
 
 
+@pytest.mark.slow
 def test_debug_is_off_when_unset(tmp_path):
     assert setting(tmp_path, "DEBUG", SECRET_KEY=a_secret_key()) == "False"
 
 
+@pytest.mark.slow
 def test_no_host_is_allowed_unless_listed(tmp_path):
     assert setting(tmp_path, "ALLOWED_HOSTS", SECRET_KEY=a_secret_key()) == "[]"
 
 
+@pytest.mark.slow
 def test_laptop_mode_answers_only_local_host_names(tmp_path):
     hosts = setting(tmp_path, "ALLOWED_HOSTS", CAMPAIGNID_LAPTOP="1")
 
     assert hosts == "['127.0.0.1', 'localhost', '[::1]']"
 
 
+@pytest.mark.slow
 def test_a_server_without_a_secret_key_refuses_to_start(tmp_path):
     result = run_with_env(tmp_path, "pass")
 
@@ -104,6 +109,7 @@ def test_a_server_without_a_secret_key_refuses_to_start(tmp_path):
     assert not (tmp_path / "var" / "secret_key").exists()
 
 
+@pytest.mark.slow
 def test_laptop_mode_keeps_its_secret_key_in_var(tmp_path):
     first = setting(tmp_path, "SECRET_KEY", CAMPAIGNID_LAPTOP="1")
 
@@ -111,14 +117,17 @@ def test_laptop_mode_keeps_its_secret_key_in_var(tmp_path):
     assert setting(tmp_path, "SECRET_KEY", CAMPAIGNID_LAPTOP="1") == first
 
 
+@pytest.mark.slow
 def test_laptop_mode_speaks_plain_http(tmp_path):
     assert setting(tmp_path, "SECURE_SSL_REDIRECT", CAMPAIGNID_LAPTOP="1") == "False"
 
 
+@pytest.mark.slow
 def test_a_server_redirects_plain_http_by_default(tmp_path):
     assert setting(tmp_path, "SECURE_SSL_REDIRECT", SECRET_KEY=a_secret_key()) == "True"
 
 
+@pytest.mark.slow
 def test_the_proxy_ssl_header_is_read_from_the_environment(tmp_path):
     header = setting(tmp_path, "SECURE_PROXY_SSL_HEADER", SECRET_KEY=a_secret_key(),
                      SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto")

@@ -24,11 +24,6 @@ pytest_plugins = ["tests.stubs.fixtures"]
 
 
 @pytest.fixture
-def program():
-    return make_program()
-
-
-@pytest.fixture
 def client(program):
     return api_client(make_api_key(program=program, role=Role.OPERATOR))
 

@@ -23,6 +23,7 @@ def _migrate(targets):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_a_signing_key_stored_before_the_move_is_found_through_the_cards_model():
     program = make_program()
     content_type = ContentType.objects.get_for_model(SigningKey)

@@ -279,6 +279,7 @@ def test_registry_holds_no_names_phones_birth_dates_or_codes():
     assert len(json.loads(text)["cards"]) == 2
 
 
+@pytest.mark.slow
 def test_registry_of_10000_cards_is_under_one_megabyte():
     program = make_program()
     campaign = make_campaign(program=program, prefix="DKR-VAC")
