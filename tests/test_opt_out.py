@@ -243,7 +243,7 @@ def test_the_send_card_api_refuses_an_opted_out_person_naming_the_reason(orange_
     post_orange(sms, orange_inbound("STOP", "tel:" + card.beneficiary.phone))
     client = api_client(make_api_key(program=program, role=Role.OPERATOR))
     response = client.post("/api/dhis2/send-card", {"card_code": card.code, "channel": "sms"},
-                           format="json")
+                           format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 409
     assert "opted out" in response.json()["error"] and "SMS reply" in response.json()["error"]
     assert orange_stub.sent == []
@@ -329,3 +329,27 @@ def test_a_bad_opted_out_value_is_refused_naming_the_column():
 def test_each_default_text_ends_with_how_to_opt_out(language):
     assert DEFAULT_TEMPLATES[language].endswith(OPT_OUT_HINTS[language])
     assert is_stop_message(OPT_OUT_HINTS[language].split()[0])
+
+
+# Staff ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_set_and_lift_an_opt_out_in_the_admin_as_source_admin():
+    from tests.test_admin import admin_url, superuser_client
+
+    person = make_beneficiary(campaign=make_campaign(program=make_program()))
+    form = {
+        "first_name": "Awa", "last_name": "Ndiaye", "date_of_birth": "2019-05-17", "sex": "F",
+        "phone": "+221771234567", "external_id": person.external_id, "mpi_id": "",
+        "attributes": "{}", "consent_sms": "on", "consent_wallet": "on",
+        "opted_out_at_0": "2026-12-01", "opted_out_at_1": "10:00:00",
+    }
+    client = superuser_client()
+    assert client.post(admin_url(Beneficiary, "change", person.pk), form).status_code == 302
+    person.refresh_from_db()
+    assert person.opted_out_at is not None and person.opted_out_source == "admin"
+    form.update(opted_out_at_0="", opted_out_at_1="")
+    client.post(admin_url(Beneficiary, "change", person.pk), form)
+    person.refresh_from_db()
+    assert (person.opted_out_at, person.opted_out_source) == (None, "")
