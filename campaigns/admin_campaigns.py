@@ -24,7 +24,7 @@ from campaigns.lifecycle import (
     known_template_ids,
     normalise_prefix,
 )
-from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Beneficiary, Campaign
+from campaigns.models import SENSITIVE_CAMPAIGN_TYPES, Beneficiary, Campaign, OptOutSource
 from campaigns.phones import InvalidPhone, mask_phone, phone_to_e164
 
 
@@ -191,7 +191,13 @@ class BeneficiaryAdmin(ProgramScopedAdmin):
     list_select_related = ("campaign",)
     # Campaigns hold tens of thousands of people: no COUNT(*) of the whole table per page.
     show_full_result_count = False
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("opted_out_source", "created_at", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        # Staff set or lift an opt-out here; its source follows (campaigns/opt_out.py).
+        if "opted_out_at" in form.changed_data:
+            obj.opted_out_source = OptOutSource.ADMIN if obj.opted_out_at else ""
+        super().save_model(request, obj, form, change)
 
     def get_readonly_fields(self, request, obj=None):
         # A beneficiary's cards carry the campaign's prefix; moving them would orphan those.

@@ -53,6 +53,11 @@ class BeneficiaryRowSerializer(serializers.Serializer):
     mpi_id = serializers.CharField(required=False)
     consent_whatsapp = serializers.CharField(required=False, help_text="yes/no (empty = no)")
     consent_sms = serializers.CharField(required=False, help_text="yes/no (empty = no)")
+    consent_wallet = serializers.CharField(required=False, help_text="yes/no (empty = no)")
+    opted_out = serializers.CharField(
+        required=False, help_text="yes/no (also true/false, 1/0, oui/non). yes records that "
+        "the person asked to receive no more messages (opted_out_at, opted_out_source "
+        "\"import\"); no clears nothing: only staff lift an opt-out.")
     attributes = serializers.DictField(
         required=False, help_text="Template fields; unknown keys of the row also land here."
     )
@@ -66,7 +71,8 @@ class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text="CSV, UTF-8 (BOM allowed), comma or semicolon separated, header on line 1: "
         "external_id, first_name, last_name, date_of_birth, sex, phone_number, mpi_id, "
-        "consent_whatsapp, consent_sms; other columns go to attributes."
+        "consent_whatsapp, consent_sms, consent_wallet, opted_out; other columns go to "
+        "attributes."
     )
 
 
@@ -104,7 +110,7 @@ class BeneficiaryOutSerializer(serializers.ModelSerializer):
         fields = [
             "id", "external_id", "first_name", "last_name", "date_of_birth", "sex", "phone",
             "mpi_id", "attributes", "consent_whatsapp", "consent_sms", "consent_wallet",
-            "opted_out_at", "created_at", "updated_at",
+            "opted_out_at", "opted_out_source", "created_at", "updated_at",
         ]
 
     def get_fields(self):

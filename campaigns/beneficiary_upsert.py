@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaignid.bulk_sql import update_rows
-from campaigns.models import Beneficiary, Campaign
+from campaigns.models import Beneficiary, Campaign, OptOutSource
 from campaigns.phones import InvalidPhone, phone_to_e164
 
 NAME_MAX_LENGTH = 100
@@ -30,6 +30,7 @@ KNOWN_COLUMNS = (
     "phone_number",
     "mpi_id",
     *CONSENT_COLUMNS,
+    "opted_out",
     "attributes",
 )
 # What an error's field is called on screen; the column name itself stays as typed.
@@ -44,6 +45,7 @@ FIELD_LABELS = {
     "consent_whatsapp": gettext_lazy("WhatsApp consent"),
     "consent_sms": gettext_lazy("SMS consent"),
     "consent_wallet": gettext_lazy("wallet consent"),
+    "opted_out": gettext_lazy("opted out"),
     "attributes": gettext_lazy("other columns"),
     "file": gettext_lazy("file"),
     "row": gettext_lazy("row"),
@@ -134,6 +136,11 @@ def beneficiary_row_clean(values, *, region, today):
             if error:
                 errors.append((column, error))
 
+    if "opted_out" in values:
+        cleaned["opted_out"], error = _clean_consent(values["opted_out"], "opted_out")
+        if error:
+            errors.append(("opted_out", error))
+
     attributes, error = _attributes(values)
     cleaned["attributes"] = attributes
     if error:
@@ -195,6 +202,9 @@ def _clean_consent(value, column):
     text = _text(value).lower()
     if text in CONSENT_VALUES:
         return CONSENT_VALUES[text], None
+    if column == "opted_out":
+        return False, _("opted_out not yes/no: %(value)s (use yes or no)") % {
+            "value": _quote(text)}
     return False, _("consent not yes/no: %(column)s is %(value)s (use yes or no)") % {
         "column": column, "value": _quote(text)}
 
@@ -226,6 +236,9 @@ def beneficiaries_upsert(*, campaign_id, rows, skip_unchanged=False):
     the row is created under the first. Columns absent from a row keep their value; template
     attributes merge. With `skip_unchanged`, a row equal to what is saved writes nothing and
     counts as unchanged.
+
+    `opted_out` true opts the person out (source "import") unless they already are, keeping
+    the earlier date and source; false clears nothing (campaigns/opt_out.py).
     """
     keys = []
     for row in rows:
@@ -250,6 +263,7 @@ def beneficiaries_upsert(*, campaign_id, rows, skip_unchanged=False):
         for row in rows:
             values = dict(row)
             attributes = values.pop("attributes")
+            opt_out = values.pop("opted_out", False)
             candidates = values.pop(EXTERNAL_ID_CANDIDATES, None)
             fields = {MODEL_FIELD.get(column, column): value for column, value in values.items()}
             if candidates:
@@ -260,10 +274,14 @@ def beneficiaries_upsert(*, campaign_id, rows, skip_unchanged=False):
             if beneficiary is None:
                 if candidates:
                     fields["external_id"] = external_id
+                if opt_out:
+                    fields.update(opted_out_at=now, opted_out_source=OptOutSource.IMPORT)
                 to_create.append(
                     Beneficiary(campaign_id=campaign_id, attributes=attributes, **fields)
                 )
                 continue
+            if opt_out and beneficiary.opted_out_at is None:
+                fields.update(opted_out_at=now, opted_out_source=OptOutSource.IMPORT)
             merged = {**beneficiary.attributes, **attributes}
             if skip_unchanged and merged == beneficiary.attributes and all(
                 getattr(beneficiary, field) == value for field, value in fields.items()

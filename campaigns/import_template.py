@@ -20,6 +20,7 @@ EXAMPLE = {
     "consent_whatsapp": "yes",
     "consent_sms": "yes",
     "consent_wallet": "no",
+    "opted_out": "no",
 }
 
 

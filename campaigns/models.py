@@ -275,6 +275,16 @@ class Sex(models.TextChoices):
 
 
 
+class OptOutSource(models.TextChoices):
+    """How a person's opt-out reached us (Beneficiary.opted_out_source)."""
+
+    SMS = "sms", _("SMS reply")
+    WHATSAPP = "whatsapp", _("WhatsApp reply")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
+
+
 class Beneficiary(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="beneficiaries")
     first_name = models.CharField(max_length=100)
@@ -289,6 +299,8 @@ class Beneficiary(models.Model):
     consent_sms = models.BooleanField(default=False)
     consent_wallet = models.BooleanField(default=True)
     opted_out_at = models.DateTimeField(null=True, blank=True)
+    # Set with opted_out_at (campaigns/opt_out.py); nothing ever clears an opt-out by itself.
+    opted_out_source = models.CharField(max_length=10, choices=OptOutSource.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

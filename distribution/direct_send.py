@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
-from campaigns.models import Beneficiary
+from campaigns.models import Beneficiary, OptOutSource
 from campaigns.phones import InvalidPhone, mask_phone, phone_to_e164
 from cards.models import Card
 from distribution.card_messages import CardImages, outbound_message
@@ -85,7 +85,7 @@ def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, cl
     if card.revoked_at is not None:
         raise SendRefused(_("Card %(code)s is revoked.") % {"code": card.code})
     if beneficiary.opted_out_at:
-        raise SendRefused(_("This beneficiary opted out of messages."))
+        raise SendRefused(opted_out_text(beneficiary))
     if not getattr(beneficiary, provider(channel).consent_field):
         raise SendRefused(_("This beneficiary has not consented to %(channel)s messages.")
                           % {"channel": ChannelCode(channel).label})
@@ -120,6 +120,15 @@ def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, cl
     result = adapter.send(message=outbound)
     _record(message, result)
     return message, result
+
+
+def opted_out_text(beneficiary):
+    """Why an opted-out person is not sent anything, with when and how they opted out."""
+    source = beneficiary.opted_out_source
+    return _("Not sent: this beneficiary opted out of messages on %(date)s (%(source)s).") % {
+        "date": beneficiary.opted_out_at.date().isoformat(),
+        "source": OptOutSource(source).label if source in OptOutSource.values else _("unknown"),
+    }
 
 
 def result_of(message):

@@ -4,7 +4,7 @@ A template is plain text with `{variable}` placeholders from VARIABLES only: no 
 access, indexing, conversion or format spec, so a template can never reach into an object.
 `{{` and `}}` write literal braces. A campaign without its own template for a language uses
 the built-in default, written to stay in the GSM-7 alphabet (one SMS segment is 160
-characters instead of 70).
+characters instead of 70) and ending with how to opt out (reply STOP; in Wolof BAYIL).
 """
 
 import string
@@ -24,12 +24,17 @@ MAX_LENGTH = 1000
 
 DEFAULT_TEMPLATES = {
     "fr": "Bonjour {first_name}, voici votre carte {programme_name} : {card_code}. "
-          "Vérifiez-la ici : {verification_url}",
+          "Vérifiez-la ici : {verification_url}\nSTOP pour ne plus recevoir",
     "en": "Hello {first_name}, here is your {programme_name} card: {card_code}. "
-          "Check it here: {verification_url}",
+          "Check it here: {verification_url}\nSTOP to opt out",
+    # BAYIL is the Wolof STOP word (campaigns/opt_out.py); "ngir taxawal" = "to stop it".
+    # Draft: awaits a native speaker's review, like the word itself.
     "wo": "Salaam {first_name}, sa kart {programme_name} a ngi: {card_code}. "
-          "Seetal ko fii: {verification_url}",
+          "Seetal ko fii: {verification_url}\nBAYIL ngir taxawal",
 }
+# The words each default ends with, telling people how to stop (checked by the tests).
+OPT_OUT_HINTS = {"fr": "STOP pour ne plus recevoir", "en": "STOP to opt out",
+                 "wo": "BAYIL ngir taxawal"}
 
 _formatter = string.Formatter()
 

@@ -200,6 +200,7 @@ def make_issued_cards(*, campaign, count, with_png=True, phone_from=1, **benefic
             consent_sms=beneficiary_fields.get("consent_sms", True),
             consent_wallet=beneficiary_fields.get("consent_wallet", True),
             opted_out_at=beneficiary_fields.get("opted_out_at"),
+            opted_out_source=beneficiary_fields.get("opted_out_source", ""),
         )
         for i in range(count)
     ])

@@ -1,6 +1,10 @@
-"""Orange SMS delivery statuses: `POST /webhooks/orange/<token>`, the token being the
-integration's own secret (Orange does not sign its callbacks, nor send a header we choose:
-the secret is in the URL, and campaignid/log_masking.py masks it in every log).
+"""Orange SMS callbacks: `POST /webhooks/orange/<token>`, the token being the integration's own
+secret (Orange does not sign its callbacks, nor send a header we choose: the secret is in the
+URL, and campaignid/log_masking.py masks it in every log).
+
+Two notifications arrive there: delivery receipts (`deliveryInfoNotification`) and the SMS
+people send to the program's number (`inboundSMSMessageNotification`), where a STOP word
+opts the sender out (campaigns/opt_out.py).
 """
 
 import json
@@ -11,6 +15,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from campaigns.models import OptOutSource
+from campaigns.opt_out import beneficiary_opt_out, is_stop_message
+from campaigns.phones import InvalidPhone, phone_to_e164
 from distribution.delivery_status import apply_status
 from distribution.models import ChannelCode, Message, ProviderIntegration
 from distribution.providers.error_labels import ORANGE_UNDELIVERED
@@ -32,15 +39,19 @@ def orange(request, token):
     if body is None:
         return too_large()
     integration = get_object_or_404(
-        ProviderIntegration, channel=ChannelCode.SMS, webhook_token=token
+        ProviderIntegration.objects.select_related("program"),
+        channel=ChannelCode.SMS, webhook_token=token,
     )
     try:
         payload = json.loads(body)
     except ValueError:
         return HttpResponseBadRequest("Not JSON.")
+    if isinstance(payload, dict) and isinstance(payload.get("inboundSMSMessageNotification"), dict):
+        return _inbound(integration, payload["inboundSMSMessageNotification"])
     notification = payload.get("deliveryInfoNotification") if isinstance(payload, dict) else None
     if not isinstance(notification, dict):
-        return HttpResponseBadRequest("Expected a deliveryInfoNotification.")
+        return HttpResponseBadRequest(
+            "Expected a deliveryInfoNotification or an inboundSMSMessageNotification.")
     info = notification.get("deliveryInfo")
     infos = info if isinstance(info, list) else [info]
     counts = {"updated": 0, "unchanged": 0, "unknown": 0}
@@ -69,3 +80,25 @@ def _orange_message_id(notification, info):
         if url:
             return str(url).rstrip("/").rsplit("/", 1)[-1]
     return str(notification.get("callbackData") or info.get("callbackData") or "")
+
+
+def _inbound(integration, notification):
+    """An SMS someone sent to the program's number: `inboundSMSMessage {senderAddress
+    ("tel:+221..."), message, messageId, dateTime}` (one, or a list). A STOP word opts the
+    sender out of the program's messages; anything else is ignored (and not stored)."""
+    found = notification.get("inboundSMSMessage")
+    messages = found if isinstance(found, list) else [found]
+    counts = {"opted_out": 0, "ignored": 0}
+    for message in messages:
+        if not isinstance(message, dict) or not is_stop_message(str(message.get("message"))):
+            counts["ignored"] += 1
+            continue
+        sender = str(message.get("senderAddress") or "").removeprefix("tel:")
+        try:
+            phone = phone_to_e164(sender, default_region=integration.program.country)
+        except InvalidPhone:
+            counts["ignored"] += 1
+            continue
+        counts["opted_out"] += beneficiary_opt_out(
+            program=integration.program, phone=phone, source=OptOutSource.SMS)
+    return JsonResponse(counts)

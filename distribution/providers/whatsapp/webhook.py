@@ -3,6 +3,9 @@ check with the challenge when the verify token is one of our programs'; `POST` m
 `X-Hub-Signature-256`, the HMAC-SHA256 of the raw body keyed with the app secret of the
 integration whose phone number id the payload names; a bad signature is a 403 and changes
 nothing.
+
+Besides statuses, a notification carries the `messages` people send to the program's number:
+a text (or quick-reply button) that is a STOP word opts the sender out (campaigns/opt_out.py).
 """
 
 import hashlib
@@ -15,6 +18,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from campaigns.models import OptOutSource
+from campaigns.opt_out import beneficiary_opt_out, is_stop_message
+from campaigns.phones import InvalidPhone, phone_to_e164
 from distribution.delivery_status import apply_status
 from distribution.integrations import integration_config
 from distribution.models import ChannelCode, Message, ProviderIntegration
@@ -41,11 +47,11 @@ def whatsapp(request):
     except ValueError:
         return HttpResponseBadRequest("Not JSON.")
     changes = list(_whatsapp_changes(payload))
-    phone_ids = {phone_id for phone_id, _statuses in changes if phone_id}
+    phone_ids = {phone_id for phone_id, _statuses, _messages in changes if phone_id}
     integrations = {
         i.account_id: i for i in ProviderIntegration.objects.filter(
             channel=ChannelCode.WHATSAPP, account_id__in=phone_ids
-        )
+        ).select_related("program")
     }
     signature = request.headers.get("X-Hub-Signature-256", "")
     trusted = {
@@ -56,12 +62,35 @@ def whatsapp(request):
         # Nothing we can attribute to one of our integrations was signed by it.
         return HttpResponseForbidden("Bad signature.")
     counts = {"updated": 0, "unchanged": 0, "unknown": 0}
-    for phone_id, statuses in changes:
+    opted_out = 0
+    for phone_id, statuses, messages in changes:
         if phone_id not in trusted:
             continue
         for status in statuses:
             counts[_apply_whatsapp(integrations[phone_id].program_id, status)] += 1
+        for message in messages:
+            opted_out += _opt_out_on_stop(integrations[phone_id].program, message)
+    if opted_out:
+        counts["opted_out"] = opted_out
     return JsonResponse(counts)
+
+
+def _opt_out_on_stop(program, message):
+    """How many people a STOP message (`{from: "221771234567", type: "text", text: {body}}`,
+    or a quick-reply `button {text}`) opted out; anything else is ignored, not stored."""
+    kind = message.get("type")
+    holder = message.get("text") if kind == "text" else (
+        message.get("button") if kind == "button" else None)
+    body = holder.get("body" if kind == "text" else "text") if isinstance(holder, dict) else None
+    if not isinstance(body, str) or not is_stop_message(body):
+        return 0
+    sender = str(message.get("from") or "")
+    try:
+        # Meta writes the number without its "+", always international.
+        phone = phone_to_e164("+" + sender.lstrip("+"), default_region=program.country)
+    except InvalidPhone:
+        return 0
+    return beneficiary_opt_out(program=program, phone=phone, source=OptOutSource.WHATSAPP)
 
 
 def _whatsapp_verify(request):
@@ -85,8 +114,8 @@ def _signed_by(integration, body, signature):
 
 
 def _whatsapp_changes(payload):
-    """(phone_number_id, [status dicts]) for every change of a notification (inbound messages
-    carry no status: they still name the number, whose secret signs them)."""
+    """(phone_number_id, [status dicts], [inbound message dicts]) for every change of a
+    notification (inbound messages name the number too, whose secret signs them)."""
     if not isinstance(payload, dict):
         return
     for entry in payload.get("entry") or []:
@@ -96,7 +125,8 @@ def _whatsapp_changes(payload):
                 continue
             metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
             statuses = [s for s in value.get("statuses") or [] if isinstance(s, dict)]
-            yield str(metadata.get("phone_number_id") or ""), statuses
+            messages = [m for m in value.get("messages") or [] if isinstance(m, dict)]
+            yield str(metadata.get("phone_number_id") or ""), statuses, messages
 
 
 def _apply_whatsapp(program_id, status):
