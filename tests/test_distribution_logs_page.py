@@ -69,6 +69,13 @@ def test_the_page_lists_every_campaigns_messages_with_the_enrollment_id(program,
     assert a.beneficiary.external_id in response.content.decode()
 
 
+def test_the_page_is_french_by_default(program):
+    client = Client()
+    client.force_login(make_user(program=program))
+    page = client.get(URL).content.decode()
+    assert "Journal des messages" in page
+
+
 def test_the_channel_filter(program, measles):
     (card,) = make_issued_cards(campaign=measles, count=1, with_png=False)
     make_message(card=card, channel="whatsapp")
