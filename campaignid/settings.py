@@ -164,6 +164,9 @@ BENEFICIARY_FACETS = [
 ]
 # Dashboard tiles after the campaign counts: f(*, program) -> {"key", "label", "value"}.
 PROGRAM_DASHBOARD_FIGURES = ["distribution.figures.cards_distributed"]
+# A campaign's metrics added by the apps above campaigns: f(*, campaign, metrics) -> dict,
+# merged into the metrics (campaigns.serializers.CampaignMetricsSerializer documents them).
+CAMPAIGN_METRICS = ["distribution.figures.campaign_distribution_metrics"]
 
 TEMPLATES = [
     {

@@ -108,7 +108,8 @@ def campaign_aggregations(*, program, params):
 
 
 def campaign_metrics(*, campaign):
-    """Counts for the campaign page and the API detail."""
+    """Counts for the campaign page and the API detail, with those the apps above campaigns
+    add (settings.CAMPAIGN_METRICS)."""
     people = campaign.beneficiaries.order_by().aggregate(
         total=Count("id"), with_phone=Count("id", filter=Q(phone__regex=E164_PATTERN))
     )
@@ -117,7 +118,7 @@ def campaign_metrics(*, campaign):
         cards_issued=Sum("cards_generated", filter=Q(status=Job.Status.COMPLETED)),
     )
     last_job = campaign.jobs.order_by("-created_at", "-id").first()
-    return {
+    metrics = {
         "beneficiaries": people["total"],
         "with_phone": people["with_phone"],
         "without_phone": people["total"] - people["with_phone"],
@@ -135,6 +136,15 @@ def campaign_metrics(*, campaign):
             "finished_at": last_job.finished_at,
         },
     }
+    # The figures of the apps above campaigns (settings.CAMPAIGN_METRICS), e.g. distribution's.
+    for figures in _campaign_metrics():
+        metrics.update(figures(campaign=campaign, metrics=metrics))
+    return metrics
+
+
+@cache
+def _campaign_metrics():
+    return tuple(import_string(path) for path in settings.CAMPAIGN_METRICS)
 
 
 def _beneficiary_count():

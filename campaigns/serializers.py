@@ -178,6 +178,37 @@ class CampaignMetricsSerializer(serializers.Serializer):
     cards_issued = serializers.IntegerField(help_text=_("Cards made by completed jobs."))
     jobs = serializers.IntegerField()
     last_job = CampaignLastJobSerializer(allow_null=True)
+    # Distribution's figures (settings.CAMPAIGN_METRICS): people, counted once each across
+    # every dispatch and single send of the campaign.
+    contacted = serializers.IntegerField(
+        help_text=_("People with at least one message attempt (dispatch or single send).")
+    )
+    succeeded = serializers.IntegerField(
+        help_text=_("People with at least one message a provider accepted (sent, delivered "
+                    "or read).")
+    )
+    failed = serializers.IntegerField(
+        help_text=_("Contacted people without success: every attempt failed, none is pending "
+                    "and no retry is queued.")
+    )
+    skipped = serializers.IntegerField(
+        help_text=_("People a dispatch skipped (opted out, no consent, no phone, no card, card "
+                    "revoked) who have no successful message.")
+    )
+    to_retry = serializers.IntegerField(
+        help_text=_("People without success waiting in a running or paused dispatch for "
+                    "another attempt.")
+    )
+    contact_rate = serializers.FloatField(
+        allow_null=True,
+        help_text=_("contacted / beneficiaries, from 0 to 1 (4 decimals); null without "
+                    "beneficiaries."),
+    )
+    success_rate = serializers.FloatField(
+        allow_null=True,
+        help_text=_("succeeded / contacted, from 0 to 1 (4 decimals); null when no one was "
+                    "contacted."),
+    )
 
 
 class ReadinessCheckSerializer(serializers.Serializer):

@@ -122,12 +122,12 @@ def campaign_list(request):
         "in_trash": filters["trash"],
         "export_query": urlencode({k: v for k, v in api_filters.items() if v}),
         "is_filtered": any(v for k, v in filters.items() if k not in ("sort", "trash")),
-        **_pager(request.GET, page, has_next=meta["offset"] + len(campaigns) < meta["total"]),
+        **pager(request.GET, page, has_next=meta["offset"] + len(campaigns) < meta["total"]),
     }
     return render_page(request, "campaigns/campaign_list.html", context)
 
 
-def _pager(query, page, *, has_next):
+def pager(query, page, *, has_next):
     """What templates/campaigns/includes/pager.html needs: the page and its neighbours' queries
     (the same filters, another page)."""
     return {
@@ -343,6 +343,6 @@ def quota_ledger(request):
     context = {
         "rows": rows,
         "balance": quota_balance(program=access.program),
-        **_pager(request.GET, page, has_next=offset + len(rows) < ledger.count()),
+        **pager(request.GET, page, has_next=offset + len(rows) < ledger.count()),
     }
     return render_page(request, "campaigns/quota_ledger.html", context)

@@ -3,13 +3,16 @@ CSV export and the campaign page's table."""
 
 from datetime import datetime, time, timedelta
 
+from django.db.models import F
+
 from campaigns.access import people_visible
 from distribution.dispatch.send_window import program_zone
-from distribution.models import Message
+from distribution.models import Dispatch, Message
 from distribution.providers.error_labels import error_detail_text, error_label
 
 LOG_COLUMNS = (
-    "id", "created_at", "campaign_id", "dispatch_id", "beneficiary_id", "card_code", "channel",
+    "id", "created_at", "campaign_id", "dispatch_id", "beneficiary_id", "external_id",
+    "card_code", "channel",
     "attempt", "status", "recipient", "provider_message_id", "error_code", "error_detail",
     "sent_at", "delivered_at", "read_at", "failed_at",
 )
@@ -17,16 +20,21 @@ LOG_COLUMNS = (
 
 def message_log(*, access, filters):
     """The caller's messages, newest first. `filters` (already validated): channel, status,
-    campaign, dispatch, beneficiary, date_from, date_to (dates in the program's time zone).
+    campaign, dispatch, beneficiary, external_id (the beneficiary's enrollment id, exact),
+    date_from, date_to (dates in the program's time zone).
 
     Members without the sensitive-data grant do not see sensitive campaigns' messages.
     """
     rows = people_visible(access, Message.objects.for_program(access.program)
-                          .select_related("card").order_by("-created_at", "-id"))
+                          .select_related("card")
+                          .annotate(external_id=F("beneficiary__external_id"))
+                          .order_by("-created_at", "-id"))
     for name, lookup in (("channel", "channel"), ("campaign", "campaign_id"),
                          ("dispatch", "dispatch_id"), ("beneficiary", "beneficiary_id")):
         if filters.get(name) not in (None, ""):
             rows = rows.filter(**{lookup: filters[name]})
+    if filters.get("external_id"):
+        rows = rows.filter(beneficiary__external_id=filters["external_id"])
     if filters.get("status"):
         rows = rows.filter(status__in=filters["status"])
     zone = program_zone(access.program)
@@ -47,6 +55,7 @@ def log_row(message):
         "campaign_id": message.campaign_id,
         "dispatch_id": message.dispatch_id,
         "beneficiary_id": message.beneficiary_id,
+        "external_id": getattr(message, "external_id", None) or "",
         "card_code": message.card.code if message.card_id else "",
         "channel": message.channel,
         "channel_label": message.get_channel_display(),
@@ -63,3 +72,10 @@ def log_row(message):
         "read_at": message.read_at,
         "failed_at": message.failed_at,
     }
+
+
+def dispatches_running(*, program):
+    """How many of the program's dispatches are running now: the logs page refreshes its rows
+    while there is one. A count only; it names no campaign."""
+    return Dispatch.objects.filter(campaign__program=program,
+                                   status=Dispatch.Status.RUNNING).count()

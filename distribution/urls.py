@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(r"^webhooks/whatsapp/?$", whatsapp_webhook.whatsapp, name="webhook-whatsapp"),
     re_path(r"^webhooks/orange/(?P<token>[A-Za-z0-9_-]{10,64})/?$", orange_webhook.orange,
             name="webhook-orange"),
+    path("distribution/logs/", views.message_logs, name="distribution-logs"),
     path("campaigns/<int:pk>/distribution/", views.campaign_distribution,
          name="campaign-distribution"),
     path("campaigns/<int:pk>/distribution/dispatches/", views.dispatch_create,

@@ -5,6 +5,8 @@ Every page asks the access seam (campaigns.access): another program's campaign i
 viewer may look but not send, and sensitive campaigns need the grant for anything here.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,10 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from campaigns.access import Need, allows, campaign_for, object_for
-from campaigns.models import Beneficiary, Language
+from campaigns.models import Beneficiary, Campaign, Language
 from campaigns.phones import mask_phone
-from campaigns.views import program_access, render_page, writer_access
+from campaigns.views import pager, program_access, render_page, writer_access
 from distribution import direct_send, integrations, message_templates, selectors
+from distribution.api.logs import LogQuery
 from distribution.api.templates import sms_preview
 from distribution.dispatch import progress
 from distribution.dispatch import runs as dispatch_runs
@@ -29,11 +32,14 @@ from distribution.forms import (
     TemplateForm,
     weekday_labels,
 )
-from distribution.models import ChannelCode, Dispatch
+from distribution.models import ChannelCode, Dispatch, Message
 from distribution.providers.error_labels import error_label
 from distribution.providers.registry import PROVIDERS
 
 LOG_ROWS_SHOWN = 50
+LOGS_PER_PAGE = 50
+# The logs page's filters, parsed by the log API's own serializer so page, API and CSV agree.
+LOG_FILTERS = ("channel", "status", "campaign", "date_from", "date_to", "external_id")
 ACTIONS = {
     "start": dispatch_runs.dispatch_start,
     "pause": dispatch_runs.dispatch_pause,
@@ -80,6 +86,63 @@ def campaign_distribution(request, pk, *, dispatch_form=None, template_form=None
         "timezone": campaign.program.timezone,
     }
     return render_page(request, "distribution/campaign_distribution.html", context)
+
+
+@login_required
+def message_logs(request):
+    """Distribution > Logs: every message of the program's campaigns, filtered and paged like
+    the log API (same serializer, same selector), sensitive campaigns' rows left out for
+    members without the grant; refreshed by static/js/logs.js while a dispatch runs."""
+    access = program_access(request)
+    raw = {name: request.GET[name] for name in LOG_FILTERS if request.GET.get(name, "") != ""}
+    query = LogQuery(data=raw)
+    errors = {}
+    if not query.is_valid():
+        # Drop what does not parse and say so; the other filters still apply.
+        errors = {name: " ".join(str(e) for e in problems)
+                  for name, problems in query.errors.items()}
+        query = LogQuery(data={k: v for k, v in raw.items() if k not in errors})
+        query.is_valid()
+    filters = {k: v for k, v in query.validated_data.items() if k in LOG_FILTERS}
+    try:
+        page = min(max(int(request.GET.get("page", 1)), 1), 10**6)
+    except ValueError:
+        page = 1
+    rows = selectors.message_log(access=access, filters=filters)
+    offset = (page - 1) * LOGS_PER_PAGE
+    shown = [selectors.log_row(m) for m in rows[offset:offset + LOGS_PER_PAGE]]
+    total = rows.count()
+    campaigns = _visible_campaigns(access)
+    names = {c.pk: c.name for c in campaigns}
+    for row in shown:
+        row["campaign_name"] = names.get(row["campaign_id"], "")
+    api_query = urlencode({k: v for k, v in raw.items() if k not in errors}, doseq=False)
+    context = {
+        "rows": shown,
+        "total": total,
+        "errors": errors,
+        "values": raw,
+        "campaigns": campaigns,
+        "campaign_names": {str(pk): name for pk, name in names.items()},
+        "channels": ChannelCode.choices,
+        "statuses": Message.Status.choices,
+        "csv_query": api_query,
+        "live_query": urlencode({**{k: v for k, v in raw.items() if k not in errors},
+                                 "limit": LOGS_PER_PAGE, "offset": offset}),
+        "running": selectors.dispatches_running(program=access.program),
+        "timezone": access.program.timezone,
+        **pager(request.GET, page, has_next=offset + len(shown) < total),
+    }
+    return render_page(request, "distribution/logs.html", context)
+
+
+def _visible_campaigns(access):
+    """The campaigns the logs page offers as a filter: those whose people the caller may see
+    (deleted ones too: their log stays readable)."""
+    campaigns = Campaign.objects.for_program(access.program).order_by("name", "id")
+    if not access.can_view_sensitive:
+        campaigns = campaigns.filter(sensitive=False)
+    return list(campaigns.only("id", "name"))
 
 
 @login_required

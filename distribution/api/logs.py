@@ -39,6 +39,9 @@ class LogQuery(serializers.Serializer):
     dispatch = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     beneficiary = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False,
                                            help_text="A beneficiary id")
+    external_id = serializers.CharField(
+        max_length=64, required=False, allow_blank=True,
+        help_text="The beneficiary's enrollment (external) id, exact match")
     date_from = serializers.DateField(required=False, help_text="YYYY-MM-DD, program time zone")
     date_to = serializers.DateField(required=False, help_text="YYYY-MM-DD, included")
     limit = serializers.IntegerField(min_value=1, max_value=500, default=50)
@@ -56,6 +59,8 @@ class MessageOutput(serializers.Serializer):
     campaign_id = serializers.IntegerField()
     dispatch_id = serializers.IntegerField(allow_null=True)
     beneficiary_id = serializers.IntegerField()
+    external_id = serializers.CharField(
+        help_text="The beneficiary's enrollment (external) id; empty when it has none.")
     card_code = serializers.CharField()
     channel = serializers.ChoiceField(choices=ChannelCode.choices)
     channel_label = serializers.CharField(help_text="The channel in the user's language.")
@@ -79,6 +84,9 @@ class LogMeta(serializers.Serializer):
     total = serializers.IntegerField()
     limit = serializers.IntegerField()
     offset = serializers.IntegerField()
+    dispatches_running = serializers.IntegerField(
+        help_text="How many dispatches of the program are running now (a page showing the "
+                  "log refreshes it while this is above 0).")
 
 
 class LogPage(serializers.Serializer):
@@ -120,7 +128,10 @@ class MessageLogView(APIView):
         limit, offset = filters["limit"], filters["offset"]
         page = [selectors.log_row(m) for m in rows[offset:offset + limit]]
         return Response(LogPage({
-            "data": page, "meta": {"total": rows.count(), "limit": limit, "offset": offset},
+            "data": page, "meta": {
+                "total": rows.count(), "limit": limit, "offset": offset,
+                "dispatches_running": selectors.dispatches_running(program=access.program),
+            },
         }).data)
 
 

@@ -1,0 +1,81 @@
+/* Distribution › Logs: while a dispatch of the program runs (the log API's
+   meta.dispatches_running), the rows of the page shown are refetched from the log API with
+   the same filters, at most every 3 s; when nothing runs, a look every 30 s notices a run
+   that starts. Text only (textContent), no markup. Without it the page works (reload). */
+(function () {
+  "use strict";
+  var box = document.getElementById("logs");
+  if (!box || !box.dataset.logsUrl || !window.fetch) { return; }
+  var LIVE_MS = 3000;
+  var IDLE_MS = 30000;
+  var names = JSON.parse((document.getElementById("log-campaigns") || {}).textContent || "{}");
+  var dateFormat = null;
+  try {
+    dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+      dateStyle: "short", timeStyle: "short", timeZone: box.dataset.timeZone || undefined });
+  } catch (e) { dateFormat = null; }
+
+  function when(value) {
+    var date = new Date(value);
+    return dateFormat ? dateFormat.format(date) : date.toLocaleString();
+  }
+  function cell(row, text, className) {
+    var td = document.createElement("td");
+    if (className) { td.className = className; }
+    td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+  function draw(page) {
+    var tbody = box.querySelector("table.message-log tbody");
+    var fresh = document.createDocumentFragment();
+    page.data.forEach(function (m) {
+      var tr = document.createElement("tr");
+      tr.dataset.messageId = m.id;
+      cell(tr, when(m.created_at));
+      cell(tr, names[String(m.campaign_id)] || "");
+      cell(tr, m.external_id || "\u2014", "mono");
+      cell(tr, m.card_code, "mono");
+      cell(tr, m.channel_label || m.channel);
+      cell(tr, String(m.attempt), "num");
+      cell(tr, m.recipient || "\u2014", "mono");
+      var pill = document.createElement("span");
+      pill.className = "pill pill-msg-" + m.status;
+      pill.textContent = m.status_label;
+      cell(tr, "").appendChild(pill);
+      var error = cell(tr, "", "small");
+      if (m.error_code) {
+        var label = document.createElement("span");
+        label.title = m.error_code;
+        label.textContent = m.error_label;
+        error.appendChild(label);
+        error.appendChild(document.createTextNode(" " + (m.error_detail || "")));
+      }
+      fresh.appendChild(tr);
+    });
+    tbody.replaceChildren(fresh);
+    box.querySelector(".table-wrap").hidden = page.data.length === 0;
+    box.querySelector("[data-log-empty]").hidden = page.data.length > 0;
+    var total = box.querySelector("[data-log-total]");
+    total.textContent = new Intl.NumberFormat(document.documentElement.lang || undefined)
+      .format(page.meta.total);
+  }
+  function live(running) {
+    box.dataset.running = String(running);
+    box.querySelector("[data-log-live]").hidden = !running;
+  }
+  function schedule() {
+    setTimeout(refresh, Number(box.dataset.running) > 0 ? LIVE_MS : IDLE_MS);
+  }
+  function refresh() {
+    fetch(box.dataset.logsUrl, { credentials: "same-origin",
+                                 headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (page) {
+        if (page && page.data) { draw(page); live(page.meta.dispatches_running); }
+      })
+      .catch(function () { /* the next turn tries again */ })
+      .then(schedule);
+  }
+  schedule();
+})();
