@@ -17,6 +17,7 @@ from campaigns.models import Beneficiary
 from campaigns.phones import InvalidPhone, mask_phone, phone_to_e164
 from cards.models import Card
 from distribution.card_messages import CardImages, outbound_message
+from distribution.delivery_status import apply_parked
 from distribution.dispatch import clock, retry_policy
 from distribution.integrations import channel_for
 from distribution.message_templates import template_body, validate_template
@@ -228,4 +229,7 @@ def _record(message, result):
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(**fields)
     for name, value in fields.items():
         setattr(message, name, value)
+    if result.ok and apply_parked(channel=message.channel,
+                                  provider_message_ids=[message.provider_message_id]):
+        message.refresh_from_db()
 
