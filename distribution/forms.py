@@ -64,7 +64,7 @@ class TemplateForm(forms.Form):
         label=_("Message"), max_length=MAX_LENGTH, strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "data-template-body": ""}),
         help_text=_("Variables: {first_name} {last_name} {card_code} {programme_name} "
-                    "{issue_date} {verification_url}"))
+                    "{issue_date} {card_link} {verification_url}"))
 
     def clean_body(self):
         body = self.cleaned_data["body"].replace("\r\n", "\n").strip()
