@@ -127,6 +127,10 @@ class SendForm(forms.Form):
     message = forms.CharField(
         label=_("Message"), max_length=MAX_LENGTH, strip=False,
         widget=forms.Textarea(attrs={"rows": 4}))
+    send_now = forms.BooleanField(
+        label=_("Send now, even outside the sending hours"), required=False,
+        help_text=_("Otherwise an SMS or WhatsApp message asked for outside the sending hours "
+                    "waits for their opening."))
 
     def clean_message(self):
         body = self.cleaned_data["message"].replace("\r\n", "\n").strip()

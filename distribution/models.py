@@ -253,6 +253,8 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # A single send asked for outside the sending window waits (`pending`) until then.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
 
     objects = ProgramScopedQuerySet.as_manager()
 
