@@ -109,3 +109,14 @@ def test_the_send_page_says_when_a_queued_send_goes_out(quiet, program, card, or
     page = client.post(url, {"channel": "sms", "phone_number": "", "message": "{card_link}",
                              "send_now": "on"}).content.decode()
     assert 'data-send-ok="true"' in page and len(orange_stub.sent) == 1
+
+
+def test_a_repeated_request_gets_the_same_queued_send_back(quiet, program, card, orange_stub):
+    clock_at(quiet, datetime(2026, 6, 10, 22, 30, tzinfo=UTC))
+    client = api_client(make_api_key(program=program, role=Role.OPERATOR))
+    answers = [client.post("/api/dhis2/send-card", {
+        "enrollment_id": card.beneficiary.external_id, "channel": "sms"}, format="json",
+        HTTP_IDEMPOTENCY_KEY="dhis2-evt-42") for _ in range(2)]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert answers[1].json()["scheduled_for"] == "2026-06-11T07:00:00Z"
+    assert Message.objects.count() == 1
