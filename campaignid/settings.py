@@ -354,6 +354,8 @@ PROVIDER_TIMEOUT_SECONDS = float(os.environ.get("PROVIDER_TIMEOUT_SECONDS", "10"
 DISPATCH_CLOCK_OFFSET_SECONDS = float(os.environ.get("DISPATCH_CLOCK_OFFSET_SECONDS", "0"))
 DISPATCH_SEND_CONCURRENCY = int(os.environ.get("DISPATCH_SEND_CONCURRENCY", "64"))
 DISPATCH_PUMP_MAX_SLEEP_SECONDS = float(os.environ.get("DISPATCH_PUMP_MAX_SLEEP_SECONDS", "300"))
+# Single sends (send-card API, Send page) outside the sending window wait for its opening.
+SINGLE_SEND_QUIET_HOURS = env_bool("SINGLE_SEND_QUIET_HOURS", True)
 SMS_PRICE_PER_SEGMENT = os.environ.get("SMS_PRICE_PER_SEGMENT", "25")
 SMS_PRICE_CURRENCY = os.environ.get("SMS_PRICE_CURRENCY", "XOF")
 

@@ -26,6 +26,12 @@ def verification_url(card) -> str:
     return f"{settings.PUBLIC_BASE_URL}/v/c/{card.code}#{card.token}"
 
 
+def card_link(code) -> str:
+    """The short address of a card's page, `<PUBLIC_BASE_URL>/v/c/<code>`: without the token
+    the page verifies the card online by its code (what an SMS carries, to fit one segment)."""
+    return f"{settings.PUBLIC_BASE_URL}/v/c/{code}"
+
+
 def qr(url: str) -> segno.QRCode:
     return segno.make(
         qr_segments(url), error=ERROR_LEVEL, mask=MASK, micro=False, boost_error=False

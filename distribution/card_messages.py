@@ -6,7 +6,7 @@ import zipfile
 
 from django.core.files.storage import default_storage
 
-from cards.qr import verification_url
+from cards.qr import card_link, verification_url
 from distribution.message_templates import programme_name, render
 from distribution.providers.adapter import OutboundMessage
 from distribution.providers.registry import card_extras
@@ -24,6 +24,7 @@ def text_variables(*, card, beneficiary, campaign, program):
         "programme_name": programme_name(campaign=campaign, program=program),
         "issue_date": card.issued_on.strftime(DATE_FORMAT) if card.issued_on else "",
         "verification_url": verification_url(card),
+        "card_link": card_link(card.code),
     }
 
 

@@ -4,10 +4,23 @@ Google Wallet links a DHIS2 app hands out.
 A send inserts its Message as `sending` under a unique idempotency key before the provider is
 called (`direct-c<card>-<channel>-a<attempt>`, or the caller's own `Idempotency-Key`, so a
 client retrying the same request gets the first answer back instead of a second message).
+
+Quiet hours: a message to a person (SMS, WhatsApp) asked for outside the sending window is
+not sent but queued for the window's opening, unless the operator says `send_now`. The window
+is the campaign's latest dispatch's (hours, weekdays, in the program's time zone), else the
+program default DEFAULT_WINDOW (07:00-21:00 every day); SINGLE_SEND_QUIET_HOURS=false turns
+this off. The Message waits as `pending` with
+its `scheduled_for`; an RQ job on the "dispatch" queue (whose workers run the scheduler) sends
+it then, once: the job moves the row pending -> sending in one conditional UPDATE before it
+calls the provider, so a job run twice sends once.
 """
 
+import time as time_module
 import uuid
+from dataclasses import dataclass
+from datetime import time, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -17,16 +30,30 @@ from campaigns.models import Beneficiary, OptOutSource
 from campaigns.phones import InvalidPhone, mask_phone, phone_to_e164
 from cards.models import Card
 from distribution.card_messages import CardImages, outbound_message
+from distribution.delivery_status import apply_parked
 from distribution.dispatch import clock, retry_policy
-from distribution.integrations import channel_for
+from distribution.dispatch.send_window import SendWindow, program_zone
+from distribution.integrations import IntegrationNotConfigured, channel_for
 from distribution.message_templates import template_body, validate_template
-from distribution.models import ChannelCode, Message
+from distribution.models import ChannelCode, Dispatch, Message
 from distribution.providers.adapter import SendResult
 from distribution.providers.error_labels import MAY_HAVE_SENT_DETAIL, error_detail_text
 from distribution.providers.google_wallet.adapter import SAVE_URL
 from distribution.providers.registry import provider
 
 MAX_WALLET_BULK = 100
+# The program default for single sends when the campaign has no dispatch: hours, weekdays.
+DEFAULT_WINDOW = (time(7, 0), time(21, 0), frozenset(range(7)))
+SCHEDULED_TASK = "distribution.direct_send.scheduled_send"
+SCHEDULE_QUEUE = "dispatch"
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """The answer of a send queued for the window's opening (`at`, UTC)."""
+
+    at: object
+    ok: bool = True
 
 
 class SendRefused(Exception):
@@ -65,9 +92,21 @@ def current_card(beneficiary):
     )
 
 
-def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, client_key=""):
+def single_send_window(campaign):
+    """The sending window of a single send for `campaign`: its latest dispatch's, else the
+    program default (DEFAULT_WINDOW), in the program's time zone."""
+    latest = Dispatch.objects.filter(campaign=campaign).order_by("-created_at", "-pk").first()
+    if latest is not None and latest.weekdays:
+        return SendWindow.of(latest, campaign.program)
+    start, end, weekdays = DEFAULT_WINDOW
+    return SendWindow(start, end, weekdays, program_zone(campaign.program))
+
+
+def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, client_key="",
+              send_now=False):
     """Sends `card` (default: the beneficiary's current card) over `channel`; returns
-    (Message, SendResult).
+    (Message, SendResult), or (Message, Scheduled) when outside the sending window (unless
+    `send_now`) the message is queued for the window's opening.
 
     Raises ValidationError (phone_number, message), SendRefused, SendInProgress or
     IntegrationNotConfigured.
@@ -98,14 +137,20 @@ def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, cl
             raise ValidationError({"message": exc.message_dict["body"]}) from None
     adapter = channel_for(program=program, channel=channel)
     now = clock.now()
+    opening = None
+    if not send_now and provider(channel).needs_phone and getattr(
+            settings, "SINGLE_SEND_QUIET_HOURS", True):
+        opening = single_send_window(campaign).next_opening(now)
+        opening = opening if opening is not None and opening > now else None
     with transaction.atomic():
         attempt = Message.objects.filter(card=card, channel=channel, dispatch=None).count() + 1
         if not client_key:
             key = f"direct-c{card.pk}-{channel}-a{attempt}"
         message = Message(
             program=program, campaign=campaign, beneficiary=beneficiary, card=card,
-            channel=channel, attempt=attempt, status=Message.Status.SENDING,
-            recipient=mask_phone(to), idempotency_key=key, created_at=now,
+            channel=channel, attempt=attempt, recipient=mask_phone(to), idempotency_key=key,
+            created_at=now, scheduled_for=opening,
+            status=Message.Status.PENDING if opening else Message.Status.SENDING,
         )
         try:
             with transaction.atomic():
@@ -114,12 +159,64 @@ def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, cl
             raise SendInProgress(
                 _("This card is being sent over this channel right now; try again in a moment.")
             ) from None
-    outbound = outbound_message(channel=channel, card=card, beneficiary=beneficiary,
-                                campaign=campaign, program=program, to=to, body=body, key=key,
-                                images=CardImages())
+    if opening:
+        transaction.on_commit(lambda: _schedule(message.pk, to, body, opening))
+        return message, Scheduled(at=opening)
+    return message, _send(adapter, message, card, beneficiary, to, body)
+
+
+def scheduled_send(message_id, to, body):
+    """The RQ job of a queued single send: sends it once, when its time has come."""
+    message = Message.objects.filter(pk=message_id, status=Message.Status.PENDING).select_related(
+        "card", "beneficiary", "campaign__program").first()
+    if message is None:
+        return "gone"
+    wait = clock.real_seconds_until(message.scheduled_for) if message.scheduled_for else 0
+    if wait > 2:  # a changed clock is noticed here
+        _schedule(message.pk, to, body, message.scheduled_for)
+        return "later"
+    if wait > 0:  # RQ's scheduler rounds to the second: never before the opening
+        time_module.sleep(wait)
+    if not Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
+            status=Message.Status.SENDING):
+        return "taken"
+    message.status = Message.Status.SENDING
+    card, beneficiary = message.card, message.beneficiary
+    beneficiary.refresh_from_db()
+    refusal = ""
+    if beneficiary.opted_out_at:
+        refusal = "opted_out"
+    elif card is None or card.revoked_at is not None:
+        refusal = "card_revoked"
+    if refusal:
+        _record(message, SendResult(ok=False, error_code=refusal, detail=""))
+        return refusal
+    try:
+        adapter = channel_for(program=message.campaign.program, channel=message.channel)
+    except IntegrationNotConfigured:
+        _record(message, SendResult(ok=False, error_code="not_configured", detail=""))
+        return "not_configured"
+    _send(adapter, message, card, beneficiary, to, body)
+    return message.status
+
+
+def _schedule(message_id, to, body, at):
+    import django_rq
+
+    delay = max(clock.real_seconds_until(at), 0)
+    django_rq.get_queue(SCHEDULE_QUEUE).enqueue_in(
+        timedelta(seconds=delay), SCHEDULED_TASK, message_id, to, body,
+        result_ttl=600, failure_ttl=24 * 3600)
+
+
+def _send(adapter, message, card, beneficiary, to, body):
+    campaign = message.campaign
+    outbound = outbound_message(channel=message.channel, card=card, beneficiary=beneficiary,
+                                campaign=campaign, program=campaign.program, to=to, body=body,
+                                key=message.idempotency_key, images=CardImages())
     result = adapter.send(message=outbound)
     _record(message, result)
-    return message, result
+    return result
 
 
 def opted_out_text(beneficiary):
@@ -135,6 +232,8 @@ def result_of(message):
     """The verdict a stored Message stands for (a replayed Idempotency-Key)."""
     if message.status in (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.READ):
         return SendResult.sent(message.provider_message_id, via_template=message.via_template)
+    if message.status == Message.Status.PENDING and message.scheduled_for:
+        return Scheduled(at=message.scheduled_for)
     if message.status == Message.Status.FAILED:
         return SendResult(ok=False, error_code=message.error_code,
                           detail=error_detail_text(message.error_detail))
@@ -237,4 +336,7 @@ def _record(message, result):
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(**fields)
     for name, value in fields.items():
         setattr(message, name, value)
+    if result.ok and apply_parked(channel=message.channel,
+                                  provider_message_ids=[message.provider_message_id]):
+        message.refresh_from_db()
 

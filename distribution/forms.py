@@ -64,7 +64,7 @@ class TemplateForm(forms.Form):
         label=_("Message"), max_length=MAX_LENGTH, strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "data-template-body": ""}),
         help_text=_("Variables: {first_name} {last_name} {card_code} {programme_name} "
-                    "{issue_date} {verification_url}"))
+                    "{issue_date} {card_link} {verification_url}"))
 
     def clean_body(self):
         body = self.cleaned_data["body"].replace("\r\n", "\n").strip()
@@ -127,6 +127,10 @@ class SendForm(forms.Form):
     message = forms.CharField(
         label=_("Message"), max_length=MAX_LENGTH, strip=False,
         widget=forms.Textarea(attrs={"rows": 4}))
+    send_now = forms.BooleanField(
+        label=_("Send now, even outside the sending hours"), required=False,
+        help_text=_("Otherwise an SMS or WhatsApp message asked for outside the sending hours "
+                    "waits for their opening."))
 
     def clean_message(self):
         body = self.cleaned_data["message"].replace("\r\n", "\n").strip()

@@ -1,5 +1,11 @@
 """The text that goes with a card (SMS body, WhatsApp caption), per campaign and language.
 
+`{card_link}` is the card page's short address (`<PUBLIC_BASE_URL>/v/c/<code>`, verified
+online by code): the default SMS texts use it so that, with a realistic name, programme and
+server address, they fit one GSM-7 segment (160 characters) with room left for the opt-out
+hint. `{verification_url}` adds the signed token (`#<token>`, ~160 characters more) for a
+check offline.
+
 A template is plain text with `{variable}` placeholders from VARIABLES only: no attribute
 access, indexing, conversion or format spec, so a template can never reach into an object.
 `{{` and `}}` write literal braces. A campaign without its own template for a language uses
@@ -19,18 +25,18 @@ from verification.public import neutral_label
 
 VARIABLES = (
     "first_name", "last_name", "card_code", "programme_name", "issue_date", "verification_url",
+    "card_link",
 )
 MAX_LENGTH = 1000
 
 DEFAULT_TEMPLATES = {
-    "fr": "Bonjour {first_name}, voici votre carte {programme_name} : {card_code}. "
-          "Vérifiez-la ici : {verification_url}\nSTOP pour ne plus recevoir",
-    "en": "Hello {first_name}, here is your {programme_name} card: {card_code}. "
-          "Check it here: {verification_url}\nSTOP to opt out",
+    "fr": "Bonjour {first_name}, votre carte {programme_name} : {card_link}\n"
+          "STOP pour ne plus recevoir",
+    "en": "Hello {first_name}, your {programme_name} card: {card_link}\nSTOP to opt out",
     # BAYIL is the Wolof STOP word (campaigns/opt_out.py); "ngir taxawal" = "to stop it".
     # Draft: awaits a native speaker's review, like the word itself.
-    "wo": "Salaam {first_name}, sa kart {programme_name} a ngi: {card_code}. "
-          "Seetal ko fii: {verification_url}\nBAYIL ngir taxawal",
+    "wo": "Salaam {first_name}, sa kart {programme_name} a ngi fii: {card_link}\n"
+          "BAYIL ngir taxawal",
 }
 # The words each default ends with, telling people how to stop (checked by the tests).
 OPT_OUT_HINTS = {"fr": "STOP pour ne plus recevoir", "en": "STOP to opt out",

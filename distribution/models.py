@@ -253,6 +253,8 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # A single send asked for outside the sending window waits (`pending`) until then.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
 
     objects = ProgramScopedQuerySet.as_manager()
 
@@ -269,3 +271,31 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.channel} #{self.attempt} ({self.status})"
+
+
+class ParkedReceipt(models.Model):
+    """A delivery status that arrived before its send's provider id was written (the ids of a
+    batch are written up to half a second after the provider answered): kept until the id is
+    recorded, then applied (distribution.delivery_status.apply_parked), or deleted once
+    expired. One row per (channel, provider id, status) and program: a provider's retry
+    changes nothing, and another program's callback naming the same id cannot take its place."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=ChannelCode.choices)
+    provider_message_id = models.CharField(max_length=128)
+    status = models.CharField(max_length=10, choices=Message.Status.choices)
+    at = models.DateTimeField()
+    error_code = models.CharField(max_length=40, blank=True)
+    error_detail = models.CharField(max_length=255, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("parked delivery status")
+        verbose_name_plural = _("parked delivery statuses")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "provider_message_id", "status", "program"],
+                                    name="parked_receipt_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} {self.status} (parked)"

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,7 @@ from distribution.api.logs import LogQuery
 from distribution.api.templates import sms_preview
 from distribution.dispatch import progress
 from distribution.dispatch import runs as dispatch_runs
+from distribution.dispatch.send_window import program_zone
 from distribution.forms import (
     DispatchForm,
     IntegrationForm,
@@ -267,7 +269,7 @@ def beneficiary_send(request, pk, beneficiary_id):
     beneficiary = get_object_or_404(Beneficiary.objects.filter(campaign=campaign),
                                     pk=beneficiary_id)
     card = direct_send.current_card(beneficiary)
-    result = message = None
+    result = message = scheduled_for = None
     if request.method == "POST":
         form = SendForm(data=request.POST)
         if form.is_valid():
@@ -276,7 +278,14 @@ def beneficiary_send(request, pk, beneficiary_id):
                     beneficiary=beneficiary, channel=form.cleaned_data["channel"],
                     phone_number=form.cleaned_data["phone_number"],
                     text=form.cleaned_data["message"],
+                    send_now=form.cleaned_data["send_now"],
                 )
+                if isinstance(result, direct_send.Scheduled):
+                    zone = program_zone(campaign.program)
+                    scheduled_for = {
+                        "when": timezone.localtime(result.at, zone).strftime("%d/%m/%Y %H:%M"),
+                        "zone": str(zone)}
+                    result = None
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errors)
@@ -291,6 +300,7 @@ def beneficiary_send(request, pk, beneficiary_id):
     return render_page(request, "distribution/send.html", {
         "campaign": campaign, "beneficiary": beneficiary, "card": card,
         "phone": mask_phone(beneficiary.phone), "form": form, "result": result,
+        "scheduled_for": scheduled_for,
         "message": selectors.log_row(message) if message else None,
         "languages": Language.choices,
     })

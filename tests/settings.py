@@ -23,6 +23,9 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 # every route): limits far above that; the rate-limit tests set their own.
 os.environ.setdefault("API_RATE_LIMIT", "1000000/min")
 os.environ.setdefault("PUBLIC_RATE_LIMIT", "1000000/min")
+# Single sends are not held for the sending window (the suites send at any hour of the day);
+# tests/test_single_send_window.py turns it on and sets the clock.
+os.environ.setdefault("SINGLE_SEND_QUIET_HOURS", "false")
 
 from campaignid.settings import *  # noqa: F403
 

@@ -60,7 +60,7 @@ def test_each_message_holds_the_card_text_and_the_provider_id(campaign, orange_s
     dispatch_start(dispatch=dispatch)
     work_until(dispatch_done(dispatch))
     text = orange_stub.sent[0]["outboundSMSTextMessage"]["message"]
-    assert "Fatou" in text and card.code in text and f"/v/c/{card.code}#" in text
+    assert "Fatou" in text and card.code in text and f"/v/c/{card.code}" in text
     message = Message.objects.get(dispatch=dispatch)
     assert message.provider_message_id == orange_stub.request_ids[0]
     assert message.recipient == "+22177***" + card.beneficiary.phone[-4:]

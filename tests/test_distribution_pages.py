@@ -64,7 +64,7 @@ def test_the_distribution_page_shows_the_message_the_form_and_the_runs(operator,
     response = operator.get(f"/campaigns/{campaign.pk}/distribution/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "{verification_url}" in html  # the default message, editable
+    assert "{card_link}" in html  # the default message, editable
     assert 'name="first_channel"' in html and 'name="rate_limit_per_second"' in html
     assert f'id="dispatch-{dispatch.pk}"' in html and f"/ws/dispatches/{dispatch.pk}" in html
     assert "SMS segment" in html
@@ -199,7 +199,7 @@ def test_one_card_is_sent_from_the_send_form(operator, campaign, orange_stub):
     card, = make_issued_cards(campaign=campaign, count=1, with_png=False, first_name="Coumba")
     url = f"/campaigns/{campaign.pk}/beneficiaries/{card.beneficiary_id}/send/"
     page = operator.get(url).content.decode()
-    assert "Coumba" in page and card.code in page and "{card_code}" in page
+    assert "Coumba" in page and card.code in page and "{card_link}" in page
     response = operator.post(url, {"channel": "sms", "phone_number": "",
                                    "message": "Coumba: {card_code}"})
     assert 'data-send-ok="true"' in response.content.decode()

@@ -44,7 +44,7 @@ def test_every_language_has_a_default_message(client, campaign):
     assert body["variables"] == list(VARIABLES)
     assert [(t["language"], t["is_default"]) for t in body["templates"]] == [
         ("fr", True), ("en", True), ("wo", True)]
-    assert all("{card_code}" in t["body"] and "{verification_url}" in t["body"]
+    assert all("{card_link}" in t["body"]
                for t in body["templates"])
 
 

@@ -196,7 +196,7 @@ def test_a_dispatch_of_an_hiv_campaign_sends_the_neutral_label(orange_stub, sett
     work_until(dispatch_done(dispatch))
 
     text = orange_stub.sent[0]["outboundSMSTextMessage"]["message"]
-    assert text.startswith("Bonjour Moussa, voici votre carte Programme de santé : ")
+    assert text.startswith("Bonjour Moussa, votre carte Programme de santé : ")
     assert not CONDITION.search(text)
 
 

@@ -126,8 +126,8 @@ def test_delivered_before_sent_fills_in_when_it_was_sent(card):
 def test_a_duplicate_callback_changes_nothing_the_second_time(card):
     message = make_message(card=card)
     payload = notification(status(message.provider_message_id, "delivered", "1767000200"))
-    assert post(payload).json() == {"updated": 1, "unchanged": 0, "unknown": 0}
-    assert post(payload).json() == {"updated": 0, "unchanged": 1, "unknown": 0}
+    assert post(payload).json() == {"updated": 1, "unchanged": 0, "parked": 0, "unknown": 0}
+    assert post(payload).json() == {"updated": 0, "unchanged": 1, "parked": 0, "unknown": 0}
     message.refresh_from_db()
     assert message.status == "delivered" and message.delivered_at.timestamp() == 1767000200
 
@@ -145,11 +145,11 @@ def test_failed_is_terminal_and_keeps_the_providers_reason(card):
     assert "771234567" not in message.error_detail
 
 
-def test_an_unknown_message_id_is_logged_without_personal_data_and_ignored(card, caplog):
+def test_an_unknown_message_id_is_logged_without_personal_data_and_parked(card, caplog):
     caplog.set_level(logging.INFO, logger="distribution")
     response = post(notification(status("wamid.NEVER-SEEN", "delivered")))
     assert response.status_code == 200
-    assert response.json()["unknown"] == 1
+    assert response.json()["parked"] == 1
     assert "wamid.NEVER-SEEN" in caplog.text
     assert "221771234567" not in caplog.text
 
@@ -159,7 +159,7 @@ def test_a_status_naming_another_programs_message_changes_nothing(card):
                                     with_png=False)
     theirs = make_message(card=other_card)
     response = post(notification(status(theirs.provider_message_id, "read")))
-    assert response.json()["unknown"] == 1
+    assert response.json()["parked"] == 1
     assert Message.objects.get(pk=theirs.pk).status == "sent"
 
 

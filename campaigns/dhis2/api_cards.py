@@ -52,6 +52,10 @@ class SendCardInput(serializers.Serializer):
     message = serializers.CharField(
         required=False, allow_blank=False, max_length=1000,
         help_text="Text instead of the campaign's template; the same {variables} work.")
+    send_now = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Send at once even outside the sending window (SMS, WhatsApp); otherwise "
+                  "such a send is queued for the window's opening (202, scheduled_for).")
 
     def validate(self, data):
         given = [k for k in ("enrollment_id", "beneficiary_id", "card_code") if data.get(k)]
@@ -74,6 +78,13 @@ class SendVerdict(serializers.Serializer):
 class SendCardOutput(serializers.Serializer):
     message = MessageOutput()
     result = SendVerdict()
+
+
+class SendCardScheduledOutput(serializers.Serializer):
+    message = MessageOutput(help_text="The queued message (status pending)")
+    scheduled_for = serializers.DateTimeField(
+        help_text="When it will be sent: the opening of the sending window (the campaign's "
+                  "latest dispatch's, else 07:00-21:00 every day, in the program's time zone)")
 
 
 class WalletLinkOutput(serializers.Serializer):
@@ -115,7 +126,11 @@ class SendCardView(APIView):
             "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
             description="Repeat a request with the same key: the first answer comes back and "
                         "nothing is sent twice.")],
-        responses={201: SendCardOutput, 400: ERRORS[400], 403: ERRORS[403],
+        responses={201: SendCardOutput,
+                   202: OpenApiResponse(SendCardScheduledOutput,
+                                        description="Outside the sending window: queued for "
+                                                    "its opening (send_now sends at once)"),
+                   400: ERRORS[400], 403: ERRORS[403],
                    404: OpenApiResponse(description="Unknown enrollment, beneficiary or card"),
                    409: OpenApiResponse(description="No card, opted out, no consent, or the "
                                                     "channel is not set up"),
@@ -123,7 +138,8 @@ class SendCardView(APIView):
                                                                    "or did not answer")},
     )
     def post(self, request):
-        """Send a beneficiary's card now over WhatsApp, SMS or Google Wallet."""
+        """Send a beneficiary's card over WhatsApp, SMS or Google Wallet: now, or, for SMS
+        and WhatsApp outside the sending window, at its opening (202) unless send_now."""
         access = access_for_request(request)
         data = SendCardInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -135,12 +151,17 @@ class SendCardView(APIView):
                 phone_number=data.validated_data.get("phone_number", ""),
                 text=data.validated_data.get("message"),
                 client_key=request.headers.get("Idempotency-Key", "").strip()[:80],
+                send_now=data.validated_data["send_now"],
             )
         except DjangoValidationError as exc:
             raise ValidationError(serializers.as_serializer_error(exc)) from None
         except (direct_send.SendRefused, direct_send.SendInProgress,
                 IntegrationNotConfigured) as exc:
             raise Conflict(str(exc)) from None
+        if isinstance(result, direct_send.Scheduled):
+            return Response(SendCardScheduledOutput({
+                "message": log_row(message), "scheduled_for": result.at}).data,
+                status=status.HTTP_202_ACCEPTED)
         body = SendCardOutput({"message": log_row(message), "result": {
             "ok": result.ok, "kind": result.kind.value if result.kind else None,
             "provider_message_id": result.provider_message_id, "error_code": result.error_code,

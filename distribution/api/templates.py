@@ -15,6 +15,9 @@ from rest_framework.views import APIView
 
 from campaigns.access import Need, api_campaign_for
 from campaigns.models import Language
+from cards.codes import CODE_RANDOM_LENGTH
+from cards.models import Card
+from cards.qr import card_link
 from distribution import message_templates
 from distribution.api.base import ERRORS, ID_PARAMETER, service_call
 from distribution.message_templates import VARIABLES, render
@@ -28,13 +31,19 @@ SAMPLE_TOKEN_LENGTH = 156  # a real token's length (README, "Worked example")
 
 
 def sample_card(campaign):
-    """A card code of this campaign and its URL on this server, as a message would carry."""
-    code = f"{campaign.prefix}-9XQ7LM2A"
-    return {
-        "card_code": code,
-        "verification_url": f"{settings.PUBLIC_BASE_URL.rstrip('/')}/v/c/{code}#"
-        + "A" * SAMPLE_TOKEN_LENGTH,
-    }
+    """A card code of this campaign and its URLs on this server, as a message would carry
+    them: the campaign's latest card when it has one (its real code and token), else a code
+    of the real length under the campaign's prefix and a token of a real token's length."""
+    card = (Card.objects.filter(campaign=campaign, revoked_at__isnull=True)
+            .only("code", "token").order_by("-id").first())
+    if card is not None:
+        code, token = card.code, card.token
+    else:
+        code = f"{campaign.prefix}-" + "9XQ7LM2A"[:CODE_RANDOM_LENGTH].ljust(
+            CODE_RANDOM_LENGTH, "A")
+        token = "A" * SAMPLE_TOKEN_LENGTH
+    return {"card_code": code, "card_link": card_link(code),
+            "verification_url": f"{card_link(code)}#{token}"}
 
 
 class TemplateOutput(serializers.Serializer):
@@ -53,7 +62,7 @@ class TemplateInput(serializers.Serializer):
     body = serializers.CharField(
         max_length=message_templates.MAX_LENGTH, trim_whitespace=False,
         help_text="Text with {first_name}, {last_name}, {card_code}, {programme_name}, "
-                  "{issue_date}, {verification_url}; any other {name} is refused.")
+                  "{issue_date}, {card_link}, {verification_url}; any other {name} is refused.")
 
 
 class PreviewInput(serializers.Serializer):

@@ -20,6 +20,7 @@ from django.db.models import F
 from campaignid.bulk_sql import server_side_cursor, update_rows, values_update_sql
 from campaigns.models import Beneficiary
 from cards.models import Card
+from distribution.delivery_status import apply_parked
 from distribution.models import Dispatch, DispatchRecipient, Message
 
 RStatus = DispatchRecipient.Status
@@ -52,7 +53,18 @@ def claim_rows(*, dispatch, channel, ids, token, now):
 
 def record_outcomes(*, messages, recipients, token):
     """Writes the outcomes: only rows still `sending` (and, for recipients, still this
-    sender's) change - a row settled meanwhile stays settled."""
+    sender's) change - a row settled meanwhile stays settled. Then applies the delivery
+    statuses that arrived before these provider ids were written (parked)."""
+    _write_outcomes(messages, recipients, token)
+    by_channel = {}
+    for message in messages:
+        if message.provider_message_id:
+            by_channel.setdefault(message.channel, []).append(message.provider_message_id)
+    for channel, ids in by_channel.items():
+        apply_parked(channel=channel, provider_message_ids=ids)
+
+
+def _write_outcomes(messages, recipients, token):
     if connection.vendor != "postgresql":
         with transaction.atomic():
             update_rows(Message.objects.filter(status=Message.Status.SENDING), messages,

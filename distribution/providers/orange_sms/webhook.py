@@ -54,7 +54,7 @@ def orange(request, token):
             "Expected a deliveryInfoNotification or an inboundSMSMessageNotification.")
     info = notification.get("deliveryInfo")
     infos = info if isinstance(info, list) else [info]
-    counts = {"updated": 0, "unchanged": 0, "unknown": 0}
+    counts = {"updated": 0, "unchanged": 0, "parked": 0, "unknown": 0}
     for item in infos:
         if not isinstance(item, dict):
             continue

@@ -61,7 +61,7 @@ def whatsapp(request):
     if not trusted:
         # Nothing we can attribute to one of our integrations was signed by it.
         return HttpResponseForbidden("Bad signature.")
-    counts = {"updated": 0, "unchanged": 0, "unknown": 0}
+    counts = {"updated": 0, "unchanged": 0, "parked": 0, "unknown": 0}
     opted_out = 0
     for phone_id, statuses, messages in changes:
         if phone_id not in trusted:
