@@ -41,7 +41,8 @@ PROGRAM = "Division de lutte contre le sida et les IST"
 CAMPAIGN = "Suivi ARV Pikine 2026"
 NEUTRAL = {"fr": "Programme de santé", "en": "Health programme", "wo": "Porogaraamu wér-gi-yaram"}
 # Words that would tell a reader what the holder is treated for.
-CONDITION = re.compile(r"VIH|HIV|SIDA|AIDS|antir[ée]tro|\bARV\b", re.IGNORECASE)
+# Whole words: a signed token or a card code (random letters) may hold "hiv" by chance.
+CONDITION = re.compile(r"\b(?:VIH|HIV|SIDA|AIDS|ARV)\b|antir[ée]tro", re.IGNORECASE)
 
 
 def _hiv_campaign(language="fr", *, program_name="Ministère de la Santé"):
