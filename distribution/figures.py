@@ -1,9 +1,10 @@
 """Distribution's figures for the pages below it: the program dashboard's tiles
 (settings.PROGRAM_DASHBOARD_FIGURES) and a campaign's metrics (settings.CAMPAIGN_METRICS)."""
 
-from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
+from campaigns.models import Beneficiary
 from distribution.models import Dispatch, DispatchRecipient, Message
 
 ACCEPTED = (Message.Status.SENT, Message.Status.DELIVERED, Message.Status.READ)
@@ -23,34 +24,6 @@ def cards_distributed(*, program):
 
 PENDING = (Message.Status.PENDING, Message.Status.SENDING)
 
-# One pass: each person's messages of the campaign (dispatches and single sends alike) and
-# their rows in the campaign's dispatches, folded into one line per person, then counted.
-_CAMPAIGN_SQL = """
-WITH sent AS (
-    SELECT beneficiary_id,
-           bool_or(status = ANY(%(accepted)s)) AS ok,
-           bool_or(status = ANY(%(pending)s)) AS open
-    FROM {message} WHERE campaign_id = %(campaign)s GROUP BY beneficiary_id
-), planned AS (
-    SELECT r.beneficiary_id,
-           bool_or(r.status = 'skipped') AS skipped,
-           bool_or(r.status = 'queued' AND r.tries > 0 AND d.status <> 'done') AS retry
-    FROM {recipient} r JOIN {dispatch} d ON d.id = r.dispatch_id
-    WHERE d.campaign_id = %(campaign)s GROUP BY r.beneficiary_id
-), person AS (
-    SELECT coalesce(s.ok, false) AS ok, s.open, s.beneficiary_id IS NOT NULL AS contacted,
-           coalesce(p.skipped, false) AS skipped, coalesce(p.retry, false) AS retry
-    FROM sent s FULL JOIN planned p ON p.beneficiary_id = s.beneficiary_id
-)
-SELECT count(*) FILTER (WHERE contacted),
-       count(*) FILTER (WHERE ok),
-       count(*) FILTER (WHERE contacted AND NOT ok AND NOT open AND NOT retry),
-       count(*) FILTER (WHERE skipped AND NOT ok),
-       count(*) FILTER (WHERE retry AND NOT ok)
-FROM person
-"""
-
-
 def campaign_distribution_metrics(*, campaign, metrics):
     """The campaign's distribution figures (settings.CAMPAIGN_METRICS), counted per person
     over every dispatch and single send of the campaign:
@@ -66,13 +39,28 @@ def campaign_distribution_metrics(*, campaign, metrics):
     - contact_rate: contacted / beneficiaries; success_rate: succeeded / contacted (0 to 1,
       4 decimals; null when the divisor is 0).
     Counts only: they name no one, sensitive campaigns included."""
-    sql = _CAMPAIGN_SQL.format(message=Message._meta.db_table,
-                               recipient=DispatchRecipient._meta.db_table,
-                               dispatch=Dispatch._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"campaign": campaign.pk, "accepted": [str(s) for s in ACCEPTED],
-                             "pending": [str(s) for s in PENDING]})
-        contacted, succeeded, failed, skipped, to_retry = cursor.fetchone()
+    messages = Message.objects.filter(campaign=campaign, beneficiary=OuterRef("pk"))
+    planned = DispatchRecipient.objects.filter(dispatch__campaign=campaign,
+                                               beneficiary=OuterRef("pk"))
+    # One statement, portable (PostgreSQL and the laptop's SQLite): a line per person.
+    people = Beneficiary.objects.filter(campaign=campaign).annotate(
+        has_message=Exists(messages),
+        has_success=Exists(messages.filter(status__in=ACCEPTED)),
+        has_open=Exists(messages.filter(status__in=PENDING)),
+        was_skipped=Exists(planned.filter(status=DispatchRecipient.Status.SKIPPED)),
+        awaits_retry=Exists(planned.filter(status=DispatchRecipient.Status.QUEUED, tries__gt=0)
+                     .exclude(dispatch__status=Dispatch.Status.DONE)),
+    )
+    figures = people.aggregate(
+        contacted=Count("pk", filter=Q(has_message=True)),
+        succeeded=Count("pk", filter=Q(has_success=True)),
+        failed=Count("pk", filter=Q(has_message=True, has_success=False, has_open=False,
+                                         awaits_retry=False)),
+        skipped=Count("pk", filter=Q(was_skipped=True, has_success=False)),
+        to_retry=Count("pk", filter=Q(awaits_retry=True, has_success=False)),
+    )
+    contacted, succeeded = figures["contacted"], figures["succeeded"]
+    failed, skipped, to_retry = figures["failed"], figures["skipped"], figures["to_retry"]
     return {
         "contacted": contacted,
         "succeeded": succeeded,
