@@ -26,8 +26,15 @@ os.environ.setdefault("PUBLIC_RATE_LIMIT", "1000000/min")
 # Single sends are not held for the sending window (the suites send at any hour of the day);
 # tests/test_single_send_window.py turns it on and sets the clock.
 os.environ.setdefault("SINGLE_SEND_QUIET_HOURS", "false")
+# `pytest -n 2` (pytest-xdist): pytest-django gives each worker its own test database; each
+# gets its own Redis database too (the next ones after REDIS_URL's), since tests flush it.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
+    _base, _, _db = os.environ["REDIS_URL"].rpartition("/")
+    if _db.isdigit():
+        os.environ["REDIS_URL"] = f"{_base}/{int(_db) + 1 + int(_worker[2:])}"
 
-from campaignid.settings import *  # noqa: F403
+from campaignid.settings import *  # noqa: E402, F403
 
 # Django's default hashers stay listed after it: a hash made with them still verifies here.
 PASSWORD_HASHERS = ["tests.hashers.FastPBKDF2PasswordHasher", *global_settings.PASSWORD_HASHERS]
