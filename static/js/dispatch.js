@@ -15,50 +15,11 @@
   var logTimer = null;
   var logLast = 0;
   var logAgain = false;
-  var dateFormat = null;
-  if (logBox) {
-    try {
-      dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-        dateStyle: "short", timeStyle: "short", timeZone: logBox.dataset.timeZone || undefined });
-    } catch (e) { dateFormat = null; }
-  }
-  function when(value) {
-    var date = new Date(value);
-    return dateFormat ? dateFormat.format(date) : date.toLocaleString();
-  }
-  function cell(row, text, className) {
-    var td = document.createElement("td");
-    if (className) { td.className = className; }
-    td.textContent = text;
-    row.appendChild(td);
-    return td;
-  }
+  var messageRows = logBox ? window.campaignidMessageRows(logBox.dataset.timeZone, null) : null;
   function drawLog(rows) {
     var tbody = logBox.querySelector("table.message-log tbody");
     if (!tbody) { return; }
-    var fresh = document.createDocumentFragment();
-    rows.forEach(function (m) {
-      var tr = document.createElement("tr");
-      tr.dataset.messageId = m.id;
-      cell(tr, when(m.created_at));
-      cell(tr, m.card_code, "mono");
-      cell(tr, m.channel_label || m.channel);
-      cell(tr, String(m.attempt), "num");
-      cell(tr, m.recipient || "\u2014", "mono");
-      var pill = document.createElement("span");
-      pill.className = "pill pill-msg-" + m.status;
-      pill.textContent = m.status_label;
-      cell(tr, "").appendChild(pill);
-      var error = cell(tr, "", "small");
-      if (m.error_code) {
-        var label = document.createElement("span");
-        label.title = m.error_code;
-        label.textContent = m.error_label;
-        error.appendChild(label);
-        error.appendChild(document.createTextNode(" " + (m.error_detail || "")));
-      }
-      fresh.appendChild(tr);
-    });
+    var fresh = messageRows(rows);
     tbody.replaceChildren(fresh);
     tbody.closest(".table-wrap").hidden = rows.length === 0;
     var empty = logBox.querySelector("[data-log-empty]");

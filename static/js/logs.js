@@ -9,50 +9,11 @@
   var LIVE_MS = 3000;
   var IDLE_MS = 30000;
   var names = JSON.parse((document.getElementById("log-campaigns") || {}).textContent || "{}");
-  var dateFormat = null;
-  try {
-    dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-      dateStyle: "short", timeStyle: "short", timeZone: box.dataset.timeZone || undefined });
-  } catch (e) { dateFormat = null; }
+  var messageRows = window.campaignidMessageRows(box.dataset.timeZone, names);
 
-  function when(value) {
-    var date = new Date(value);
-    return dateFormat ? dateFormat.format(date) : date.toLocaleString();
-  }
-  function cell(row, text, className) {
-    var td = document.createElement("td");
-    if (className) { td.className = className; }
-    td.textContent = text;
-    row.appendChild(td);
-    return td;
-  }
   function draw(page) {
     var tbody = box.querySelector("table.message-log tbody");
-    var fresh = document.createDocumentFragment();
-    page.data.forEach(function (m) {
-      var tr = document.createElement("tr");
-      tr.dataset.messageId = m.id;
-      cell(tr, when(m.created_at));
-      cell(tr, names[String(m.campaign_id)] || "");
-      cell(tr, m.external_id || "\u2014", "mono");
-      cell(tr, m.card_code, "mono");
-      cell(tr, m.channel_label || m.channel);
-      cell(tr, String(m.attempt), "num");
-      cell(tr, m.recipient || "\u2014", "mono");
-      var pill = document.createElement("span");
-      pill.className = "pill pill-msg-" + m.status;
-      pill.textContent = m.status_label;
-      cell(tr, "").appendChild(pill);
-      var error = cell(tr, "", "small");
-      if (m.error_code) {
-        var label = document.createElement("span");
-        label.title = m.error_code;
-        label.textContent = m.error_label;
-        error.appendChild(label);
-        error.appendChild(document.createTextNode(" " + (m.error_detail || "")));
-      }
-      fresh.appendChild(tr);
-    });
+    var fresh = messageRows(page.data);
     tbody.replaceChildren(fresh);
     box.querySelector(".table-wrap").hidden = page.data.length === 0;
     box.querySelector("[data-log-empty]").hidden = page.data.length > 0;
