@@ -209,6 +209,13 @@ RQ_QUEUES = {
     for name in ("default", "cards", "dispatch", "dhis2")
 }
 RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "campaignid.worker.CampaignWorker"}
+# What Redis loses when it restarts empty is enqueued again from the database by these
+# sweeps, run by one worker every RECOVERY_SWEEP_SECONDS (campaignid/recovery.py).
+RECOVERY_SWEEPS = [
+    "distribution.recovery.resume_running_dispatches",
+    "distribution.direct_send.resume_overdue_sends",
+]
+RECOVERY_SWEEP_SECONDS = float(os.environ.get("RECOVERY_SWEEP_SECONDS", "30"))
 
 CHANNEL_LAYERS = {
     "default": {

@@ -4,7 +4,9 @@ It runs jobs in its own process instead of forking one per job, so what a card r
 builds once per process (fonts, parsed CSS, the back of the card, the PNG palette) serves
 every chunk after the first. A thread keeps the heartbeat going while a job runs; the
 heartbeat lives only a few seconds, so when a worker is killed, another worker sees its job
-abandoned within seconds (maintenance every few seconds) and RQ retries it there.
+abandoned within seconds (maintenance every few seconds) and RQ retries it there. Its
+maintenance also runs the recovery sweeps (campaignid/recovery.py) that re-derive from the
+database what Redis lost.
 """
 
 import logging
@@ -12,6 +14,8 @@ import threading
 
 from django.db import close_old_connections
 from rq.worker import SimpleWorker
+
+from campaignid import recovery
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +38,10 @@ class CampaignWorker(SimpleWorker):
         # An idle worker runs maintenance only when its blocking dequeue times out: keep
         # that short, so an abandoned job is retried even when nothing else is queued.
         return min(super().dequeue_timeout, self.maintenance_interval)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        recovery.run_due_sweeps(self.connection)
 
     def execute_job(self, job, queue):
         close_old_connections()

@@ -10,9 +10,11 @@ not sent but queued for the window's opening, unless the operator says `send_now
 is the campaign's latest dispatch's (hours, weekdays, in the program's time zone), else the
 program default DEFAULT_WINDOW (07:00-21:00 every day); SINGLE_SEND_QUIET_HOURS=false turns
 this off. The Message waits as `pending` with
-its `scheduled_for`; an RQ job on the "dispatch" queue (whose workers run the scheduler) sends
-it then, once: the job moves the row pending -> sending in one conditional UPDATE before it
-calls the provider, so a job run twice sends once.
+its `scheduled_for` and what it will send (`scheduled_text`, `scheduled_phone`); an RQ job on
+the "dispatch" queue (whose workers run the scheduler), holding only the message's id, sends it
+then, once: the job moves the row pending -> sending in one conditional UPDATE before it calls
+the provider, so a job run twice sends once. A job lost with Redis is enqueued again by
+`resume_overdue_sends` (a recovery sweep, campaignid/recovery.py).
 """
 
 import time as time_module
@@ -46,6 +48,8 @@ MAX_WALLET_BULK = 100
 DEFAULT_WINDOW = (time(7, 0), time(21, 0), frozenset(range(7)))
 SCHEDULED_TASK = "distribution.direct_send.scheduled_send"
 SCHEDULE_QUEUE = "dispatch"
+# A queued send still pending this long after its time has lost its job.
+OVERDUE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,9 @@ def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, cl
             created_at=now, scheduled_for=opening,
             status=Message.Status.PENDING if opening else Message.Status.SENDING,
         )
+        if opening:
+            message.scheduled_text = "" if text is None else body
+            message.scheduled_phone = "" if to == beneficiary.phone else to
         try:
             with transaction.atomic():
                 message.save()
@@ -160,29 +167,32 @@ def card_send(*, beneficiary, channel, card=None, phone_number="", text=None, cl
                 _("This card is being sent over this channel right now; try again in a moment.")
             ) from None
     if opening:
-        transaction.on_commit(lambda: _schedule(message.pk, to, body, opening))
+        transaction.on_commit(lambda: _schedule(message.pk, opening))
         return message, Scheduled(at=opening)
     return message, _send(adapter, message, card, beneficiary, to, body)
 
 
-def scheduled_send(message_id, to, body):
-    """The RQ job of a queued single send: sends it once, when its time has come."""
+def scheduled_send(message_id, *_queued_before_0006):
+    """The RQ job of a queued single send: sends it once, when its time has come. (Jobs queued
+    before migration 0006 also carry the number and text; the row's are used instead.)"""
     message = Message.objects.filter(pk=message_id, status=Message.Status.PENDING).select_related(
         "card", "beneficiary", "campaign__program").first()
     if message is None:
         return "gone"
     wait = clock.real_seconds_until(message.scheduled_for) if message.scheduled_for else 0
     if wait > 2:  # a changed clock is noticed here
-        _schedule(message.pk, to, body, message.scheduled_for)
+        _schedule(message.pk, message.scheduled_for)
         return "later"
     if wait > 0:  # RQ's scheduler rounds to the second: never before the opening
         time_module.sleep(wait)
     if not Message.objects.filter(pk=message_id, status=Message.Status.PENDING).update(
-            status=Message.Status.SENDING):
+            status=Message.Status.SENDING, scheduled_phone=""):
         return "taken"
     message.status = Message.Status.SENDING
     card, beneficiary = message.card, message.beneficiary
     beneficiary.refresh_from_db()
+    to = message.scheduled_phone or beneficiary.phone
+    body = message.scheduled_text or template_body(campaign=message.campaign)
     refusal = ""
     if beneficiary.opted_out_at:
         refusal = "opted_out"
@@ -200,12 +210,23 @@ def scheduled_send(message_id, to, body):
     return message.status
 
 
-def _schedule(message_id, to, body, at):
+def resume_overdue_sends():
+    """Recovery sweep: queued single sends whose time passed OVERDUE ago and that are still
+    pending lost their job (Redis restarted empty): enqueued again. The job sends at most
+    once, so one still queued somewhere costs nothing."""
+    overdue = Message.objects.filter(
+        status=Message.Status.PENDING, scheduled_for__lte=clock.now() - OVERDUE,
+    ).values_list("pk", "scheduled_for")
+    for message_id, at in overdue.order_by("pk")[:1000]:
+        _schedule(message_id, at)
+
+
+def _schedule(message_id, at):
     import django_rq
 
     delay = max(clock.real_seconds_until(at), 0)
     django_rq.get_queue(SCHEDULE_QUEUE).enqueue_in(
-        timedelta(seconds=delay), SCHEDULED_TASK, message_id, to, body,
+        timedelta(seconds=delay), SCHEDULED_TASK, message_id,
         result_ttl=600, failure_ttl=24 * 3600)
 
 

@@ -253,8 +253,14 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
-    # A single send asked for outside the sending window waits (`pending`) until then.
+    # A single send asked for outside the sending window waits (`pending`) until then. What
+    # it will send is kept here, not in the queued job (Redis may lose it, and must hold no
+    # number): the operator's own text (blank: the campaign's template) and the number they
+    # typed when it is not the beneficiary's; the number is blanked once the message is sent.
+    # Database defaults: the dispatch claim inserts Messages in raw SQL without naming them.
     scheduled_for = models.DateTimeField(null=True, blank=True)
+    scheduled_text = models.TextField(blank=True, db_default="")
+    scheduled_phone = models.CharField(max_length=32, blank=True, db_default="")
 
     objects = ProgramScopedQuerySet.as_manager()
 

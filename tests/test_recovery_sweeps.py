@@ -1,0 +1,117 @@
+"""Nothing lives only in Redis: when it restarts empty (flushed here), the recovery sweeps run
+by the workers' maintenance (campaignid/recovery.py) enqueue again, from the database, what
+was lost, and each message still goes out once. The real RQ worker, the Orange stub."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import django_rq
+import pytest
+from django.utils import timezone
+from rq.registry import ScheduledJobRegistry
+
+from campaignid import recovery
+from distribution import tokens
+from distribution.dispatch.runs import dispatch_start
+from distribution.models import DispatchRecipient, Message
+from distribution.recovery import resume_running_dispatches
+from tests.dispatch_helpers import dispatch_done, work_until
+from tests.factories import (
+    api_client,
+    make_api_key,
+    make_dispatch,
+    make_integration,
+    make_issued_cards,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+pytest_plugins = ["tests.stubs.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def sweeps_every_maintenance(settings):
+    settings.RECOVERY_SWEEP_SECONDS = 0
+    settings.DISPATCH_SEND_CONCURRENCY = 4
+
+
+def redis_restarts_empty():
+    tokens.connection().flushdb()
+
+
+def clock_at(settings, moment):
+    settings.DISPATCH_CLOCK_OFFSET_SECONDS = (moment - timezone.now()).total_seconds()
+
+
+def open_plan():
+    return {"window_start": time(0, 0), "window_end": time(23, 59),
+            "weekdays": list(range(7)), "retry_delays": [0]}
+
+
+@pytest.fixture
+def sms_campaign(campaign, orange_stub):
+    make_integration(program=campaign.program, channel="sms", config=orange_stub.config())
+    return campaign
+
+
+def queue_a_night_send(settings, card, **extra):
+    settings.SINGLE_SEND_QUIET_HOURS = True
+    clock_at(settings, datetime(2026, 6, 10, 6, 58, tzinfo=UTC))  # Dakar: UTC+0
+    client = api_client(make_api_key(program=card.campaign.program, role="operator"))
+    response = client.post("/api/dhis2/send-card", {
+        "enrollment_id": card.beneficiary.external_id, "channel": "sms", **extra},
+        format="json")
+    assert response.status_code == 202
+    return Message.objects.get()
+
+
+def test_a_queued_single_send_keeps_no_number_or_text_in_redis(settings, sms_campaign):
+    card, = make_issued_cards(campaign=sms_campaign, count=1, with_png=False)
+    message = queue_a_night_send(settings, card, phone_number="+221781234567",
+                                 message="Hello {first_name}")
+    queue = django_rq.get_queue("dispatch")
+    job, = [queue.fetch_job(i) for i in ScheduledJobRegistry(queue=queue).get_job_ids()]
+    assert job.args == (message.pk,)
+    assert (message.scheduled_text, message.scheduled_phone) == (
+        "Hello {first_name}", "+221781234567")
+
+
+def test_a_queued_single_send_lost_with_redis_goes_out_once(settings, sms_campaign,
+                                                           orange_stub):
+    card, = make_issued_cards(campaign=sms_campaign, count=1, with_png=False,
+                              first_name="Awa")
+    queue_a_night_send(settings, card, phone_number="+221781234567",
+                       message="Bonjour {first_name}")
+    redis_restarts_empty()
+    clock_at(settings, datetime(2026, 6, 10, 7, 5, tzinfo=UTC))  # overdue: its job is lost
+    work_until(lambda: Message.objects.get().status == "sent", message="the lost send")
+    work_until(lambda: True)
+    assert [(s["address"], s["outboundSMSTextMessage"]["message"]) for s in orange_stub.sent] \
+        == [("tel:+221781234567", "Bonjour Awa")]
+    assert Message.objects.get().scheduled_phone == ""
+
+
+def test_a_dispatch_whose_queue_redis_lost_finishes_sending_each_card_once(
+        sms_campaign, orange_stub):
+    cards = make_issued_cards(campaign=sms_campaign, count=40, with_png=False)
+    dispatch = make_dispatch(campaign=sms_campaign, first_channel="sms", **open_plan())
+    dispatch_start(dispatch=dispatch)
+    # The batches were handed out a while ago; then Redis restarted empty.
+    DispatchRecipient.objects.filter(dispatch=dispatch).update(
+        batched_at=timezone.now() - timedelta(minutes=2))
+    redis_restarts_empty()
+    work_until(dispatch_done(dispatch), message="the dispatch Redis forgot")
+    sent = sorted(s["address"].removeprefix("tel:") for s in orange_stub.sent)
+    assert sent == sorted(c.beneficiary.phone for c in cards)
+
+
+def test_a_running_dispatch_redis_knows_is_left_alone(sms_campaign):
+    make_issued_cards(campaign=sms_campaign, count=3, with_png=False)
+    dispatch = make_dispatch(campaign=sms_campaign, first_channel="sms", **open_plan())
+    dispatch_start(dispatch=dispatch)
+    assert resume_running_dispatches() == []
+
+
+def test_the_sweeps_run_once_per_interval_across_workers(settings):
+    settings.RECOVERY_SWEEP_SECONDS = 30
+    connection = tokens.connection()
+    assert recovery.run_due_sweeps(connection) is True
+    assert recovery.run_due_sweeps(connection) is False
