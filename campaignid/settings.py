@@ -214,6 +214,8 @@ RQ = {"COMMIT_MODE": "on_db_commit", "WORKER_CLASS": "campaignid.worker.Campaign
 RECOVERY_SWEEPS = [
     "distribution.recovery.resume_running_dispatches",
     "distribution.direct_send.resume_overdue_sends",
+    "cards.recovery.resume_unfinished_jobs",
+    "campaigns.dhis2.sync.resume_lost_runs",
 ]
 RECOVERY_SWEEP_SECONDS = float(os.environ.get("RECOVERY_SWEEP_SECONDS", "30"))
 

@@ -9,12 +9,10 @@ its cards once.
 
 import logging
 
-import django_rq
-
 from campaignid.task_failures import final_error
 from campaigns.models import Job
 from cards import generation, packaging
-from cards.job_queue import QUEUE, RETRYABLE, TASK_TIMEOUT
+from cards.job_queue import enqueue_chunks, enqueue_package
 from cards.rendering.errors import CardRenderError
 
 logger = logging.getLogger(__name__)
@@ -39,20 +37,7 @@ def job_prepare(job_id):
         return
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
     chunks = generation.job_plan_chunks(job=job, beneficiary_ids=packaging.assign_cards(job))
-    queue = django_rq.get_queue(QUEUE)
-    queue.enqueue_many(
-        [
-            queue.prepare_data(
-                chunk_render,
-                args=(job_id, chunk.index),
-                job_id=f"job{job_id}-chunk{chunk.index}",
-                timeout=TASK_TIMEOUT,
-                **RETRYABLE,
-            )
-            for chunk in chunks
-            if chunk.finished_at is None
-        ]
-    )
+    enqueue_chunks(job_id, [chunk.index for chunk in chunks if chunk.finished_at is None])
     if all(chunk.finished_at for chunk in chunks):
         enqueue_package(job_id)
 
@@ -69,12 +54,6 @@ def chunk_render(job_id, index):
         return
     if generation.job_chunk_done(job_id=job_id, index=index):
         enqueue_package(job_id)
-
-
-def enqueue_package(job_id):
-    django_rq.get_queue(QUEUE).enqueue(
-        job_package, job_id, job_id=f"job{job_id}-package", job_timeout=TASK_TIMEOUT, **RETRYABLE
-    )
 
 
 def job_package(job_id):

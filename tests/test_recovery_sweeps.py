@@ -24,7 +24,7 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-pytest_plugins = ["tests.stubs.fixtures"]
+pytest_plugins = ["tests.stubs.fixtures", "tests.stubs.dhis2_fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +74,7 @@ def test_a_queued_single_send_keeps_no_number_or_text_in_redis(settings, sms_cam
         "Hello {first_name}", "+221781234567")
 
 
+@pytest.mark.slow
 def test_a_queued_single_send_lost_with_redis_goes_out_once(settings, sms_campaign,
                                                            orange_stub):
     card, = make_issued_cards(campaign=sms_campaign, count=1, with_png=False,
@@ -89,6 +90,7 @@ def test_a_queued_single_send_lost_with_redis_goes_out_once(settings, sms_campai
     assert Message.objects.get().scheduled_phone == ""
 
 
+@pytest.mark.slow
 def test_a_dispatch_whose_queue_redis_lost_finishes_sending_each_card_once(
         sms_campaign, orange_stub):
     cards = make_issued_cards(campaign=sms_campaign, count=40, with_png=False)
@@ -115,3 +117,53 @@ def test_the_sweeps_run_once_per_interval_across_workers(settings):
     connection = tokens.connection()
     assert recovery.run_due_sweeps(connection) is True
     assert recovery.run_due_sweeps(connection) is False
+
+
+def age(model, pk, minutes=2):
+    model.objects.filter(pk=pk).update(created_at=timezone.now() - timedelta(minutes=minutes))
+
+
+@pytest.mark.slow
+def test_a_generation_job_whose_chunks_redis_lost_issues_each_card_once(program):
+    from campaigns.models import Job, QuotaTransaction
+    from cards import generation
+    from cards.models import Card
+    from tests.factories import make_beneficiary, make_campaign
+
+    campaign = make_campaign(program=program)
+    for n in range(8):
+        make_beneficiary(campaign=campaign, first_name=f"Awa{n}")
+    job = generation.job_create(campaign=campaign, chunk_size=2)
+    django_rq.get_worker("cards").work(burst=True, max_jobs=2)  # prepare, then one chunk
+    assert Job.objects.get(pk=job.pk).status == "generating"
+    redis_restarts_empty()
+    age(Job, job.pk)
+    django_rq.get_worker("cards").work(burst=True)
+    job.refresh_from_db()
+    assert (job.status, job.cards_generated) == ("completed", 8)
+    assert Card.objects.filter(job=job).count() == 8
+    assert QuotaTransaction.objects.filter(job=job).count() == 1
+
+
+def test_a_dhis2_sync_whose_task_redis_lost_imports_each_entity_once(dhis2_stub):
+    from campaigns.dhis2.models import Dhis2SyncRun
+    from campaigns.models import Beneficiary
+    from tests.factories import make_campaign, make_dhis2_connection, make_dhis2_link, make_program
+    from tests.stubs.dhis2 import COUNTRY, MAPPING, PROGRAM
+
+    dhis2_stub.add_entities(30)
+    program = make_program()
+    make_dhis2_connection(program=program, config=dhis2_stub.config())
+    campaign = make_campaign(program=program)
+    make_dhis2_link(campaign=campaign, program_uid=PROGRAM, org_unit_uid=COUNTRY,
+                    mapping=dict(MAPPING))
+    client = api_client(make_api_key(program=program, role="operator"))
+    assert client.post(f"/api/campaigns/{campaign.pk}/dhis2/sync", {},
+                       format="json").status_code == 202
+    redis_restarts_empty()
+    run = Dhis2SyncRun.objects.get()
+    age(Dhis2SyncRun, run.pk)
+    django_rq.get_worker("dhis2").work(burst=True)
+    assert Dhis2SyncRun.objects.get().status == "completed"
+    ids = list(Beneficiary.objects.filter(campaign=campaign).values_list("external_id", flat=True))
+    assert len(ids) == len(set(ids)) == 30

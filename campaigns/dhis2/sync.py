@@ -129,6 +129,27 @@ def enqueue_sync(run_id):
     )
 
 
+def resume_lost_runs():
+    """Recovery sweep (campaignid/recovery.py): an active run older than STALE_AFTER whose RQ
+    job Redis no longer holds (it restarted empty) is queued again; it resumes at its first
+    page not written, and a page is written by one execution only (sync_page)."""
+    cutoff = timezone.now() - STALE_AFTER
+    lost = [run_id for run_id in Dhis2SyncRun.objects.filter(
+        status__in=Dhis2SyncRun.ACTIVE_STATUSES, created_at__lt=cutoff,
+    ).values_list("pk", flat=True) if _rq_status(run_id) is None]
+    for run_id in lost:
+        enqueue_sync(run_id)
+    return lost
+
+
+def _rq_status(run_id):
+    try:
+        return RqJob.fetch(rq_job_id(run_id),
+                           connection=django_rq.get_connection("dhis2")).get_status()
+    except NoSuchJobError:
+        return None
+
+
 def _release_abandoned_runs(campaign):
     """Fails an active run whose RQ job is gone (Redis flushed, retries used up without the
     failure callback): otherwise it would block every later sync of the campaign."""
@@ -136,12 +157,7 @@ def _release_abandoned_runs(campaign):
     for run in Dhis2SyncRun.objects.filter(
         campaign=campaign, status__in=Dhis2SyncRun.ACTIVE_STATUSES, created_at__lt=cutoff
     ):
-        try:
-            status = RqJob.fetch(
-                rq_job_id(run.pk), connection=django_rq.get_connection("dhis2")
-            ).get_status()
-        except NoSuchJobError:
-            status = None
+        status = _rq_status(run.pk)
         if status in (None, JobStatus.FAILED, JobStatus.FINISHED, JobStatus.STOPPED,
                       JobStatus.CANCELED):
             sync_fail(run_id=run.pk, error=_("The worker running this import stopped."))
