@@ -1,5 +1,6 @@
-"""`/health`: whether the database and Redis answer and how many RQ workers are alive, so a
-person (or a load balancer) sees at a glance that the pieces run and that a worker came back.
+"""`/health`: whether the database and Redis answer, how many RQ workers are alive, and per
+queue how much waits and for how long, so a person (or a load balancer, or monitoring) sees
+at a glance that the pieces run, that a worker came back, and whether the workers keep up.
 
 Also tiny RQ jobs that show a worker is alive and reads the same database as the web process.
 `make run`'s test enqueues them; from a shell:
@@ -17,7 +18,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import Queue, Worker
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +32,14 @@ ALIVE_WITHIN = datetime.timedelta(seconds=20)
 def view(request):
     database = _database_answers()
     workers = _workers_alive()
-    ok = database and workers is not None
+    queues = _queues(workers) if workers is not None else None
+    ok = database and queues is not None
     body = {
         "status": "ok" if ok else "unavailable",
         "database": "ok" if database else "unreachable",
-        "redis": "ok" if workers is not None else "unreachable",
-        "workers": workers,
+        "redis": "ok" if queues is not None else "unreachable",
+        "workers": workers if queues is not None else None,
+        "queues": queues,
     }
     response = JsonResponse(body, status=200 if ok else 503)
     response["Cache-Control"] = "no-store"
@@ -67,6 +71,41 @@ def _workers_alive():
         for name in worker.queue_names():
             queues[name] = queues.get(name, 0) + 1
     return {"alive": len(alive), "queues": queues}
+
+
+def workers_alive_on(queue_name):
+    """How many live workers listen on `queue_name`; None when Redis does not answer."""
+    workers = _workers_alive()
+    return None if workers is None else workers["queues"].get(queue_name, 0)
+
+
+def _queues(workers):
+    """{queue: {"workers", "waiting", "oldest_waiting_seconds", "running", "scheduled"}}:
+    `oldest_waiting_seconds` is how long the task at the head of the queue has waited (null
+    when none waits), the figure that says the workers do not keep up. None without Redis."""
+    connection = django_rq.get_connection("default")
+    now = datetime.datetime.now(datetime.UTC)
+    try:
+        found = {}
+        for name in settings.RQ_QUEUES:
+            queue = Queue(name, connection=connection)
+            oldest = None
+            head = queue.get_job_ids(0, 1)
+            job = queue.fetch_job(head[0]) if head else None
+            if job is not None and job.enqueued_at is not None:
+                enqueued = job.enqueued_at.replace(tzinfo=job.enqueued_at.tzinfo or datetime.UTC)
+                oldest = max(round((now - enqueued).total_seconds(), 1), 0.0)
+            found[name] = {
+                "workers": workers["queues"].get(name, 0),
+                "waiting": queue.count,
+                "oldest_waiting_seconds": oldest,
+                "running": StartedJobRegistry(queue=queue).count,
+                "scheduled": ScheduledJobRegistry(queue=queue).count,
+            }
+        return found
+    except RedisError as exc:
+        logger.warning("health: Redis did not answer (%s)", type(exc).__name__)
+        return None
 
 
 def ping():

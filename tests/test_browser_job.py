@@ -81,3 +81,33 @@ def test_the_job_page_falls_back_to_polling_without_a_websocket(live_server, tmp
         stop(worker)
     assert counts == "30 / 30"
     assert Job.objects.get(campaign=campaign).status == "completed"
+
+
+def test_the_job_page_says_it_waits_for_a_worker_until_one_starts(live_server, tmp_path):
+    from cards.generation import job_create
+
+    campaign = campaign_for_operator(4)
+    job = job_create(campaign=campaign)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="en-GB")
+        page.goto(f"{live_server.url}/login/")
+        with page.expect_navigation():
+            page.locator("button[name=language][value=en]").click()
+        page.fill("#id_username", "moussa")
+        page.fill("#id_password", "terrain-2025")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log in").click()
+        page.goto(f"{live_server.url}/jobs/{job.pk}/")
+        notice = page.locator("[data-field=no-worker]")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("Waiting for a worker")
+        worker = start_worker("cards", log_path=tmp_path / "worker.log")
+        try:
+            expect(page.locator("[data-field=status]")).to_have_text("Completed",
+                                                                     timeout=60_000)
+            expect(notice).to_be_hidden()
+        finally:
+            stop(worker)
+        browser.close()
