@@ -18,6 +18,10 @@ After a crash:
   status change), so no row is sent by both.
 Transport errors that prove the provider never saw a request (connect timeout, connection
 refused) are ordinary retryable failures; a read timeout is `outcome_unknown`.
+
+A dropped database connection (campaignid/db_reconnect.py) stops the claiming: the group
+whose claim failed was not claimed (one statement) and goes back to the pump; the requests
+in flight finish and their outcomes are written on a new connection.
 """
 
 import logging
@@ -32,6 +36,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from campaignid.db_reconnect import connection_lost, reconnect, with_reconnect
 from campaigns.phones import mask_phone
 from distribution.card_messages import CardImages, outbound_message
 from distribution.dispatch import claiming, clock, liveness, runs, wakeups
@@ -183,7 +188,18 @@ class Batch:
     def _claim_and_submit(self, pool, reservation):
         ids = [self.pending.popleft() for _ in range(min(reservation.granted, len(self.pending)))]
         started = time.monotonic()
-        claimed = self._claim(ids)
+        try:
+            claimed = self._claim(ids)
+        except Exception as exc:
+            if not connection_lost(exc):
+                raise
+            logger.warning("dispatch %s: database connection lost while claiming; the "
+                           "batch stops and its unclaimed recipients go back to the pump",
+                           self.dispatch.pk)
+            reconnect()
+            self.unclaimed_ids.extend(ids)
+            self.stopped = True
+            return
         if len(claimed) < len(ids):
             taken = {c.recipient.pk for c in claimed}
             self.unclaimed_ids.extend(pk for pk in ids if pk not in taken)
@@ -231,9 +247,10 @@ class Batch:
                 pause_reason = action[1]
             elif action and action[0] == "hold":
                 hold = max(hold, action[1])
-        claiming.record_outcomes(messages=[claim.message for claim, *_ in results],
-                               recipients=[claim.recipient for claim, *_ in results],
-                               token=self.token)
+        with_reconnect(lambda: claiming.record_outcomes(
+            messages=[claim.message for claim, *_ in results],
+            recipients=[claim.recipient for claim, *_ in results], token=self.token,
+        ), what="recording send outcomes")
         if pause_reason:
             runs.dispatch_pause_for_account(dispatch_id=self.dispatch.pk,
                                                   reason=pause_reason)
