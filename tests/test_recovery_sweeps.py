@@ -167,3 +167,22 @@ def test_a_dhis2_sync_whose_task_redis_lost_imports_each_entity_once(dhis2_stub)
     assert Dhis2SyncRun.objects.get().status == "completed"
     ids = list(Beneficiary.objects.filter(campaign=campaign).values_list("external_id", flat=True))
     assert len(ids) == len(set(ids)) == 30
+
+
+def test_a_live_senders_claims_are_not_judged_dead_when_redis_restarts_empty(sms_campaign):
+    from distribution.dispatch import claiming, clock, liveness
+    from distribution.models import Dispatch
+
+    make_issued_cards(campaign=sms_campaign, count=3, with_png=False)
+    dispatch = make_dispatch(campaign=sms_campaign, first_channel="sms", **open_plan())
+    dispatch_start(dispatch=dispatch)
+    dispatch = Dispatch.objects.select_related("campaign__program").get(pk=dispatch.pk)
+    ids = list(DispatchRecipient.objects.filter(dispatch=dispatch).values_list("pk", flat=True))
+    with liveness.ClaimHeartbeat() as heartbeat:
+        claimed = claiming.claim_rows(dispatch=dispatch, channel="sms", ids=ids,
+                                      token=heartbeat.token, now=clock.now())
+        redis_restarts_empty()
+        still_sending = liveness.settle_dead_claims(dispatch_id=dispatch.pk)
+    assert len(claimed) == still_sending == 3
+    assert set(DispatchRecipient.objects.filter(dispatch=dispatch)
+               .values_list("status", flat=True)) == {"sending"}

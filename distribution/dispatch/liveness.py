@@ -3,10 +3,15 @@
 has expired belongs to a sender that died: queued again when its attempt's Message was never
 inserted (nobody was called), else settled as `outcome_unknown` and never re-sent (see
 distribution.dispatch.claiming and retry_policy).
+
+Redis restarting empty takes every token with it while the senders still run: nothing is
+judged dead until their heartbeats have had CLAIM_TTL_SECONDS to write the tokens again
+(`distribution:liveness-since` marks when Redis began remembering them).
 """
 
 import logging
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -28,6 +33,7 @@ CLAIM_BEAT_SECONDS = 3
 # A recipient handed to a batch that has not claimed it after this long is handed out again
 # (the batch job was lost); claims stay exclusive, so this never sends twice.
 BATCH_LEASE = timedelta(minutes=10)
+LIVENESS_SINCE_KEY = "distribution:liveness-since"
 
 
 class ClaimHeartbeat:
@@ -73,6 +79,8 @@ def settle_dead_claims(*, dispatch_id, recipient_ids=None):
     if not claims:
         return 0
     r = tokens.connection()
+    if not _tokens_remembered_long_enough(r):
+        return len(claims)
     tokens_seen = {token for _, token in claims}
     with r.pipeline(transaction=False) as pipe:
         for token in tokens_seen:
@@ -82,6 +90,16 @@ def settle_dead_claims(*, dispatch_id, recipient_ids=None):
     if dead:
         _settle(dispatch_id, dead, tokens_seen - alive)
     return len(claims) - len(dead)
+
+
+def _tokens_remembered_long_enough(r):
+    """False until Redis has kept claim tokens for CLAIM_TTL_SECONDS (a Redis that restarted
+    empty forgot live senders' tokens too; their next beats bring them back)."""
+    since = r.get(LIVENESS_SINCE_KEY)
+    if since is None:
+        r.set(LIVENESS_SINCE_KEY, f"{time.time():.3f}", nx=True)
+        return False
+    return time.time() - float(since) >= CLAIM_TTL_SECONDS
 
 
 def _settle(dispatch_id, recipient_ids, dead_tokens):
