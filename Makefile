@@ -14,12 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Pango (WeasyPrint), fonts and Chromium (browser tests) come from Debian; installed only when missing.
+# Pango (WeasyPrint), fonts, Chromium (browser tests) and poppler's pdfinfo (bench/chaos.py counts
+# pages with a tool of its own) come from Debian; installed only when missing.
 system-deps:
-	@if ! ldconfig -p | grep -q libpango-1.0 || ! fc-list | grep -qi dejavu || [ ! -x /usr/bin/chromium ]; then \
+	@if ! ldconfig -p | grep -q libpango-1.0 || ! fc-list | grep -qi dejavu || [ ! -x /usr/bin/chromium ] || ! command -v pdfinfo >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-dejavu-extra chromium gettext >/dev/null; \
+	      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-dejavu-extra chromium gettext poppler-utils >/dev/null; \
 	  else echo "Install Pango, DejaVu fonts and Chromium (Debian: libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core chromium)"; fi; \
 	fi
 
