@@ -1,6 +1,7 @@
 """What a Google Wallet pass shows about the card."""
 
 from distribution.providers.adapter import CardDetails
+from distribution.wallet_links import logo_url
 from verification.public import public_campaign_name
 
 
@@ -13,4 +14,7 @@ def card_extras(*, card, beneficiary, campaign, program, images):
         valid_from=card.issued_on,
         valid_until=card.expires_on,
         background_color=program.brand_colour,
+        # The program's logo (a public address Google fetches); none on a sensitive
+        # campaign's pass, whose program's logo may say what it treats.
+        logo_url="" if campaign.is_sensitive else logo_url(program),
     )}
