@@ -47,7 +47,7 @@ DEFAULT_TEMPLATES = {
 }
 # What a Wallet step sends by SMS or WhatsApp (one GSM-7 segment, like the defaults above).
 WALLET_TEMPLATES = {
-    "fr": "Bonjour {first_name}, ajoutez votre carte {programme_name} à Google Wallet : "
+    "fr": "Bonjour {first_name}, votre carte {programme_name} dans Google Wallet : "
           "{wallet_link}\nSTOP pour ne plus recevoir",
     "en": "Hello {first_name}, add your {programme_name} card to Google Wallet: {wallet_link}\n"
           "STOP to opt out",

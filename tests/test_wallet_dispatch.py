@@ -68,6 +68,7 @@ def test_a_wallet_step_texts_the_cards_short_link_by_sms(wallet, orange_stub, cl
     assert recipients(dispatch)[card.beneficiary_id].status == "succeeded"
 
 
+@pytest.mark.slow
 def test_the_short_link_redirects_to_a_save_link_holding_the_cards_pass(
         wallet, orange_stub, google_stub, client):
     card, = make_issued_cards(campaign=wallet, count=1, with_png=False, consent_whatsapp=False)
@@ -140,6 +141,7 @@ def test_people_no_carrier_can_reach_are_skipped_with_the_reason(wallet, orange_
     assert len(orange_stub.sent) == 1
 
 
+@pytest.mark.slow
 def test_the_carriers_delivery_receipt_applies_to_the_wallet_steps_message(
         wallet, orange_stub, client):
     make_issued_cards(campaign=wallet, count=1, with_png=False, consent_whatsapp=False)
