@@ -9,13 +9,21 @@ import jwt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from campaigns.models import Role
 from cards.studio_services import program_logo_set
 from distribution.dispatch.progress import dispatch_counters
 from distribution.dispatch.runs import dispatch_start
 from distribution.models import Dispatch, Message, WalletLink
 from distribution.providers.google_wallet.adapter import SAVE_URL
 from tests.dispatch_helpers import dispatch_done, recipients, work_until
-from tests.factories import make_dispatch, make_integration, make_issued_cards, tiny_png
+from tests.factories import (
+    api_client,
+    make_api_key,
+    make_dispatch,
+    make_integration,
+    make_issued_cards,
+    tiny_png,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["tests.stubs.fixtures"]
@@ -171,3 +179,69 @@ def test_the_pass_shows_the_programs_logo_at_a_public_address(
     response = client.get(logo.removeprefix(BASE_URL))
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+
+
+def test_sms_carries_the_link_when_whatsapp_cannot_reach_them(wallet, whatsapp_stub, orange_stub):
+    make_integration(program=wallet.program, channel="whatsapp", config=whatsapp_stub.config())
+    card, = make_issued_cards(campaign=wallet, count=1, with_png=False)
+    whatsapp_stub.outside_window.add(card.beneficiary.phone.lstrip("+"))
+    dispatch = run(wallet, max_attempts=1)
+    # The program's card template holds no link: it is never sent for a Wallet step.
+    assert whatsapp_stub.sent == []
+    assert SHORT_LINK.search(sms_texts(orange_stub)[0])
+    message = Message.objects.get(dispatch=dispatch)
+    assert (message.channel, message.status, message.wallet_pass) == ("sms", "sent", True)
+    assert message.provider_message_id == orange_stub.request_ids[0]
+    assert recipients(dispatch)[card.beneficiary_id].status == "succeeded"
+
+
+def test_whatsapp_that_cannot_reach_someone_without_sms_consent_fails_them(
+        wallet, whatsapp_stub, orange_stub):
+    make_integration(program=wallet.program, channel="whatsapp", config=whatsapp_stub.config())
+    card, = make_issued_cards(campaign=wallet, count=1, with_png=False, consent_sms=False)
+    whatsapp_stub.outside_window.add(card.beneficiary.phone.lstrip("+"))
+    dispatch = run(wallet, max_attempts=3)
+    assert whatsapp_stub.sent == [] and orange_stub.sent == []
+    message = Message.objects.get(dispatch=dispatch)
+    assert (message.channel, message.status, message.error_code) == (
+        "whatsapp", "failed", "131047")
+    assert recipients(dispatch)[card.beneficiary_id].status == "failed"
+
+
+def test_a_carrier_not_set_up_pauses_the_run_with_its_reason(campaign, google_stub):
+    make_integration(program=campaign.program, channel="wallet", config=google_stub.config())
+    make_issued_cards(campaign=campaign, count=2, with_png=False, consent_whatsapp=False)
+    dispatch = make_dispatch(campaign=campaign, first_channel="wallet", **OPEN)
+    dispatch_start(dispatch=dispatch)
+    work_until(lambda: Dispatch.objects.get(pk=dispatch.pk).status == "paused")
+    dispatch.refresh_from_db()
+    assert dispatch.pause_reason.startswith("carrier_not_configured: ")
+    assert dispatch_counters(dispatch)["failed"] == 0
+
+
+def test_the_log_says_the_message_carried_a_wallet_link(wallet, orange_stub):
+    make_issued_cards(campaign=wallet, count=1, with_png=False, consent_whatsapp=False)
+    run(wallet)
+    client = api_client(make_api_key(program=wallet.program, role=Role.VIEWER))
+    row, = client.get("/api/distribution/logs", {"campaign": wallet.pk}).json()["data"]
+    assert (row["channel"], row["wallet_pass"]) == ("sms", True)
+    assert "Google Wallet" in row["channel_label"]
+
+
+@pytest.mark.slow
+def test_a_receipt_before_the_carriers_id_is_written_applies_to_the_wallet_message(
+        wallet, orange_stub, live_server):
+    from tests.test_early_receipts import orange_receipt_first
+
+    make_issued_cards(campaign=wallet, count=1, with_png=False, consent_whatsapp=False)
+    integration = wallet.program.provider_integrations.get(channel="sms")
+    answers = []
+    orange_stub.reply_next(
+        orange_receipt_first(orange_stub,
+                             f"{live_server.url}/webhooks/orange/{integration.webhook_token}",
+                             answers),
+        match=lambda r: r.method == "POST" and "/requests" in r.path)
+    dispatch = run(wallet)
+    assert [a["parked"] for a in answers] == [1]
+    message = Message.objects.get(dispatch=dispatch)
+    assert (message.channel, message.wallet_pass, message.status) == ("sms", True, "delivered")

@@ -17,11 +17,14 @@ How it sits in the sender (distribution.dispatch.batch_sender, three marked hook
 Planning (distribution.dispatch.planning) skips those no carrier can reach (`no_carrier`).
 
 On WhatsApp the text goes free-form, never as the program's card template (which does not
-hold the link): outside Meta's 24-hour window the send fails as `fallback` and the retry
-policy moves to the run's fallback channel, if any.
+hold the link). When WhatsApp cannot reach the person (outside Meta's 24-hour window, not on
+WhatsApp: a `fallback` answer) and they consented to SMS, the same attempt sends the text by
+SMS: its Message then moves to `sms` (in `record`, before the outcome and the early receipts
+are applied). Otherwise the retry policy decides as for any send.
 """
 
-from dataclasses import dataclass, replace
+import logging
+from dataclasses import dataclass, fields, replace
 
 from campaignid.outbound_http import TransportError
 from campaigns.models import Beneficiary
@@ -31,7 +34,10 @@ from distribution.integrations import integration_config, integration_get
 from distribution.message_templates import render, wallet_template_body
 from distribution.models import ChannelCode, DispatchRecipient, Message
 from distribution.providers.adapter import ChannelError, OutboundMessage, SendResult
+from distribution.providers.error_kinds import ErrorKind
 from distribution.providers.registry import adapter_class
+
+logger = logging.getLogger(__name__)
 
 WALLET, WHATSAPP, SMS = ChannelCode.WALLET.value, ChannelCode.WHATSAPP.value, ChannelCode.SMS.value
 NO_CARRIER = DispatchRecipient.SkipReason.NO_CARRIER
@@ -69,6 +75,19 @@ class WalletOutbound:
     carrier: str
     message: OutboundMessage  # for the carrier: the text with the short link
     object_id: str
+    sms_too: bool = False  # WhatsApp that cannot reach them hands the text to SMS
+
+
+@dataclass(frozen=True)
+class CarriedResult(SendResult):
+    """The carrier's verdict, with the channel that gave it."""
+
+    carrier: str = ""
+
+    @classmethod
+    def of(cls, result, *, carrier, link):
+        values = {f.name: getattr(result, f.name) for f in fields(SendResult)}
+        return cls(**{**values, "link": link}, carrier=carrier)
 
     def __repr__(self):
         return f"WalletOutbound(card_code={self.card_pass.card_code!r}, carrier={self.carrier})"
@@ -95,14 +114,24 @@ class WalletDelivery:
         except TransportError as exc:
             kind = "permanent" if exc.permanent else "retryable"
             return _from_google(SendResult.error(kind, exc.code, str(exc)))
-        adapter = self.carriers.get(message.carrier)
+        result = self._carry(message.carrier, message.message)
+        if (message.sms_too and message.carrier == WHATSAPP and not result.ok
+                and result.kind == ErrorKind.FALLBACK):
+            logger.info("Wallet link of card %s: WhatsApp cannot reach them (%s), sent by SMS",
+                        message.card_pass.card_code, result.error_code)
+            return CarriedResult.of(self._carry(SMS, message.message), carrier=SMS,
+                                    link=link.url)
+        return CarriedResult.of(result, carrier=message.carrier, link=link.url)
+
+    def _carry(self, carrier, message):
+        adapter = self.carriers.get(carrier)
         if adapter is None:
             # The run pauses with this reason until the operator sets the carrier up.
-            return replace(SendResult.error(
+            return SendResult.error(
                 "account", "carrier_not_configured",
-                f"The {message.carrier} integration that carries Wallet links is not set up "
-                "or not enabled."), link=link.url)
-        return replace(adapter.send(message=message.message), link=link.url)
+                f"The {carrier} integration that carries Wallet links is not set up or not "
+                "enabled.")
+        return adapter.send(message=message)
 
 
 def prepare(*, claimed, rows, delivery, dispatch, refused, now):
@@ -135,7 +164,8 @@ def prepare(*, claimed, rows, delivery, dispatch, refused, now):
                                card_code=row.card.code, language=campaign.language,
                                idempotency_key=claim.message.idempotency_key)
         claim.outbound = WalletOutbound(card_pass=claim.outbound, carrier=chosen, message=text,
-                                        object_id=delivery.wallet.object_id(row.card.code))
+                                        object_id=delivery.wallet.object_id(row.card.code),
+                                        sms_too=bool(sms))
         claim.message.channel, claim.message.wallet_pass = chosen, True
         keys_by_carrier.setdefault(chosen, []).append(claim.message.idempotency_key)
         ready.append(claim)
@@ -147,12 +177,22 @@ def prepare(*, claimed, rows, delivery, dispatch, refused, now):
 
 
 def record(results):
-    """Stores the save links the batch's answers carry (before their outcomes are written)."""
+    """Before the outcomes are written: stores the save links the answers carry, and moves
+    the Message of an attempt that SMS carried instead of WhatsApp to `sms` (so that its
+    outcome and Orange's early receipts find it)."""
     wallet_links.record_links(made=[
         (claim.message.card_id, result.link, claim.outbound.object_id)
         for claim, result, _at in results
         if result.link and isinstance(claim.outbound, WalletOutbound)
     ])
+    moved = [claim.message for claim, result, _at in results
+             if isinstance(result, CarriedResult) and result.carrier
+             and result.carrier != claim.message.channel]
+    for message in moved:
+        message.channel = SMS
+    if moved:
+        Message.objects.filter(idempotency_key__in=[m.idempotency_key for m in moved],
+                               status=Message.Status.SENDING).update(channel=SMS)
 
 
 def _carrier_adapter(program, code):
