@@ -25,6 +25,7 @@ from tests.factories import (
     make_integration,
     make_issued_cards,
     make_program,
+    make_user,
     tiny_png,
 )
 
@@ -168,3 +169,16 @@ def test_a_sensitive_campaigns_csv_needs_the_grant(program):
     assert api_client(make_api_key(program=program)).get(url).status_code == 403
     granted = api_client(make_api_key(program=program, can_view_sensitive=True)).get(url)
     assert granted.status_code == 200 and card.code in b"".join(granted.streaming_content).decode()
+
+
+def test_the_distribution_page_links_the_csv_once_wallet_is_set_up(campaign, google_stub):
+    from tests.test_distribution_pages import client_for
+
+    user = make_user(program=campaign.program, role=Role.OPERATOR)
+    page = f"/campaigns/{campaign.pk}/distribution/"
+    link = f"/api/campaigns/{campaign.pk}/wallet-links.csv"
+    assert link not in client_for(user, campaign.program).get(page).content.decode()
+    make_integration(program=campaign.program, channel="wallet", config=google_stub.config())
+    html = client_for(user, campaign.program).get(page).content.decode()
+    assert link in html
+    assert client_for(user, campaign.program).get(link).status_code == 200
