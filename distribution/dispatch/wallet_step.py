@@ -32,7 +32,7 @@ from distribution import wallet_links
 from distribution.card_messages import text_variables
 from distribution.integrations import integration_config, integration_get
 from distribution.message_templates import render, wallet_template_body
-from distribution.models import ChannelCode, DispatchRecipient, Message
+from distribution.models import ChannelCode, Message
 from distribution.providers.adapter import ChannelError, OutboundMessage, SendResult
 from distribution.providers.error_kinds import ErrorKind
 from distribution.providers.registry import adapter_class
@@ -40,7 +40,6 @@ from distribution.providers.registry import adapter_class
 logger = logging.getLogger(__name__)
 
 WALLET, WHATSAPP, SMS = ChannelCode.WALLET.value, ChannelCode.WHATSAPP.value, ChannelCode.SMS.value
-NO_CARRIER = DispatchRecipient.SkipReason.NO_CARRIER
 # The Beneficiary consents a carrier needs, in the order `carrier` takes them.
 CARRIER_CONSENTS = ("consent_whatsapp", "consent_sms")
 
@@ -77,6 +76,10 @@ class WalletOutbound:
     object_id: str
     sms_too: bool = False  # WhatsApp that cannot reach them hands the text to SMS
 
+    def __repr__(self):
+        # Logs and tracebacks may print it: never with the number or the text.
+        return f"WalletOutbound(card_code={self.card_pass.card_code!r}, carrier={self.carrier})"
+
 
 @dataclass(frozen=True)
 class CarriedResult(SendResult):
@@ -88,9 +91,6 @@ class CarriedResult(SendResult):
     def of(cls, result, *, carrier, link):
         values = {f.name: getattr(result, f.name) for f in fields(SendResult)}
         return cls(**{**values, "link": link}, carrier=carrier)
-
-    def __repr__(self):
-        return f"WalletOutbound(card_code={self.card_pass.card_code!r}, carrier={self.carrier})"
 
 
 class WalletDelivery:
