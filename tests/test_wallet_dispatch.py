@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from campaigns.models import Role
 from cards.studio_services import program_logo_set
 from distribution.dispatch.progress import dispatch_counters
-from distribution.dispatch.runs import dispatch_start
+from distribution.dispatch.runs import DispatchConflict, dispatch_start
 from distribution.models import Dispatch, Message, WalletLink
 from distribution.providers.google_wallet.adapter import SAVE_URL
 from tests.dispatch_helpers import dispatch_done, recipients, work_until
@@ -208,8 +208,18 @@ def test_whatsapp_that_cannot_reach_someone_without_sms_consent_fails_them(
     assert recipients(dispatch)[card.beneficiary_id].status == "failed"
 
 
-def test_a_carrier_not_set_up_pauses_the_run_with_its_reason(campaign, google_stub):
+def test_a_wallet_run_without_any_carrier_set_up_does_not_start(campaign, google_stub):
     make_integration(program=campaign.program, channel="wallet", config=google_stub.config())
+    dispatch = make_dispatch(campaign=campaign, first_channel="wallet", **OPEN)
+    with pytest.raises(DispatchConflict, match="WhatsApp"):
+        dispatch_start(dispatch=dispatch)
+
+
+def test_a_carrier_not_set_up_pauses_the_run_with_its_reason(
+        campaign, google_stub, whatsapp_stub):
+    make_integration(program=campaign.program, channel="wallet", config=google_stub.config())
+    make_integration(program=campaign.program, channel="whatsapp", config=whatsapp_stub.config())
+    # They need SMS, which is not set up: the operator must see why nobody is reached.
     make_issued_cards(campaign=campaign, count=2, with_png=False, consent_whatsapp=False)
     dispatch = make_dispatch(campaign=campaign, first_channel="wallet", **OPEN)
     dispatch_start(dispatch=dispatch)
@@ -245,3 +255,17 @@ def test_a_receipt_before_the_carriers_id_is_written_applies_to_the_wallet_messa
     assert [a["parked"] for a in answers] == [1]
     message = Message.objects.get(dispatch=dispatch)
     assert (message.channel, message.wallet_pass, message.status) == ("sms", True, "delivered")
+
+
+def test_consent_withdrawn_after_the_start_fails_the_person_without_a_message(
+        wallet, orange_stub):
+    from campaigns.models import Beneficiary
+
+    card, = make_issued_cards(campaign=wallet, count=1, with_png=False, consent_whatsapp=False)
+    dispatch = make_dispatch(campaign=wallet, first_channel="wallet", **OPEN)
+    dispatch_start(dispatch=dispatch)
+    Beneficiary.objects.filter(pk=card.beneficiary_id).update(consent_sms=False)
+    work_until(dispatch_done(dispatch))
+    assert orange_stub.sent == []
+    recipient = recipients(dispatch)[card.beneficiary_id]
+    assert recipient.status == "failed" and recipient.last_error.startswith("no_carrier")

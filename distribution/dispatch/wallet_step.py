@@ -26,11 +26,17 @@ are applied). Otherwise the retry policy decides as for any send.
 import logging
 from dataclasses import dataclass, fields, replace
 
+from django.utils.translation import gettext as _
+
 from campaignid.outbound_http import TransportError
 from campaigns.models import Beneficiary
 from distribution import wallet_links
 from distribution.card_messages import text_variables
-from distribution.integrations import integration_config, integration_get
+from distribution.integrations import (
+    IntegrationNotConfigured,
+    integration_config,
+    integration_get,
+)
 from distribution.message_templates import render, wallet_template_body
 from distribution.models import ChannelCode, Message
 from distribution.providers.adapter import ChannelError, OutboundMessage, SendResult
@@ -59,6 +65,14 @@ def whatsapp_carries(program):
     """True when the program's WhatsApp integration is configured and enabled."""
     integration = integration_get(program=program, channel=WHATSAPP)
     return bool(integration and integration.enabled and integration.config_encrypted)
+
+
+def require_carrier(program):
+    """Raises IntegrationNotConfigured when neither WhatsApp nor SMS could carry a link."""
+    if whatsapp_carries(program) or _carrier_adapter(program, SMS) is not None:
+        return
+    raise IntegrationNotConfigured(_(
+        "Wallet links are sent by WhatsApp or SMS: set up and enable one of them first."))
 
 
 def carrier_fields(dispatch):
