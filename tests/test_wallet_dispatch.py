@@ -9,7 +9,7 @@ import jwt
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from campaigns.models import Role
+from campaigns.models import Beneficiary, CampaignType, Role
 from cards.studio_services import program_logo_set
 from distribution.dispatch.progress import dispatch_counters
 from distribution.dispatch.runs import DispatchConflict, dispatch_start
@@ -19,11 +19,13 @@ from tests.dispatch_helpers import dispatch_done, recipients, work_until
 from tests.factories import (
     api_client,
     make_api_key,
+    make_campaign,
     make_dispatch,
     make_integration,
     make_issued_cards,
     tiny_png,
 )
+from verification.public import neutral_label
 
 pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["tests.stubs.fixtures"]
@@ -259,8 +261,6 @@ def test_a_receipt_before_the_carriers_id_is_written_applies_to_the_wallet_messa
 
 def test_consent_withdrawn_after_the_start_fails_the_person_without_a_message(
         wallet, orange_stub):
-    from campaigns.models import Beneficiary
-
     card, = make_issued_cards(campaign=wallet, count=1, with_png=False, consent_whatsapp=False)
     dispatch = make_dispatch(campaign=wallet, first_channel="wallet", **OPEN)
     dispatch_start(dispatch=dispatch)
@@ -269,3 +269,15 @@ def test_consent_withdrawn_after_the_start_fails_the_person_without_a_message(
     assert orange_stub.sent == []
     recipient = recipients(dispatch)[card.beneficiary_id]
     assert recipient.status == "failed" and recipient.last_error.startswith("no_carrier")
+
+
+def test_a_sensitive_campaigns_wallet_text_names_only_the_neutral_programme(
+        program, google_stub, orange_stub):
+    campaign = make_campaign(program=program, campaign_type=CampaignType.HIV)
+    make_integration(program=program, channel="wallet", config=google_stub.config())
+    make_integration(program=program, channel="sms", config=orange_stub.config())
+    make_issued_cards(campaign=campaign, count=1, with_png=False, consent_whatsapp=False)
+    run(campaign)
+    text, = sms_texts(orange_stub)
+    assert neutral_label("fr") in text and program.name not in text
+    assert SHORT_LINK.search(text)
