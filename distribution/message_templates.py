@@ -8,7 +8,14 @@ check offline.
 
 A template is plain text with `{variable}` placeholders from VARIABLES only: no attribute
 access, indexing, conversion or format spec, so a template can never reach into an object.
-`{{` and `}}` write literal braces. A campaign without its own template for a language uses
+`{{` and `}}` write literal braces.
+
+`{wallet_link}` is the card's Google Wallet short link (`<PUBLIC_BASE_URL>/w/<token>`,
+distribution.wallet_links), filled in a dispatch's Wallet step only (empty elsewhere). A
+Wallet step sends the campaign's own text when it holds `{wallet_link}`, else the built-in
+WALLET_TEMPLATES: a card's usual text, without the link, would reach nobody's wallet.
+
+A campaign without its own template for a language uses
 the built-in default, written to stay in the GSM-7 alphabet (one SMS segment is 160
 characters instead of 70) and ending with how to opt out (reply STOP; in Wolof BAYIL).
 """
@@ -25,7 +32,7 @@ from verification.public import neutral_label
 
 VARIABLES = (
     "first_name", "last_name", "card_code", "programme_name", "issue_date", "verification_url",
-    "card_link",
+    "card_link", "wallet_link",
 )
 MAX_LENGTH = 1000
 
@@ -37,6 +44,16 @@ DEFAULT_TEMPLATES = {
     # Draft: awaits a native speaker's review, like the word itself.
     "wo": "Salaam {first_name}, sa kart {programme_name} a ngi fii: {card_link}\n"
           "BAYIL ngir taxawal",
+}
+# What a Wallet step sends by SMS or WhatsApp (one GSM-7 segment, like the defaults above).
+WALLET_TEMPLATES = {
+    "fr": "Bonjour {first_name}, votre carte {programme_name} dans Google Wallet : "
+          "{wallet_link}\nSTOP pour ne plus recevoir",
+    "en": "Hello {first_name}, add your {programme_name} card to Google Wallet: {wallet_link}\n"
+          "STOP to opt out",
+    # Draft, like the Wolof default above: awaits a native speaker's review.
+    "wo": "Salaam {first_name}, duggalal sa kart {programme_name} ci Google Wallet: "
+          "{wallet_link}\nBAYIL ngir taxawal",
 }
 # The words each default ends with, telling people how to stop (checked by the tests).
 OPT_OUT_HINTS = {"fr": "STOP pour ne plus recevoir", "en": "STOP to opt out",
@@ -92,6 +109,16 @@ def template_body(*, campaign, language=None):
     language = language or campaign.language
     saved = MessageTemplate.objects.filter(campaign=campaign, language=language).first()
     return saved.body if saved else DEFAULT_TEMPLATES.get(language, DEFAULT_TEMPLATES["fr"])
+
+
+def wallet_template_body(*, campaign, language=None):
+    """The text of a campaign's Wallet step: its own template when that holds {wallet_link},
+    else the built-in Wallet text."""
+    language = language or campaign.language
+    body = template_body(campaign=campaign, language=language)
+    if "{wallet_link}" in body:
+        return body
+    return WALLET_TEMPLATES.get(language, WALLET_TEMPLATES["fr"])
 
 
 def templates_for(*, campaign):

@@ -167,6 +167,9 @@ class DispatchRecipient(models.Model):
         NO_PHONE = "no_phone", _("No phone number")
         NO_CARD = "no_card", _("No card issued")
         CARD_REVOKED = "card_revoked", _("Card revoked")
+        # A Wallet step sends its link by WhatsApp or SMS: without either consent, nothing
+        # can carry it (distribution.dispatch.wallet_step).
+        NO_CARRIER = "no_carrier", _("No WhatsApp or SMS consent to carry the Wallet link")
 
     # No index of its own: the unique (dispatch, beneficiary) constraint starts with it.
     dispatch = models.ForeignKey(Dispatch, on_delete=models.CASCADE, related_name="recipients",
@@ -261,6 +264,10 @@ class Message(models.Model):
     scheduled_for = models.DateTimeField(null=True, blank=True)
     scheduled_text = models.TextField(blank=True, db_default="")
     scheduled_phone = models.CharField(max_length=32, blank=True, db_default="")
+    # A Wallet step's message: `channel` is its carrier (SMS or WhatsApp), whose receipts
+    # apply to it; the text holds the card's Wallet short link (distribution.wallet_links).
+    # A database default: the dispatch's claim inserts messages in raw SQL without it.
+    wallet_pass = models.BooleanField(default=False, db_default=False)
 
     objects = ProgramScopedQuerySet.as_manager()
 
@@ -305,3 +312,33 @@ class ParkedReceipt(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.status} (parked)"
+
+
+def new_wallet_token():
+    # 12 URL-safe characters (72 random bits): short in an SMS, unguessable.
+    return secrets.token_urlsafe(9)
+
+
+class WalletLink(models.Model):
+    """A card's Google Wallet save link and the short link of ours that leads to it
+    (`<PUBLIC_BASE_URL>/w/<token>`, distribution.wallet_links). The token is made before the
+    link is sent; `save_url` when Google's link is made (or when the short link is first
+    opened, if the sender stopped before recording it)."""
+
+    card = models.OneToOneField("cards.Card", on_delete=models.CASCADE,
+                                related_name="wallet_link")
+    token = models.CharField(max_length=24, unique=True, default=new_wallet_token,
+                             editable=False)
+    save_url = models.TextField(blank=True)
+    object_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    made_at = models.DateTimeField(null=True, blank=True)
+
+    campaign_path = "card__campaign"
+
+    class Meta:
+        verbose_name = _("Wallet link")
+        verbose_name_plural = _("Wallet links")
+
+    def __str__(self):
+        return f"Wallet link of card {self.card_id}"

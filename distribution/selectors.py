@@ -4,6 +4,7 @@ CSV export and the campaign page's table."""
 from datetime import datetime, time, timedelta
 
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from campaigns.access import people_visible
 from distribution.dispatch.send_window import program_zone
@@ -12,7 +13,7 @@ from distribution.providers.error_labels import error_detail_text, error_label
 
 LOG_COLUMNS = (
     "id", "created_at", "campaign_id", "dispatch_id", "beneficiary_id", "external_id",
-    "card_code", "channel",
+    "card_code", "channel", "wallet_pass",
     "attempt", "status", "recipient", "provider_message_id", "error_code", "error_detail",
     "sent_at", "delivered_at", "read_at", "failed_at",
 )
@@ -58,7 +59,8 @@ def log_row(message):
         "external_id": getattr(message, "external_id", None) or "",
         "card_code": message.card.code if message.card_id else "",
         "channel": message.channel,
-        "channel_label": message.get_channel_display(),
+        "wallet_pass": message.wallet_pass,
+        "channel_label": channel_label(message),
         "attempt": message.attempt,
         "status": message.status,
         "status_label": message.get_status_display(),
@@ -72,6 +74,13 @@ def log_row(message):
         "read_at": message.read_at,
         "failed_at": message.failed_at,
     }
+
+
+def channel_label(message):
+    """The channel in the reader's language; a Wallet step's message says what it carried."""
+    if message.wallet_pass:
+        return _("%(channel)s, Google Wallet link") % {"channel": message.get_channel_display()}
+    return message.get_channel_display()
 
 
 def dispatches_running(*, program):

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from distribution import views
+from distribution import views, wallet_views
 from distribution.providers.orange_sms import webhook as orange_webhook
 from distribution.providers.registry import CHANNEL_PATTERN
 from distribution.providers.whatsapp import webhook as whatsapp_webhook
@@ -12,6 +12,10 @@ urlpatterns = [
     re_path(r"^webhooks/whatsapp/?$", whatsapp_webhook.whatsapp, name="webhook-whatsapp"),
     re_path(r"^webhooks/orange/(?P<token>[A-Za-z0-9_-]{10,64})/?$", orange_webhook.orange,
             name="webhook-orange"),
+    # Public on purpose (tests/test_sensitive_access.py): a Wallet short link, a pass's logo.
+    re_path(r"^w/(?P<token>[A-Za-z0-9_-]{8,24})$", wallet_views.wallet_short_link,
+            name="wallet-short-link"),
+    path("w/logo/<int:program>-<slug:key>.png", wallet_views.wallet_logo, name="wallet-logo"),
     path("distribution/logs/", views.message_logs, name="distribution-logs"),
     path("campaigns/<int:pk>/distribution/", views.campaign_distribution,
          name="campaign-distribution"),

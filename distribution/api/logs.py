@@ -63,6 +63,9 @@ class MessageOutput(serializers.Serializer):
         help_text="The beneficiary's enrollment (external) id; empty when it has none.")
     card_code = serializers.CharField()
     channel = serializers.ChoiceField(choices=ChannelCode.choices)
+    wallet_pass = serializers.BooleanField(
+        help_text="True when the message carried the card's Google Wallet link (a dispatch's "
+                  "Wallet step; `channel` is then the carrier, sms or whatsapp).")
     channel_label = serializers.CharField(help_text="The channel in the user's language.")
     attempt = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Message.Status.choices)

@@ -3,7 +3,7 @@ accepts the path with or without a trailing slash."""
 
 from django.urls import re_path
 
-from distribution.api import dispatches, integrations, logs, templates
+from distribution.api import dispatches, integrations, logs, templates, wallet
 from distribution.providers.registry import CHANNEL_PATTERN
 
 urlpatterns = [
@@ -23,6 +23,8 @@ urlpatterns = [
             templates.TemplatePreviewView.as_view(), name="api-message-template-preview"),
     re_path(r"^campaigns/(?P<pk>\d+)/message-templates/(?P<language>fr|en|wo)/?$",
             templates.TemplateView.as_view(), name="api-message-template"),
+    re_path(r"^campaigns/(?P<pk>\d+)/wallet-links\.csv/?$", wallet.WalletLinksCsvView.as_view(),
+            name="api-campaign-wallet-links-csv"),
     re_path(r"^distribution/logs/?$", logs.MessageLogView.as_view(),
             name="api-distribution-logs"),
     re_path(r"^distribution/logs\.csv/?$", logs.MessageLogCsvView.as_view(),

@@ -39,7 +39,7 @@ from django.conf import settings
 from campaignid.db_reconnect import connection_lost, reconnect, with_reconnect
 from campaigns.phones import mask_phone
 from distribution.card_messages import CardImages, outbound_message
-from distribution.dispatch import claiming, clock, liveness, runs, wakeups
+from distribution.dispatch import claiming, clock, liveness, runs, wakeups, wallet_step
 from distribution.dispatch.live_events import send_dispatch_event_on_commit
 from distribution.dispatch.rate_limit import RateLimiter
 from distribution.dispatch.send_window import SendWindow
@@ -104,6 +104,8 @@ def send_batch(*, dispatch_id, channel, recipient_ids):
         return
     try:
         adapter = channel_for(program=dispatch.campaign.program, channel=channel)
+        if channel == wallet_step.WALLET:  # wallet hook: the link goes by SMS or WhatsApp
+            adapter = wallet_step.WalletDelivery(wallet=adapter, dispatch=dispatch)
     except IntegrationNotConfigured as exc:
         runs.dispatch_pause_for_account(dispatch_id=dispatch_id, reason=str(exc))
         return
@@ -233,6 +235,10 @@ class Batch:
                     f"{type(exc).__name__}"), clock.now()))
                 continue
             claimed.append(claim)
+        if self.channel == wallet_step.WALLET:  # wallet hook: carriers, texts, short links
+            claimed = wallet_step.prepare(claimed=claimed, rows=rows, delivery=self.adapter,
+                                          dispatch=self.dispatch, refused=self.done,
+                                          now=clock.now())
         return claimed
 
     def _flush(self):
@@ -240,6 +246,8 @@ class Batch:
             return
         results, self.done, self.first_done_at = self.done, [], None
         pause_reason, hold = None, 0.0
+        if self.channel == wallet_step.WALLET:  # wallet hook: store the save links made
+            wallet_step.record(results)
         for claim, result, answered_at in results:
             action = apply_outcome(dispatch=self.dispatch, recipient=claim.recipient,
                                    message=claim.message, result=result, now=answered_at)

@@ -2,7 +2,7 @@
 on the first channel they consented to and can be reached on, or skipped with the reason."""
 
 from cards.models import Card
-from distribution.dispatch import clock
+from distribution.dispatch import clock, wallet_step
 from distribution.models import DispatchRecipient
 from distribution.providers.registry import provider
 
@@ -32,13 +32,22 @@ def recipient_rows(dispatch):
             cards[beneficiary_id] = (card_id, revoked_at, live)
     now = clock.now()
     consent_fields = [provider(c).consent_field for c in dispatch.channels]
+    # wallet hook: a Wallet step needs a carrier (WhatsApp or SMS) for its link.
+    carrier_fields = wallet_step.carrier_fields(dispatch)
+    whatsapp_on = bool(carrier_fields) and wallet_step.whatsapp_carries(dispatch.campaign.program)
     people = beneficiaries.order_by("pk").values_list(
-        "pk", "phone", "opted_out_at", *consent_fields
+        "pk", "phone", "opted_out_at", *consent_fields, *carrier_fields
     )
-    for pk, phone, opted_out_at, *consents in people.iterator(chunk_size=5000):
+    for pk, phone, opted_out_at, *flags in people.iterator(chunk_size=5000):
+        consents, carried = flags[:len(consent_fields)], flags[len(consent_fields):]
         card_id, revoked_at, _live = cards.get(pk, (None, None, False))
         consented = [c for c, given in zip(dispatch.channels, consents, strict=True) if given]
         channels = [c for c in consented if phone or not provider(c).needs_phone]
+        uncarried = (wallet_step.WALLET in channels and not wallet_step.carrier(
+            phone=phone, consent_whatsapp=carried[0], consent_sms=carried[1],
+            whatsapp_on=whatsapp_on))
+        if uncarried:
+            channels.remove(wallet_step.WALLET)
         skip = ""
         if opted_out_at:
             skip = DispatchRecipient.SkipReason.OPTED_OUT
@@ -46,6 +55,8 @@ def recipient_rows(dispatch):
             skip = DispatchRecipient.SkipReason.NO_CARD
         elif revoked_at is not None:
             skip = DispatchRecipient.SkipReason.CARD_REVOKED
+        elif not channels and uncarried and phone:
+            skip = DispatchRecipient.SkipReason.NO_CARRIER
         elif not channels:
             skip = (DispatchRecipient.SkipReason.NO_PHONE if consented
                     else DispatchRecipient.SkipReason.NO_CONSENT)

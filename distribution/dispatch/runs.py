@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaignid.bulk_sql import insert_rows
-from distribution.dispatch import wakeups
+from distribution.dispatch import wakeups, wallet_step
 from distribution.dispatch.live_events import send_dispatch_event_on_commit
 from distribution.dispatch.planning import RECIPIENT_COLUMNS, recipient_rows
 from distribution.integrations import IntegrationNotConfigured, channel_for
@@ -92,6 +92,8 @@ def dispatch_start(*, dispatch):
     for channel in dispatch.channels:
         try:
             channel_for(program=program, channel=channel)
+            if channel == wallet_step.WALLET:  # wallet hook: its link needs a carrier
+                wallet_step.require_carrier(program)
         except IntegrationNotConfigured as exc:
             raise DispatchConflict(str(exc)) from None
     with transaction.atomic():
