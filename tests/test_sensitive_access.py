@@ -33,11 +33,12 @@ pytestmark = pytest.mark.django_db
 
 HOLDER_NAME = "Zeinabou"
 GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<regex>[^)]*)\)|<(?:(?P<conv>\w+):)?(?P<pname>\w+)>")
-# Public or not about one campaign: the verification page and keys (tested for what they
-# show in test_verification_*), webhooks, the admin (test_admin_privacy), the language
-# switch, the templates' sample previews and the program's logo (test_private_files).
+# Public or not about one campaign: the verification page (v/, and V/C/ as the printed QR
+# spells it) and keys (tested for what they show in test_verification_*), webhooks, the
+# admin (test_admin_privacy), the language switch, the templates' sample previews and the
+# program's logo (test_private_files).
 NOT_CAMPAIGN_ROUTES = re.compile(
-    r"^(admin/|i18n/|\^?webhooks/|\^?v/|\.well-known/|cards/templates/|api/\^templates/"
+    r"^(admin/|i18n/|\^?webhooks/|\^?v/|\^V/C/|\.well-known/|cards/templates/|api/\^templates/"
     r"|programs/)"
 )
 # (route, method) that show the campaign's own record only: allowed without the grant.
