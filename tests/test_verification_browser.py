@@ -479,6 +479,45 @@ def test_online_page_opened_from_the_printed_capital_link_verifies(online, live_
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
 
 
+def _change_fragment(page, token):
+    """What pasting the same link with another fragment does: no new page, a hashchange."""
+    checks = int(page.get_attribute("#result", "data-checks"))
+    page.evaluate("token => { window.location.hash = token; }", token)
+    page.wait_for_selector(f'#result[data-checks="{checks + 1}"]')
+
+
+def test_online_page_checks_again_when_only_the_fragment_changes_to_a_genuine_token(
+    online, live_server, field
+):
+    card = field["valid"]
+    page = _page_check(online, live_server, card, field["stranger"].token)
+    assert _verdict(page) == "forged"
+
+    _change_fragment(page, card.token)
+
+    assert _verdict(page) == "valid"
+    assert page.is_visible("#signed")
+    assert _field_text(page, "name") == "Aïssatou N'Diaye"
+    assert page.text_content("#verdict-title") == "Carte valide"
+
+
+def test_online_page_checks_again_when_only_the_fragment_changes_to_a_forged_token(
+    online, live_server, field
+):
+    card = field["valid"]
+    page = _page_check(online, live_server, card)
+    assert _field_text(page, "name") == "Aïssatou N'Diaye"
+
+    _change_fragment(page, _tampered(card.token))
+
+    assert _verdict(page) == "forged"
+    assert not page.is_visible("#signed")
+    assert "Aïssatou" not in page.content()
+    assert page.get_attribute('[data-lang-link][lang="en"]', "href").endswith(
+        "#" + _tampered(card.token)
+    )
+
+
 def test_online_page_says_revoked(online, live_server, field):
     page = _page_check(online, live_server, field["revoked"])
 
