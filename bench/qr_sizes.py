@@ -21,7 +21,8 @@ BASE_URLS = [
     "https://verify.sante.gouv.sn",
     "https://verification.programme-sante.gouv.sn",
 ]
-NAMES = ["Awa Ba", "Aïssatou N'Diaye", "Ndèye Fatou Mbaye S", "Mame Diarra Bousso Ndiaye"]
+NAMES = ["Awa Ba", "Aïssatou N'Diaye", "Ndèye Fatou Mbaye S", "Mame Diarra Bousso Ndiaye",
+         "Aïssatou Ndèye Fatou Mbaye N'Diaye Diallo"]
 
 
 def main():
@@ -58,7 +59,7 @@ def main():
 
     # The margin of the worst case (longest name, 44-character base URL): how many more
     # characters the base URL could take before the QR grows past version 10.
-    worst = signer.sign(code=CODE, payload=claims(NAMES[-1]))
+    worst = max((signer.sign(code=CODE, payload=claims(name)) for name in NAMES), key=len)
     extra = 0
     while True:
         settings.PUBLIC_BASE_URL = BASE_URLS[-1] + "X" * (extra + 1)
