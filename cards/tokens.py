@@ -281,6 +281,24 @@ def encode_payload(claims: CardClaims, *, kid: bytes, version: int = VERSION) ->
 ELLIPSIS = "\u2026"
 
 
+def token_name(first_name: str, last_name: str, max_bytes: int = NAME_MAX_BYTES) -> str:
+    """The holder's name as a token carries it: whole when it fits; else the given names
+    become initials, last one first ("Mame Diarra Bousso" "Ndiaye" -> "Mame D. B. Ndiaye"),
+    so the family name a checker compares stays whole; only then is it cut with "…"
+    (truncate_utf8, which encode_payload applies anyway)."""
+    given = unicodedata.normalize("NFC", first_name).split()
+    family = unicodedata.normalize("NFC", last_name).strip()
+
+    def joined():
+        return " ".join([*given, family] if family else given)
+
+    for index in reversed(range(len(given))):
+        if len(joined().encode("utf-8")) <= max_bytes:
+            break
+        given[index] = given[index][0] + "."
+    return joined()
+
+
 def truncate_utf8(text: str, max_bytes: int) -> bytes:
     """At most `max_bytes` of UTF-8, never splitting a character. A name that does not fit
     ends with "…", so whoever reads the card sees it was shortened (the ellipsis is signed

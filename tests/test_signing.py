@@ -36,6 +36,7 @@ from cards.tokens import (
     card_token_verify,
     decimal_encode,
     signing_input,
+    token_name,
 )
 from tests.factories import make_program
 
@@ -207,6 +208,22 @@ def test_name_of_exactly_20_bytes_is_kept_whole():
     name = "Ndèye Fatou Mbaye S"  # 20 bytes of UTF-8
     assert len(name.encode()) == 20
     assert card_token_decode(_sign(program, name=name))[0].name == name
+
+
+def test_a_name_that_fits_the_token_is_carried_whole():
+    assert token_name("Aïssatou Ndèye", "Sow") == "Aïssatou Ndèye Sow"  # 20 bytes
+
+
+def test_given_names_become_initials_last_one_first_until_the_name_fits():
+    assert token_name("Mame Diarra Bousso", "Ndiaye") == "Mame D. B. Ndiaye"
+    assert token_name("Aïssatou Ndèye Fatou", "Mbaye") == "A. N. F. Mbaye"
+
+
+def test_a_family_name_too_long_even_after_initials_is_cut_with_an_ellipsis():
+    program = make_program()
+    name = token_name("Awa", "Ouédraogo-N'Guessan Diallo")
+    assert name == "A. Ouédraogo-N'Guessan Diallo"
+    assert card_token_decode(_sign(program, name=name))[0].name == "A. Ouédraogo-N'G…"
 
 
 def test_version_1_token_still_cut_names_at_40_bytes():
