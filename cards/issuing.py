@@ -11,7 +11,7 @@ from campaigns.models import Job
 from cards.codes import new_card_code
 from cards.models import Card
 from cards.signing_keys import signing_key_for
-from cards.tokens import CardClaims, CardSigner, token_campaign_type
+from cards.tokens import CardClaims, CardSigner, token_campaign_type, token_name
 from cards.validity import REISSUED, add_months, program_today
 
 _CODE_LOOKUP_BATCH = 500
@@ -135,7 +135,7 @@ class _Issuer:
         cards = []
         for beneficiary, code in zip(beneficiaries, codes, strict=True):
             claims = CardClaims(
-                name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
+                name=token_name(beneficiary.first_name, beneficiary.last_name),
                 birth_date=beneficiary.date_of_birth,
                 program_id=self.program.pk,
                 campaign_type=self.token_type,

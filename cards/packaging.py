@@ -27,7 +27,7 @@ from cards.generation import job_beneficiaries
 from cards.issuing import ISSUE_BATCH, cards_issue
 from cards.models import Card
 from cards.print_pdf import merge_chunk_pdfs
-from cards.qr import qr_matrix, verification_url
+from cards.qr import qr_matrix, qr_url
 from cards.rendering.renderer import CardRenderer
 
 
@@ -102,7 +102,7 @@ def card_render_data(card):
         "attributes": person.attributes or {},
         "issued_on": card.issued_on,
         "expires_on": card.expires_on,
-        "qr": qr_matrix(verification_url(card)),
+        "qr": qr_matrix(qr_url(card)),
     }
 
 

@@ -3,7 +3,7 @@
 `{card_link}` is the card page's short address (`<PUBLIC_BASE_URL>/v/c/<code>`, verified
 online by code): the default SMS texts use it so that, with a realistic name, programme and
 server address, they fit one GSM-7 segment (160 characters) with room left for the opt-out
-hint. `{verification_url}` adds the signed token (`#<token>`, ~160 characters more) for a
+hint. `{verification_url}` adds the signed token (`#<token>`, ~230 digits more) for a
 check offline.
 
 A template is plain text with `{variable}` placeholders from VARIABLES only: no attribute

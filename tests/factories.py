@@ -125,13 +125,13 @@ def make_card(*, campaign, beneficiary=None, job=None, code=None, issued_on=None
     from cards.codes import new_card_code
     from cards.models import Card
     from cards.signing_keys import signing_key_for
-    from cards.tokens import CardClaims, CardSigner
+    from cards.tokens import CardClaims, CardSigner, token_name
 
     beneficiary = beneficiary or make_beneficiary(campaign=campaign)
     code = code or new_card_code(campaign.prefix)
     issued_on = issued_on or date.today()
     claims = CardClaims(
-        name=f"{beneficiary.first_name} {beneficiary.last_name}".strip(),
+        name=token_name(beneficiary.first_name, beneficiary.last_name),
         birth_date=beneficiary.date_of_birth,
         program_id=campaign.program_id,
         campaign_type=campaign.campaign_type,

@@ -67,9 +67,20 @@ def test_card_tokens_verify_with_the_programs_key_and_carry_the_beneficiary():
     )
     assert claims.name == "Awa Ba"
     assert claims.birth_date == person.date_of_birth
-    assert claims.program_id == program.pk
     assert claims.campaign_type == "mild"
     assert claims.issued_on == card.issued_on
+
+
+def test_a_long_name_is_signed_with_initials_for_the_given_names():
+    program = make_program()
+    campaign = make_campaign(program=program)
+    person = make_beneficiary(campaign=campaign, first_name="Mame Diarra Bousso",
+                              last_name="Ndiaye")
+    (card,) = cards_assign(job=make_job(campaign=campaign), beneficiaries=[person])
+    claims = card_token_verify(
+        code=card.code, token=card.token, public_keys=program_public_keys(program=program)
+    )
+    assert claims.name == "Mame D. B. Ndiaye"
 
 
 def test_assigning_again_returns_the_same_cards():

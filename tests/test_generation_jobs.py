@@ -121,7 +121,7 @@ def test_png_size_follows_the_job_dpi():
     assert Image.open(io.BytesIO(archive.read(f"{code}.png"))).size == (1011, 638)
 
 
-def test_the_qr_of_a_generated_png_decodes_to_the_cards_verification_url():
+def test_the_qr_of_a_generated_png_decodes_to_the_cards_printed_link():
     program = make_program()
     key = make_api_key(program=program)
     job_id = start_job(key, campaign_with(program, 1)).json()["id"]
@@ -130,13 +130,14 @@ def test_the_qr_of_a_generated_png_decodes_to_the_cards_verification_url():
     archive = zipfile.ZipFile(io.BytesIO(download(key, job_id, "zip")))
     image = Image.open(io.BytesIO(archive.read(f"{card.code}.png"))).convert("L")
     decoded = [r.text for r in zxingcpp.read_barcodes(image)]
-    assert decoded == [f"{card_url_base()}/v/c/{card.code}#{card.token}"]
+    assert decoded == [f"{card_url_base()}/V/C/{card.code}#{card.token}"]
 
 
 def card_url_base():
+    """PUBLIC_BASE_URL as the printed QR spells it: scheme and host in capitals."""
     from django.conf import settings
 
-    return settings.PUBLIC_BASE_URL
+    return settings.PUBLIC_BASE_URL.upper()
 
 
 def test_cancelling_refunds_the_job_once():

@@ -33,12 +33,13 @@ pytestmark = pytest.mark.django_db
 
 HOLDER_NAME = "Zeinabou"
 GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<regex>[^)]*)\)|<(?:(?P<conv>\w+):)?(?P<pname>\w+)>")
-# Public or not about one campaign: the verification page and keys (tested for what they
-# show in test_verification_*), webhooks, the admin (test_admin_privacy), the language
-# switch, the templates' sample previews and the program's logo (test_private_files); a
-# Wallet short link and a pass's logo (w/: redirect or image only, test_wallet_links).
+# Public or not about one campaign: the verification page (v/, and V/C/ as the printed QR
+# spells it) and keys (tested for what they show in test_verification_*), webhooks, the
+# admin (test_admin_privacy), the language switch, the templates' sample previews and the
+# program's logo (test_private_files); a Wallet short link and a pass's logo (w/: redirect
+# or image only, test_wallet_links).
 NOT_CAMPAIGN_ROUTES = re.compile(
-    r"^(admin/|i18n/|\^?webhooks/|\^?v/|\^?w/|\.well-known/|cards/templates/"
+    r"^(admin/|i18n/|\^?webhooks/|\^?v/|\^V/C/|\^?w/|\.well-known/|cards/templates/"
     r"|api/\^templates/|programs/)"
 )
 # (route, method) that show the campaign's own record only: allowed without the grant.

@@ -34,6 +34,9 @@ from cards.tokens import (
     card_token_decode,
     card_token_sign,
     card_token_verify,
+    decimal_encode,
+    signing_input,
+    token_name,
 )
 from tests.factories import make_program
 
@@ -48,8 +51,22 @@ CLAIMS = CardClaims(
     issued_on=date(2026, 1, 15),
     expires_on=date(2027, 1, 15),
 )
-# RFC 8032 test 1 key: the worked example of the token format in the README.
+# RFC 8032 test 1 key: the worked examples of the token format in the README.
 RFC8032_SEED = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+# Version 2 (new cards): the same card; no program id in the token.
+V2_EXAMPLE_TOKEN = (
+    "00197362138617402422917045275581440179100848667452864687812605895731980030371858483609967"
+    "269559123096978977847384194269212071893433019663297671046703736529588408034637984328055795"
+    "624585990867431182223790737349941333155995962633"
+)
+V2_EXAMPLE_PAYLOAD_HEX = (
+    "0221fe31dfa100089e0a0baa5041c3af737361746f75204e274469617965"
+)
+V2_EXAMPLE_SIGNATURE_HEX = (
+    "31506d603a9ffcec83fadd656a89c8d599d97b8dc43cbe40ec825242b47b14c0"
+    "9499b4a9494fd49af72fc413a02dd7ec3a0c9bd627869259b77f62022663cd09"
+)
+# Version 1 (cards issued before version 2): they keep verifying.
 EXAMPLE_TOKEN = (
     "AEQ74MO7UGWAEAAITYFAXKSQCFA4HL3TONQXI33VEBHCORDJMF4WLJCEM6RZ4UY3ZHLQ4MW252CQSNBPMYGH57KXEIQ"
     "355NIBARVROSW24OFCBUF3QCTDFOOJB5I7QGIOJ47ZFKKAJVBE3IX73YJHHCPQ4FQ"
@@ -140,12 +157,27 @@ def test_token_round_trip_gives_back_the_claims():
     key = signing_key_for(program=program)
     claims = _claims_for(program)
     token = card_token_sign(code=CODE, payload=claims, key=key)
-    assert card_token_verify(code=CODE, token=token, public_keys=_keys(program)) == claims
+    assert card_token_verify(code=CODE, token=token, public_keys=_keys(program)) == replace(
+        claims, program_id=None
+    )
 
 
-def test_token_is_upper_case_base32_without_padding():
+def test_new_token_is_version_2_in_decimal_digits():
     program = make_program()
     token = _sign(program)
+    assert token.isdigit() and token.isascii()
+    assert card_token_decode(token)[2][0] == 2
+
+
+def test_version_2_token_leaves_the_program_id_out():
+    program = make_program()
+    token = _sign(program)
+    assert card_token_verify(code=CODE, token=token, public_keys=_keys(program)).program_id is None
+
+
+def test_version_1_token_is_upper_case_base32_without_padding():
+    signer = CardSigner(SimpleNamespace(kid="AAAAAAAA"), private_key=Ed25519PrivateKey.generate())
+    token = signer.sign(code=CODE, payload=CLAIMS, version=1)
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 
@@ -156,19 +188,48 @@ def test_token_carries_the_key_id():
     assert card_token_decode(token)[1] == key.kid
 
 
-def test_long_name_is_cut_to_40_bytes_at_a_character_boundary():
+def test_long_name_is_cut_to_20_bytes_at_a_character_boundary():
     program = make_program()
     name = "é" * 30  # 60 bytes of UTF-8
     token = _sign(program, name=name)
     claims = card_token_decode(token)[0]
-    assert claims.name == "é" * 18 + "…"  # 36 + 3 bytes: marked as shortened
+    assert claims.name == "é" * 8 + "…"  # 16 + 3 bytes: marked as shortened
 
 
 def test_name_cut_never_splits_a_character():
     program = make_program()
-    name = "a" + "é" * 30  # a cut at byte 40 would fall inside an "é"
+    name = "a" + "é" * 30  # a cut at byte 17 would fall inside an "é"
     token = _sign(program, name=name)
-    assert card_token_decode(token)[0].name == "a" + "é" * 18 + "…"
+    assert card_token_decode(token)[0].name == "a" + "é" * 8 + "…"
+
+
+def test_name_of_exactly_20_bytes_is_kept_whole():
+    program = make_program()
+    name = "Ndèye Fatou Mbaye S"  # 20 bytes of UTF-8
+    assert len(name.encode()) == 20
+    assert card_token_decode(_sign(program, name=name))[0].name == name
+
+
+def test_a_name_that_fits_the_token_is_carried_whole():
+    assert token_name("Aïssatou Ndèye", "Sow") == "Aïssatou Ndèye Sow"  # 20 bytes
+
+
+def test_given_names_become_initials_last_one_first_until_the_name_fits():
+    assert token_name("Mame Diarra Bousso", "Ndiaye") == "Mame D. B. Ndiaye"
+    assert token_name("Aïssatou Ndèye Fatou", "Mbaye") == "A. N. F. Mbaye"
+
+
+def test_a_family_name_too_long_even_after_initials_is_cut_with_an_ellipsis():
+    program = make_program()
+    name = token_name("Awa", "Ouédraogo-N'Guessan Diallo")
+    assert name == "A. Ouédraogo-N'Guessan Diallo"
+    assert card_token_decode(_sign(program, name=name))[0].name == "A. Ouédraogo-N'G…"
+
+
+def test_version_1_token_still_cut_names_at_40_bytes():
+    signer = CardSigner(SimpleNamespace(kid="AAAAAAAA"), private_key=Ed25519PrivateKey.generate())
+    token = signer.sign(code=CODE, payload=replace(CLAIMS, name="é" * 30), version=1)
+    assert card_token_decode(token)[0].name == "é" * 18 + "…"
 
 
 def test_card_without_expiry_round_trips_as_none():
@@ -182,14 +243,14 @@ def test_card_without_expiry_round_trips_as_none():
 def test_program_id_varint_round_trips(program_id):
     key = SimpleNamespace(kid="AAAAAAAA")
     signer = CardSigner(key, private_key=Ed25519PrivateKey.generate())
-    token = signer.sign(code=CODE, payload=replace(CLAIMS, program_id=program_id))
+    token = signer.sign(code=CODE, payload=replace(CLAIMS, program_id=program_id), version=1)
     assert card_token_decode(token)[0].program_id == program_id
 
 
-def test_program_id_too_large_for_the_token_is_refused():
+def test_program_id_too_large_for_a_version_1_token_is_refused():
     signer = CardSigner(SimpleNamespace(kid="AAAAAAAA"), private_key=Ed25519PrivateKey.generate())
     with pytest.raises(ValueError, match="program_id"):
-        signer.sign(code=CODE, payload=replace(CLAIMS, program_id=2**28))
+        signer.sign(code=CODE, payload=replace(CLAIMS, program_id=2**28), version=1)
 
 
 def test_issue_date_before_2020_is_refused_with_the_field_name():
@@ -224,31 +285,63 @@ def test_a_token_signed_with_the_old_hiv_type_still_verifies():
     assert claims.campaign_type == "hiv"
 
 
-def test_any_single_changed_character_is_refused():
+def test_any_single_changed_digit_is_refused():
     program = make_program()
     token = _sign(program)
     keys = program_public_keys(program=program)
     for position, char in enumerate(token):
-        other = "B" if char == "A" else "A"
+        other = "1" if char == "0" else "0"
         tampered = token[:position] + other + token[position + 1 :]
         with pytest.raises(InvalidCardToken):
             card_token_verify(code=CODE, token=tampered, public_keys=keys)
 
 
-def test_lower_case_token_is_bad_encoding():
-    program = make_program()
-    token = _sign(program)
+def test_any_single_changed_character_of_a_version_1_token_is_refused():
+    public = Ed25519PrivateKey.from_private_bytes(RFC8032_SEED).public_key()
+    for position, char in enumerate(EXAMPLE_TOKEN):
+        other = "B" if char == "A" else "A"
+        tampered = EXAMPLE_TOKEN[:position] + other + EXAMPLE_TOKEN[position + 1 :]
+        with pytest.raises(InvalidCardToken):
+            card_token_verify(code=CODE, token=tampered, public_keys={"EH7DDX5B": public})
+
+
+def test_lower_case_version_1_token_is_bad_encoding():
     with pytest.raises(InvalidCardToken) as caught:
-        card_token_verify(code=CODE, token=token.lower(), public_keys=_keys(program))
+        card_token_decode(EXAMPLE_TOKEN.lower())
     assert caught.value.reason == BAD_ENCODING
 
 
-def test_truncated_token_is_bad_encoding():
+@pytest.mark.parametrize("cut", [1, 2, 3, 8])
+def test_truncated_token_is_bad_encoding(cut):
     program = make_program()
     token = _sign(program)
     with pytest.raises(InvalidCardToken) as caught:
-        card_token_decode(token[:-8])
+        card_token_decode(token[:-cut])
     assert caught.value.reason == BAD_ENCODING
+
+
+def test_a_version_2_number_too_large_for_its_digit_count_is_bad_encoding():
+    # 94 bytes spell as 227 digits; 227 nines is more than 256^94 - 1.
+    with pytest.raises(InvalidCardToken, match="larger than its digit count"):
+        card_token_decode("9" * 227)
+
+
+def test_a_version_2_token_with_one_more_leading_zero_is_bad_encoding():
+    with pytest.raises(InvalidCardToken) as caught:
+        card_token_decode("0" + V2_EXAMPLE_TOKEN)
+    assert caught.value.reason == BAD_ENCODING
+
+
+def test_a_pasted_string_of_thousands_of_digits_is_bad_encoding():
+    with pytest.raises(InvalidCardToken, match="too long"):
+        card_token_decode("1" * 5000)
+
+
+def test_version_1_bytes_spelt_in_digits_are_bad_encoding():
+    """Each version has its spelling: a version 1 token's bytes in decimal are refused."""
+    raw = base64.b32decode(EXAMPLE_TOKEN + "=" * (-len(EXAMPLE_TOKEN) % 8))
+    with pytest.raises(InvalidCardToken, match="unsupported version 1"):
+        card_token_decode(decimal_encode(raw))
 
 
 def test_token_signed_by_another_program_is_unknown_key():
@@ -292,10 +385,7 @@ def test_rotation_keeps_old_cards_verifying_and_signs_new_ones_with_the_new_key(
     statuses = {jwk["kid"]: jwk["status"] for jwk in jwks["keys"]}
     assert statuses == {old_key.kid: "retired", new_key.kid: "active"}
     keys_from_jwks = {jwk["kid"]: b64url_decode(jwk["x"]) for jwk in jwks["keys"]}
-    assert (
-        card_token_verify(code=CODE, token=old_token, public_keys=keys_from_jwks).program_id
-        == program.pk
-    )
+    assert card_token_verify(code=CODE, token=old_token, public_keys=keys_from_jwks)
     assert card_token_verify(code="DKR-VAC-22222222", token=new_token, public_keys=keys_from_jwks)
 
 
@@ -329,11 +419,27 @@ def test_program_jwks_lists_only_that_programs_keys():
     assert [jwk["kid"] for jwk in program_jwks(program=program)["keys"]] == [key.kid]
 
 
-def test_published_example_token_is_reproduced_exactly():
-    """The README's worked example, which the JavaScript verifier's tests reuse."""
+def test_published_version_2_example_token_is_reproduced_exactly():
+    """The README's worked example of version 2, which the JavaScript verifier's tests reuse."""
     private = Ed25519PrivateKey.from_private_bytes(RFC8032_SEED)
     signer = CardSigner(SimpleNamespace(kid="EH7DDX5B"), private_key=private)
-    assert signer.sign(code=CODE, payload=CLAIMS) == EXAMPLE_TOKEN
+    assert signer.sign(code=CODE, payload=CLAIMS) == V2_EXAMPLE_TOKEN
+    _claims, kid, payload, signature = card_token_decode(V2_EXAMPLE_TOKEN)
+    assert (kid, payload.hex(), signature.hex()) == (
+        "EH7DDX5B", V2_EXAMPLE_PAYLOAD_HEX, V2_EXAMPLE_SIGNATURE_HEX
+    )
+    assert signing_input(CODE, payload)[:18] == b"campaignid-card-v2"
+    public = private.public_key().public_bytes_raw()
+    assert card_token_verify(
+        code=CODE, token=V2_EXAMPLE_TOKEN, public_keys={"EH7DDX5B": public}
+    ) == replace(CLAIMS, program_id=None)
+
+
+def test_published_example_token_is_reproduced_exactly():
+    """The README's worked example of version 1, which the JavaScript verifier's tests reuse."""
+    private = Ed25519PrivateKey.from_private_bytes(RFC8032_SEED)
+    signer = CardSigner(SimpleNamespace(kid="EH7DDX5B"), private_key=private)
+    assert signer.sign(code=CODE, payload=CLAIMS, version=1) == EXAMPLE_TOKEN
     public = private.public_key().public_bytes_raw()
     assert (
         card_token_verify(code=CODE, token=EXAMPLE_TOKEN, public_keys={"EH7DDX5B": public})
@@ -345,7 +451,7 @@ def test_published_neutral_type_example_token_is_reproduced_exactly():
     """The README's second worked example: type index 11, no expiry (0xFFFF)."""
     private = Ed25519PrivateKey.from_private_bytes(RFC8032_SEED)
     signer = CardSigner(SimpleNamespace(kid="EH7DDX5B"), private_key=private)
-    assert signer.sign(code=NEUTRAL_CODE, payload=NEUTRAL_CLAIMS) == NEUTRAL_TOKEN
+    assert signer.sign(code=NEUTRAL_CODE, payload=NEUTRAL_CLAIMS, version=1) == NEUTRAL_TOKEN
     public = private.public_key().public_bytes_raw()
     claims = card_token_verify(
         code=NEUTRAL_CODE, token=NEUTRAL_TOKEN, public_keys={"EH7DDX5B": public}

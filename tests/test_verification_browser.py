@@ -13,6 +13,8 @@ from playwright.sync_api import sync_playwright
 
 from cards.issuing import cards_assign
 from cards.revocation import card_revoke
+from cards.signing_keys import signing_key_for
+from cards.tokens import CardClaims, CardSigner
 from tests.factories import make_beneficiary, make_campaign, make_card, make_job, make_program
 from verification.portal import portal_build
 
@@ -42,8 +44,18 @@ WITHOUT_WEBCRYPTO_ED25519 = """
 })();
 """
 
-# The worked example of the token format (README, tests/test_signing.py).
+# The worked examples of the token format (README, tests/test_signing.py): version 2...
 EXAMPLE_CODE = "DKR-VAC-9XQ7LM2A"
+V2_EXAMPLE_TOKEN = (
+    "00197362138617402422917045275581440179100848667452864687812605895731980030371858483609967"
+    "269559123096978977847384194269212071893433019663297671046703736529588408034637984328055795"
+    "624585990867431182223790737349941333155995962633"
+)
+V2_EXAMPLE_MESSAGE_HEX = (
+    "63616d706169676e69642d636172642d7632" "10" "444b522d5641432d395851374c4d3241"
+    "0221fe31dfa100089e0a0baa5041c3af737361746f75204e274469617965"
+)
+# ...and version 1.
 EXAMPLE_TOKEN = (
     "AEQ74MO7UGWAEAAITYFAXKSQCFA4HL3TONQXI33VEBHCORDJMF4WLJCEM6RZ4UY3ZHLQ4MW252CQSNBPMYGH57KXEIQ"
     "355NIBARVROSW24OFCBUF3QCTDFOOJB5I7QGIOJ47ZFKKAJVBE3IX73YJHHCPQ4FQ"
@@ -132,10 +144,26 @@ def _qr_url(card, token=None):
 
 
 def _tampered(token):
-    """One character changed (inside the signature)."""
+    """One character changed (inside the signature): another digit, or another base32
+    letter for a version 1 token."""
     position = len(token) - 10
-    replacement = "A" if token[position] != "A" else "B"
+    if token.isdigit():
+        replacement = "1" if token[position] != "1" else "2"
+    else:
+        replacement = "A" if token[position] != "A" else "B"
     return token[:position] + replacement + token[position + 1:]
+
+
+def _version_1_token(card):
+    """The token a card issued before version 2 carried: base32, the program id inside."""
+    program = card.campaign.program
+    person = card.beneficiary
+    claims = CardClaims(name=f"{person.first_name} {person.last_name}",
+                        birth_date=person.date_of_birth, program_id=program.pk,
+                        campaign_type="vaccination", issued_on=card.issued_on,
+                        expires_on=card.expires_on)
+    return CardSigner(signing_key_for(program=program)).sign(code=card.code, payload=claims,
+                                                             version=1)
 
 
 def _portal_check(context, field, text):
@@ -194,6 +222,21 @@ def test_portal_calls_another_programs_card_forged(offline, field):
     page = _portal_check(offline, field, _qr_url(field["stranger"]))
 
     assert _verdict(page) == "forged"
+
+
+def test_portal_verifies_a_version_1_cards_token(offline, field):
+    page = _portal_check(offline, field, _qr_url(field["valid"], _version_1_token(field["valid"])))
+
+    assert _verdict(page) == "valid"
+    assert _field_text(page, "name") == "Aïssatou N'Diaye"
+
+
+def test_portal_reads_the_printed_qrs_capital_link(offline, field):
+    card = field["valid"]
+    page = _portal_check(offline, field, f"HTTPS://VERIFY.EXAMPLE.SN/V/C/{card.code}#{card.token}")
+
+    assert _verdict(page) == "valid"
+    assert _field_text(page, "name") == "Aïssatou N'Diaye"
 
 
 def test_portal_says_revoked_for_a_card_revoked_before_packaging(offline, field):
@@ -264,6 +307,55 @@ def _verifier_page(context):
     page.add_script_tag(path=str(STATIC / "vendor" / "noble-crypto.js"))
     page.add_script_tag(path=str(STATIC / "verify.js"))
     return page
+
+
+@pytest.mark.parametrize("webcrypto", [True, False], ids=["webcrypto", "noble"])
+def test_the_js_verifier_reproduces_the_version_2_worked_example(browser, webcrypto):
+    context = _context(browser, allowed_prefix="file://", webcrypto=webcrypto)
+    page = _verifier_page(context)
+
+    result = page.evaluate(
+        """([code, token, keys]) => {
+          const V = window.CampaignIDVerify;
+          const decoded = V.decodeToken(token);
+          const hex = Array.from(V.signedMessage(code, decoded.payload),
+                                 b => b.toString(16).padStart(2, '0')).join('');
+          return V.verifyCard(code, token, keys).then(check => ({
+            claims: decoded.claims, kid: decoded.kid, hex, payloadLength: decoded.payload.length,
+            genuine: check.genuine, engine: check.engine,
+          }));
+        }""",
+        [EXAMPLE_CODE, V2_EXAMPLE_TOKEN, EXAMPLE_KEYS],
+    )
+    context.close()
+
+    assert result["claims"] == {
+        "name": "Aïssatou N'Diaye", "birthDate": "2019-05-17", "programId": None,
+        "campaignType": "vaccination", "issuedOn": "2026-01-15", "expiresOn": "2027-01-15",
+    }
+    assert result["kid"] == "EH7DDX5B"
+    assert result["payloadLength"] == 30
+    assert result["hex"] == V2_EXAMPLE_MESSAGE_HEX
+    assert result["genuine"] is True
+    assert result["engine"] == ("webcrypto" if webcrypto else "noble")
+
+
+def test_the_js_verifier_rejects_malformed_version_2_tokens(offline):
+    page = _verifier_page(offline)
+
+    reasons = page.evaluate(
+        """([code, token, keys]) => Promise.all([
+            '0' + token,                       // one more digit: no byte count gives 228
+            token.slice(1),                    // one digit fewer
+            '9'.repeat(token.length),          // larger than 94 bytes can hold
+            token.slice(0, 100),
+            '1'.repeat(5000),
+            token.slice(0, 2) + '3' + token.slice(3),   // version byte no longer 2
+          ].map(t => window.CampaignIDVerify.verifyCard(code, t, keys).then(r => r.reason)))""",
+        [EXAMPLE_CODE, V2_EXAMPLE_TOKEN, EXAMPLE_KEYS],
+    )
+
+    assert reasons == ["bad encoding"] * 6
 
 
 @pytest.mark.parametrize("webcrypto", [True, False], ids=["webcrypto", "noble"])
@@ -368,6 +460,62 @@ def test_online_page_calls_another_programs_token_forged(online, live_server, fi
     page = _page_check(online, live_server, field["valid"], field["stranger"].token)
 
     assert _verdict(page) == "forged"
+
+
+def test_online_page_verifies_a_version_1_cards_token(online, live_server, field):
+    page = _page_check(online, live_server, field["valid"], _version_1_token(field["valid"]))
+
+    assert _verdict(page) == "valid"
+    assert _field_text(page, "name") == "Aïssatou N'Diaye"
+
+
+def test_online_page_opened_from_the_printed_capital_link_verifies(online, live_server, field):
+    card = field["valid"]
+    page = online.new_page()
+    page.goto(f"{live_server.url}/V/C/{card.code}#{card.token}")
+    page.wait_for_selector("#result[data-checked]")
+
+    assert _verdict(page) == "valid"
+    assert _field_text(page, "name") == "Aïssatou N'Diaye"
+
+
+def _change_fragment(page, token):
+    """What pasting the same link with another fragment does: no new page, a hashchange."""
+    checks = int(page.get_attribute("#result", "data-checks"))
+    page.evaluate("token => { window.location.hash = token; }", token)
+    page.wait_for_selector(f'#result[data-checks="{checks + 1}"]')
+
+
+def test_online_page_checks_again_when_only_the_fragment_changes_to_a_genuine_token(
+    online, live_server, field
+):
+    card = field["valid"]
+    page = _page_check(online, live_server, card, field["stranger"].token)
+    assert _verdict(page) == "forged"
+
+    _change_fragment(page, card.token)
+
+    assert _verdict(page) == "valid"
+    assert page.is_visible("#signed")
+    assert _field_text(page, "name") == "Aïssatou N'Diaye"
+    assert page.text_content("#verdict-title") == "Carte valide"
+
+
+def test_online_page_checks_again_when_only_the_fragment_changes_to_a_forged_token(
+    online, live_server, field
+):
+    card = field["valid"]
+    page = _page_check(online, live_server, card)
+    assert _field_text(page, "name") == "Aïssatou N'Diaye"
+
+    _change_fragment(page, _tampered(card.token))
+
+    assert _verdict(page) == "forged"
+    assert not page.is_visible("#signed")
+    assert "Aïssatou" not in page.content()
+    assert page.get_attribute('[data-lang-link][lang="en"]', "href").endswith(
+        "#" + _tampered(card.token)
+    )
 
 
 def test_online_page_says_revoked(online, live_server, field):

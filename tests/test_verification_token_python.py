@@ -34,6 +34,47 @@ def published_keys(base_url):
 
 def verify(*, code, token, keys, program_slug):
     """The README's "Verifying" steps, written from the spec alone."""
+    if token.isascii() and token.isdigit():
+        payload, signature, fields = _version_2(token)
+    else:
+        payload, signature, fields = _version_1(token)
+    kid = base64.b32encode(payload[1:6]).decode()
+    # Only the card's program's keys: another program's key is no key for this card.
+    key = next((k for k in keys if k["kid"] == kid and k["program"] == program_slug), None)
+    if key is None:
+        raise Refused("unknown key")
+    public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key["x"] + "="))
+    tag = b"campaignid-card-v%d" % payload[0]
+    try:
+        public.verify(signature, tag + bytes([len(code)]) + code.encode() + payload)
+    except InvalidSignature:
+        raise Refused("bad signature") from None
+    program_id, type_index, issued, expires, born, name = fields
+    return {
+        "name": name.decode("utf-8"),
+        "program_id": program_id,
+        "campaign_type": TYPES[type_index],
+        "issued_on": date(2020, 1, 1) + timedelta(days=issued),
+        "expires_on": None if expires == 0xFFFF else date(2020, 1, 1) + timedelta(days=expires),
+        "birth_date": None if born == 0xFFFF else date(1900, 1, 1) + timedelta(days=born),
+    }
+
+
+def _version_2(token):
+    """Decimal digits: the bytes as one big-endian number, D(n) digits for n bytes."""
+    size = next((n for n in range(1, 400) if len(str(256**n - 1)) == len(token)), None)
+    if size is None or int(token) >= 256**size:
+        raise Refused("bad encoding")
+    raw = int(token).to_bytes(size, "big")
+    payload, signature = raw[:-64], raw[-64:]
+    if payload[0] != 2:
+        raise Refused("bad encoding")
+    type_index = payload[6]
+    issued, expires, born = struct.unpack(">HHH", payload[7:13])
+    return payload, signature, (None, type_index, issued, expires, born, payload[13:])
+
+
+def _version_1(token):
     if not token or set(token) - set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"):
         raise Refused("bad encoding")
     if len(token) % 8 not in (0, 2, 4, 5, 7):
@@ -44,7 +85,6 @@ def verify(*, code, token, keys, program_slug):
     payload, signature = raw[:-64], raw[-64:]
     if payload[0] != 1:
         raise Refused("bad encoding")
-    kid = base64.b32encode(payload[1:6]).decode()
     program_id, shift, pos = 0, 0, 6
     while True:
         byte = payload[pos]
@@ -54,25 +94,8 @@ def verify(*, code, token, keys, program_slug):
             break
     type_index = payload[pos]
     issued, expires, born = struct.unpack(">HHH", payload[pos + 1:pos + 7])
-    name = payload[pos + 8:pos + 8 + payload[pos + 7]].decode("utf-8")
-    # Only the card's program's keys: another program's key is no key for this card.
-    key = next((k for k in keys if k["kid"] == kid and k["program"] == program_slug), None)
-    if key is None:
-        raise Refused("unknown key")
-    public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key["x"] + "="))
-    message = b"campaignid-card-v1" + bytes([len(code)]) + code.encode() + payload
-    try:
-        public.verify(signature, message)
-    except InvalidSignature:
-        raise Refused("bad signature") from None
-    return {
-        "name": name,
-        "program_id": program_id,
-        "campaign_type": TYPES[type_index],
-        "issued_on": date(2020, 1, 1) + timedelta(days=issued),
-        "expires_on": None if expires == 0xFFFF else date(2020, 1, 1) + timedelta(days=expires),
-        "birth_date": None if born == 0xFFFF else date(1900, 1, 1) + timedelta(days=born),
-    }
+    name = payload[pos + 8:pos + 8 + payload[pos + 7]]
+    return payload, signature, (program_id, type_index, issued, expires, born, name)
 
 
 def _issued_card(**campaign_fields):
@@ -93,7 +116,7 @@ def test_a_generated_cards_token_verifies_with_the_published_keys_alone(live_ser
 
     assert claims == {
         "name": "Ndèye Fatou Guèye",
-        "program_id": program.pk,
+        "program_id": None,  # version 2: the key says the program
         "campaign_type": "nutrition",
         "issued_on": card.issued_on,
         "expires_on": card.expires_on,
@@ -107,6 +130,21 @@ def test_a_published_kid_matches_its_key(live_server):
     for key in published_keys(live_server.url):
         raw = base64.urlsafe_b64decode(key["x"] + "=")
         assert base64.b32encode(hashlib.sha256(raw).digest()[:5]).decode() == key["kid"]
+
+
+def test_a_version_1_card_still_verifies_with_the_published_keys_alone(live_server):
+    program, card = _issued_card()
+    old = CardSigner(signing_key_for(program=program)).sign(
+        code=card.code, version=1,
+        payload=CardClaims(name="Ndèye Fatou Guèye", birth_date=date(2021, 2, 28),
+                           program_id=program.pk, campaign_type="nutrition",
+                           issued_on=card.issued_on, expires_on=card.expires_on),
+    )
+
+    claims = verify(code=card.code, token=old, keys=published_keys(live_server.url),
+                    program_slug=program.slug)
+
+    assert (claims["name"], claims["program_id"]) == ("Ndèye Fatou Guèye", program.pk)
 
 
 def test_a_token_signed_by_another_programs_key_is_refused(live_server):

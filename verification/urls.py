@@ -10,6 +10,8 @@ urlpatterns = [
     path(".well-known/campaignid-keys.json", views.published_keys, name="verification-keys"),
     path("v/", views.card_lookup, name="verification-lookup"),
     re_path(rf"^v/c/{CODE}/?$", views.card_page, name="verification-card"),
+    # The printed QR's spelling (cards/qr.py): capitals fit the QR's alphanumeric mode.
+    re_path(rf"^V/C/{CODE}/?$", views.card_page, name="verification-card-qr"),
     re_path(rf"^cards/{CODE}/revoke/?$", views.card_revoke_form, name="card-revoke"),
     re_path(rf"^cards/{CODE}/unrevoke/?$", views.card_unrevoke_form, name="card-unrevoke"),
 ]

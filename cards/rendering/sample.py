@@ -2,10 +2,9 @@
 
 import datetime
 
-from django.conf import settings
-
 from campaigns import studio
-from cards.qr import qr_matrix
+from cards.qr import qr_base_url, qr_matrix
+from cards.tokens import NAME_MAX_BYTES, SIGNATURE_SIZE, V2_FIXED_SIZE, decimal_digits
 from cards.validity import add_months
 
 SAMPLE_PERSON = {
@@ -26,8 +25,9 @@ def sample_card(campaign, campaign_values=None):
     template = studio.get_template(studio.template_for_campaign(campaign))
     campaign_values = campaign_values or {}
     code = f"{campaign.prefix or 'DEMO'}-SAMPLE00"
-    # A token as long as a real signed one, so the sample QR is as dense as a real one.
-    url = f"{settings.PUBLIC_BASE_URL}/v/c/{code}#{'SAMPLE234' * 12}"
+    # A token as long as the longest real one, so the sample QR is as dense as a real one.
+    digits = decimal_digits(V2_FIXED_SIZE + NAME_MAX_BYTES + SIGNATURE_SIZE)
+    url = f"{qr_base_url()}/V/C/{code}#{('1234567890' * 30)[:digits]}"
     issued = SAMPLE_ISSUED_ON
     return {
         **SAMPLE_PERSON,

@@ -27,7 +27,8 @@ LANGUAGE_PARAMETER = OpenApiParameter("language", OpenApiTypes.STR, OpenApiParam
                                       enum=list(Language.values))
 # Shown in the preview: a long-ish name; the card code and URL are built per campaign.
 SAMPLE = {"first_name": "Aminata", "last_name": "Ndiaye", "issue_date": "17/05/2026"}
-SAMPLE_TOKEN_LENGTH = 156  # a real token's length (README, "Worked example")
+# A real token's length: version 2, a 17-byte name (README, "Worked example, version 2").
+SAMPLE_TOKEN_LENGTH = 227
 
 
 def sample_card(campaign):
@@ -41,7 +42,7 @@ def sample_card(campaign):
     else:
         code = f"{campaign.prefix}-" + "9XQ7LM2A"[:CODE_RANDOM_LENGTH].ljust(
             CODE_RANDOM_LENGTH, "A")
-        token = "A" * SAMPLE_TOKEN_LENGTH
+        token = "0" * SAMPLE_TOKEN_LENGTH
     return {"card_code": code, "card_link": card_link(code),
             "verification_url": f"{card_link(code)}#{token}"}
 

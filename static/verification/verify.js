@@ -1,4 +1,4 @@
-/* CampaignID card verifier: token format version 1 (README "Card token format").
+/* CampaignID card verifier: token format versions 2 and 1 (README "Card token format").
  *
  * One verifier for the online page (/v/c/<code>) and the offline portal (portal.zip).
  * A classic script, not an ES module: browsers refuse module imports from a file:// page.
@@ -15,8 +15,7 @@
 (function (global) {
   'use strict';
 
-  var SIGNING_TAG = 'campaignid-card-v1';
-  var VERSION = 1;
+  var V1 = 1;
   var KID_SIZE = 5;
   var SIGNATURE_SIZE = 64;
   var MAX_VARINT_BYTES = 4;
@@ -129,11 +128,11 @@
     return (bytes[at] << 8) | bytes[at + 1];
   }
 
-  /* Parses without verifying; every rule of the format is enforced (TokenError otherwise). */
-  function decodeToken(token) {
+  /* Version 1 (base32): parses without verifying; every rule of the format is enforced. */
+  function decodeTokenV1(token) {
     var raw = base32Decode(token);
     if (raw.length < 1 + KID_SIZE + 1 + 1 + 6 + 1 + SIGNATURE_SIZE) throw bad('too short');
-    if (raw[0] !== VERSION) throw bad('unsupported version ' + raw[0]);
+    if (raw[0] !== V1) throw bad('unsupported version ' + raw[0]);
     var payload = raw.subarray(0, raw.length - SIGNATURE_SIZE);
     var signature = raw.subarray(raw.length - SIGNATURE_SIZE);
     var kid = base32Encode(payload.subarray(1, 1 + KID_SIZE));
@@ -181,11 +180,93 @@
     };
   }
 
-  /* "campaignid-card-v1" || len(code) || code || payload */
+  /* ---- Token versions and spellings (README "Card token format"). -----------------------
+     Version 2 (cards issued since #16): decimal digits, the token bytes as one big-endian
+     number padded to D(n) digits; version 1: base32 (decodeTokenV1 above). Kept together
+     here, apart from the verdicts and key handling. */
+  var V2 = 2;
+  var SIGNING_TAGS = { 1: 'campaignid-card-v1', 2: 'campaignid-card-v2' };
+  var V2_FIXED_SIZE = 1 + KID_SIZE + 1 + 6;  // version, kid, type, three dates
+  var MAX_DECIMAL_DIGITS = 1000;
+  var DIGITS_PER_BYTE = 2.408239965311849;   // log10(256)
+
+  /* D(n): the digits of 256^n - 1. */
+  function decimalDigits(size) {
+    return ((BigInt(1) << BigInt(8 * size)) - BigInt(1)).toString().length;
+  }
+
+  /* The bytes of a version 2 token; one spelling per token (any other digit count, or a
+     number too large for its digit count, is refused). */
+  function decimalDecode(text) {
+    if (typeof text !== 'string' || !/^[0-9]+$/.test(text)) throw bad('not decimal digits');
+    if (text.length > MAX_DECIMAL_DIGITS) throw bad('too long');
+    if (typeof BigInt !== 'function') throw bad('this browser cannot read version 2 tokens');
+    var guess = Math.floor(text.length / DIGITS_PER_BYTE);
+    for (var size = guess - 1; size <= guess + 1; size++) {
+      if (size < 1 || decimalDigits(size) !== text.length) continue;
+      var value = BigInt(text);
+      if (value >> BigInt(8 * size) !== BigInt(0)) {
+        throw bad('number larger than its digit count allows');
+      }
+      var out = new Uint8Array(size);
+      var mask = BigInt(255), eight = BigInt(8);
+      for (var i = size - 1; i >= 0; i--) {
+        out[i] = Number(value & mask);
+        value = value >> eight;
+      }
+      return out;
+    }
+    throw bad('impossible digit count');
+  }
+
+  function decodeTokenV2(token) {
+    var raw = decimalDecode(token);
+    if (raw.length < V2_FIXED_SIZE + SIGNATURE_SIZE) throw bad('too short');
+    if (raw[0] !== V2) throw bad('unsupported version ' + raw[0]);
+    var payload = raw.subarray(0, raw.length - SIGNATURE_SIZE);
+    var typeIndex = payload[1 + KID_SIZE];
+    if (typeIndex >= CAMPAIGN_TYPES.length) throw bad('unknown campaign type ' + typeIndex);
+    var issued = uint16(payload, 2 + KID_SIZE);
+    var expires = uint16(payload, 4 + KID_SIZE);
+    var born = uint16(payload, 6 + KID_SIZE);
+    var name;
+    try {
+      name = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+        .decode(payload.subarray(V2_FIXED_SIZE));
+    } catch (e) {
+      throw bad('name is not UTF-8');
+    }
+    if (issued === NO_DATE) throw bad('no issue date');
+    return {
+      claims: {
+        name: name,
+        birthDate: born === NO_DATE ? null : isoDay(BIRTH_EPOCH, born),
+        // The key says the program: version 2 does not carry its id.
+        programId: null,
+        campaignType: CAMPAIGN_TYPES[typeIndex],
+        issuedOn: isoDay(ISSUE_EPOCH, issued),
+        expiresOn: expires === NO_DATE ? null : isoDay(ISSUE_EPOCH, expires)
+      },
+      kid: base32Encode(payload.subarray(1, 1 + KID_SIZE)),
+      payload: payload,
+      signature: raw.subarray(raw.length - SIGNATURE_SIZE)
+    };
+  }
+
+  /* Parses without verifying (TokenError otherwise): digits are version 2, else version 1. */
+  function decodeToken(token) {
+    if (typeof token === 'string' && /^[0-9]+$/.test(token)) return decodeTokenV2(token);
+    return decodeTokenV1(token);
+  }
+
+  /* "campaignid-card-v<version>" || len(code) || code || payload */
   function signedMessage(code, payload) {
     var codeBytes = ascii(code);
-    return concat([ascii(SIGNING_TAG), new Uint8Array([codeBytes.length]), codeBytes, payload]);
+    var tag = SIGNING_TAGS[payload[0]];
+    if (!tag) throw bad('unsupported version ' + payload[0]);
+    return concat([ascii(tag), new Uint8Array([codeBytes.length]), codeBytes, payload]);
   }
+  /* ---- end of token versions and spellings. ---- */
 
   var webCryptoUsable = true;
 
@@ -329,6 +410,7 @@
     base32Decode: base32Decode,
     base32Encode: base32Encode,
     decodeToken: decodeToken,
+    decimalDecode: decimalDecode,
     signedMessage: signedMessage,
     verifyCard: verifyCard,
     parseInput: parseInput,
