@@ -5,6 +5,10 @@ PNG per card, stored: PNG is already compressed) and `<n>.jsonl` (its manifest l
 are fixed, so a chunk that runs twice overwrites its own files. Packaging then streams
 them into the job's artifacts: the PDF (front then back of each card), the ZIP of PNGs,
 manifest.json and what settings.CARD_JOB_ARTIFACT_BUILDERS add (the offline portal).
+
+Chunks and artifacts travel only through the storage (MEDIA_ROOT, or a bucket with
+STORAGE_URL), never a path: the worker that packages may run on another machine than the
+ones that rendered. Its local files live in settings.SCRATCH_DIR until they are stored.
 """
 
 import hashlib
@@ -171,7 +175,9 @@ def build_artifacts(job):
     renderer = renderer_for(job)
     prefix = job.campaign.prefix
     artifacts = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    # The worker's own scratch folder: another machine's worker never reads it; every file
+    # the job keeps goes through the storage (MEDIA_ROOT or the bucket).
+    with tempfile.TemporaryDirectory(dir=settings.SCRATCH_DIR, prefix=f"job{job.pk}-") as tmp:
         pdf_path = os.path.join(tmp, "cards.pdf")
         with stage_timings.timed(job.pk, "merge_pdf"):
             merge_pdf(job, chunk_indexes, pdf_path)
