@@ -6,19 +6,21 @@ front web server told by a header once the check passed ("x-accel-redirect" for 
 "x-sendfile" for Apache or lighttpd), so a worker process is not held for the length of a big
 download.
 
-A file in a bucket (STORAGE_URL) is streamed by the app from the bucket, a megabyte at a time,
-rather than answered with a redirect to a presigned URL: the bucket can stay on a private
-network that phones in the field never reach, the page's Content-Security-Policy keeps images
-to our own origin (the logo), no signed URL (a bearer credential while it lasts) lands in a
-browser's history, a proxy's log or a Referer, and API clients get the bytes the OpenAPI
-document promises instead of a redirect they may not follow.
+A file in a bucket (STORAGE_URL) is streamed by the app from the bucket, a megabyte at a time
+(an async iterator, so uvicorn never holds more than a block), rather than answered with a
+redirect to a presigned URL: the bucket can stay on a private network that phones in the
+field never reach, the page's Content-Security-Policy keeps images to our own origin (the
+logo), no signed URL (a bearer credential while it lasts) lands in a browser's history, a
+proxy's log or a Referer, and API clients get the bytes the OpenAPI document promises instead
+of a redirect they may not follow.
 """
 
 from urllib.parse import quote
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 STREAM_BLOCK = 1024 * 1024
@@ -47,11 +49,20 @@ def file_response(field_file, *, content_type, filename=None, as_attachment=True
 
 
 def _streamed_from_bucket(field_file, content_type):
-    # The object's body read as it arrives: opening it through the storage would first copy
-    # the whole object into memory or a temporary file.
+    # The object's body is read as it arrives, a block at a time: opening it through the
+    # storage would first copy the whole object into memory or a temporary file.
     with field_file.storage.open(field_file.name, "rb") as stored:  # checks it exists
         answer = stored.obj.get()
-    response = FileResponse(answer["Body"], content_type=content_type)
-    response.block_size = STREAM_BLOCK
+    response = StreamingHttpResponse(_blocks(answer["Body"]), content_type=content_type)
     response["Content-Length"] = str(answer["ContentLength"])
     return response
+
+
+async def _blocks(body):
+    # An async iterator: under ASGI (uvicorn) Django reads a sync one whole into a list before
+    # sending its first byte; this one holds one block of a 500 MB PDF at a time.
+    try:
+        while block := await sync_to_async(body.read, thread_sensitive=False)(STREAM_BLOCK):
+            yield block
+    finally:
+        body.close()

@@ -12,6 +12,7 @@ import zipfile
 import boto3
 import django_rq
 import pytest
+import requests
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -34,7 +35,7 @@ from tests.factories import (
     make_program,
     make_user,
 )
-from tests.processes import free_port, start_worker, stop, wait_until
+from tests.processes import asgi_server, free_port, start_worker, stop, wait_until
 from tests.test_card_rendering import card
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -84,10 +85,16 @@ def files_under(folder):
     return [path for path in folder.rglob("*") if path.is_file()]
 
 
-def download(raw_key, job_id, artifact):
-    response = api_client(raw_key).get(f"/api/jobs/{job_id}/download/{artifact}")
-    assert response.status_code == 200, response
-    return b"".join(response.streaming_content)
+def fetch(host, raw_key, job_id, artifact):
+    """A download through the running ASGI server, as deployed (uvicorn)."""
+    return requests.get(f"http://{host}/api/jobs/{job_id}/download/{artifact}",
+                        headers={"X-API-Key": raw_key}, timeout=60)
+
+
+def download(host, raw_key, job_id, artifact):
+    response = fetch(host, raw_key, job_id, artifact)
+    assert response.status_code == 200, response.text
+    return response.content
 
 
 def test_two_workers_sharing_only_the_bucket_complete_one_job(bucket, tmp_path, media_root):
@@ -131,13 +138,15 @@ def test_two_workers_sharing_only_the_bucket_complete_one_job(bucket, tmp_path, 
                                f"{prefix}-portal.zip", f"jobs/{job.pk}/manifest.json"}
     codes = set(Card.objects.filter(job=job).values_list("code", flat=True))
     assert len(codes) == 400
-    pdf = download(key, job_id, "pdf")
+    with asgi_server() as host:
+        pdf = download(host, key, job_id, "pdf")
+        png_zip = download(host, key, job_id, "zip")
+        manifest = json.loads(download(host, key, job_id, "manifest"))
+        portal = zipfile.ZipFile(io.BytesIO(download(host, key, job_id, "portal")))
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 800
-    names = zipfile.ZipFile(io.BytesIO(download(key, job_id, "zip"))).namelist()
+    names = zipfile.ZipFile(io.BytesIO(png_zip)).namelist()
     assert sorted(names) == sorted([*(f"{code}.png" for code in codes), "back.png"])
-    manifest = json.loads(download(key, job_id, "manifest"))
     assert {card["code"] for card in manifest["cards"]} == codes
-    portal = zipfile.ZipFile(io.BytesIO(download(key, job_id, "portal")))
     assert len(json.loads(portal.read("registry.json"))["cards"]) == 400
     stored = bucket.get_object(Bucket=BUCKET, Key=f"{prefix}-cards.pdf")["Body"].read()
     assert stored == pdf
@@ -161,17 +170,20 @@ def stored_job(bucket):
 def test_a_download_from_the_bucket_is_streamed_after_the_access_check(stored_job, bucket):
     job, key = stored_job
     outsider = make_api_key(program=make_program(), can_view_sensitive=True)
-    assert api_client(outsider).get(f"/api/jobs/{job.pk}/download/pdf").status_code == 404
 
-    response = api_client(key).get(f"/api/jobs/{job.pk}/download/pdf")
+    with asgi_server() as host:
+        refused = fetch(host, outsider, job.pk, "pdf")
+        response = fetch(host, key, job.pk, "pdf")
 
-    assert response.status_code == 200
+    assert refused.status_code == 404
+    assert response.status_code == 200 and not response.history  # the bytes, no redirect
     stored = bucket.get_object(Bucket=BUCKET, Key=job.pdf.name)["Body"].read()
-    assert b"".join(response.streaming_content) == stored
-    assert response["Content-Length"] == str(len(stored))
-    assert response["Cache-Control"] == "private, no-store"
-    assert "attachment" in response["Content-Disposition"]
-    assert not any("amz" in value.lower() or BUCKET in value for _, value in response.items())
+    assert response.content == stored
+    assert response.headers["Content-Length"] == str(len(stored))
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert not any("amz" in f"{name}{value}".lower() or BUCKET in value
+                   for name, value in response.headers.items())
 
 
 def test_what_the_app_stores_is_private_to_the_bucket_owner(stored_job, bucket):
@@ -180,6 +192,18 @@ def test_what_the_app_stores_is_private_to_the_bucket_owner(stored_job, bucket):
         grants = bucket.get_object_acl(Bucket=BUCKET, Key=name)["Grants"]
         assert [grant["Permission"] for grant in grants] == ["FULL_CONTROL"]
         assert grants[0]["Grantee"]["Type"] == "CanonicalUser"  # the owner, no group
+
+
+def logo_seen_by(user, program):
+    """The logo page through the running ASGI server, with the session of a login."""
+    client = Client()
+    client.force_login(user)
+    with asgi_server() as host:
+        response = requests.get(f"http://{host}{reverse('program-logo', args=[program.pk])}",
+                                cookies={name: c.value for name, c in client.cookies.items()},
+                                timeout=30, allow_redirects=False)
+    assert response.status_code == 200
+    return response.content
 
 
 def test_a_logo_upload_lands_in_the_bucket_and_is_drawn_on_the_card(bucket, media_root):
@@ -192,10 +216,8 @@ def test_a_logo_upload_lands_in_the_bucket_and_is_drawn_on_the_card(bucket, medi
 
     assert keys_in(bucket) == {logo.name}
     assert files_under(media_root) == []
-    member = Client()
-    member.force_login(make_user(program=program, role=Role.VIEWER))
-    response = member.get(reverse("program-logo", args=[program.pk]))
-    assert b"".join(response.streaming_content) == default_storage.open(logo.name).read()
+    seen = logo_seen_by(make_user(program=program, role=Role.VIEWER), program)
+    assert seen == default_storage.open(logo.name).read()
     program.refresh_from_db()
     campaign = make_campaign(program=program)
     renderer = CardRenderer(campaign=campaign, program=program, dpi=300)
