@@ -27,13 +27,16 @@ from campaigns.models import Job, Role
 from cards.models import Card
 from cards.rendering.renderer import CardRenderer
 from cards.studio_services import program_logo_set
+from distribution.card_messages import CardImages
 from tests.factories import (
     api_client,
     make_api_key,
     make_beneficiaries,
     make_campaign,
+    make_issued_cards,
     make_program,
     make_user,
+    tiny_png,
 )
 from tests.processes import asgi_server, free_port, start_worker, stop, wait_until
 from tests.test_card_rendering import card
@@ -225,3 +228,17 @@ def test_a_logo_upload_lands_in_the_bucket_and_is_drawn_on_the_card(bucket, medi
     image = Image.open(io.BytesIO(pngs[0])).convert("RGB")
     centre = (round(6.5 / 25.4 * 300), round(5.5 / 25.4 * 300))
     assert image.getpixel(centre) == (220, 20, 60)
+
+
+def test_a_cards_picture_for_a_message_is_read_from_its_jobs_zip_in_the_bucket(bucket,
+                                                                               media_root):
+    cards = make_issued_cards(campaign=make_campaign(program=make_program()), count=2)
+    assert keys_in(bucket) == {cards[0].job.zip.name}
+    images = CardImages()
+    try:
+        pngs = [images.png(card) for card in cards]
+    finally:
+        images.close()
+
+    assert pngs == [tiny_png(), tiny_png()]
+    assert files_under(media_root) == []
