@@ -287,6 +287,7 @@ STORAGES = {
 # the bucket above 16 MB): nothing there is read by another process or kept after a task.
 SCRATCH_DIR = os.environ.get("SCRATCH_DIR", "").strip() or tempfile.gettempdir()
 if os.environ.get("SCRATCH_DIR", "").strip():
+    Path(SCRATCH_DIR).mkdir(parents=True, exist_ok=True)
     # Every temporary file of the process (spooled downloads included) goes there too.
     tempfile.tempdir = SCRATCH_DIR
 WHITENOISE_USE_FINDERS = True

@@ -109,7 +109,6 @@ def test_two_workers_sharing_only_the_bucket_complete_one_job(bucket, tmp_path, 
     workers = []
     for name, folder in machines.items():
         (folder / "media").mkdir(parents=True)
-        (folder / "scratch").mkdir()
         workers.append(start_worker("cards", log_path=tmp_path / f"{name}.log", env={
             "MEDIA_ROOT": folder / "media", "SCRATCH_DIR": folder / "scratch",
         }))
