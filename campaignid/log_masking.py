@@ -6,7 +6,8 @@ send a header, in URLs: a WebSocket's single-use `?ticket=`, the Orange receipt 
 exception's text can quote a URL or a header. `MaskSecrets` rewrites every record before it
 is printed: secret-named query values, the Orange path segment, `Bearer`/`ApiToken`/`Basic`
 credentials, header values named like credentials, and anything shaped like our API keys
-(`cid_…`) become `****`.
+(`cid_…`), a presigned S3 URL's signature and credential, and AWS-style access key ids become
+`****`.
 
 It sits on the loggers that print request lines themselves (uvicorn's, Django's request and
 server loggers, RQ's worker log) and on the root logger's handlers, which every other record
@@ -23,7 +24,8 @@ _PATTERNS = (
     # ?ticket=…&token=… and other secret-named query or form values.
     (re.compile(
         r"(?i)([?&;](?:ticket|token|access_token|refresh_token|id_token|api_key|apikey|key|"
-        r"secret|client_secret|password|signature|sig)=)[^&;#\s\"']+"
+        r"secret|client_secret|password|signature|sig|x-amz-signature|x-amz-credential|"
+        r"x-amz-security-token|awsaccesskeyid)=)[^&;#\s\"']+"
     ), rf"\g<1>{MASK}"),
     (re.compile(r"(/webhooks/orange/)[^/?#\s\"']+"), rf"\g<1>{MASK}"),
     # Authorization values, wherever they are quoted.
@@ -35,6 +37,8 @@ _PATTERNS = (
         r"(?!(?:Bearer|ApiToken|Basic|Token)\s)[^'\",\s}][^'\",}\n]*"
     ), rf"\g<1>{MASK}"),
     (re.compile(r"\bcid_[A-Za-z0-9_-]{16,}"), f"cid_{MASK}"),
+    # AWS-style access key ids (a bucket's keys), should an error ever quote one.
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), MASK),
 )
 # Loggers whose own records carry request lines (a logger's filter sees only records logged
 # on it, not those of its children).

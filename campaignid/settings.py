@@ -7,6 +7,7 @@ on a unix socket under var/ (see campaignid/redis_server.py), shared by web and 
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +17,8 @@ import django.conf.locale
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from campaignid import object_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -269,10 +272,24 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Stored files (chunks, artifacts, logos): MEDIA_ROOT, or with STORAGE_URL (or
+# AWS_STORAGE_BUCKET_NAME) an S3-compatible bucket every machine reaches (campaignid/
+# object_storage.py says the form; the keys stay in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).
+try:
+    _default_storage = object_storage.default_storage_from_env(os.environ)
+except object_storage.StorageConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# A worker's own temporary files (a job's artifacts while they are merged, objects read from
+# the bucket above 16 MB): nothing there is read by another process or kept after a task.
+SCRATCH_DIR = os.environ.get("SCRATCH_DIR", "").strip() or tempfile.gettempdir()
+if os.environ.get("SCRATCH_DIR", "").strip():
+    Path(SCRATCH_DIR).mkdir(parents=True, exist_ok=True)
+    # Every temporary file of the process (spooled downloads included) goes there too.
+    tempfile.tempdir = SCRATCH_DIR
 WHITENOISE_USE_FINDERS = True
 # Stored files (cards, manifests, portals, logos) are served only by views that check the
 # caller (campaignid/files.py). After the check, "" sends the bytes from Django;
@@ -284,6 +301,10 @@ if FILES_ACCEL not in ("", "x-accel-redirect", "x-sendfile"):
         f"FILES_ACCEL={FILES_ACCEL!r}: use '', 'x-accel-redirect' or 'x-sendfile'."
     )
 FILES_ACCEL_PREFIX = os.environ.get("FILES_ACCEL_PREFIX", "/protected-media/")
+try:
+    object_storage.check_files_accel(FILES_ACCEL, _default_storage)
+except object_storage.StorageConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 # Input limits. Request bodies are capped before they are read (campaignid/body_limit.py):
 # provider webhooks at WEBHOOK_MAX_BYTES, everything else at an import plus room for the
 # multipart envelope. An import (CSV upload or JSON rows, browser or API) is refused above
@@ -383,6 +404,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The S3 client at DEBUG prints signed requests and headers: never below WARNING.
+        "boto3": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+        "s3transfer": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
         # RQ's routine INFO lines (registries cleaned every few seconds) only when asked for.
         "rq": {"level": os.environ.get("LOG_LEVEL", "WARNING")},
     },

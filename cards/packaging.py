@@ -1,10 +1,14 @@
 """Files of a generation job, written through Django's storage API.
 
-A chunk writes `jobs/<id>/chunks/<n>.pdf` (front then back of its cards), `<n>.zip` (one
+A chunk writes `chunks/<job id>/<n>.pdf` (front then back of its cards), `<n>.zip` (one
 PNG per card, stored: PNG is already compressed) and `<n>.jsonl` (its manifest lines). Names
 are fixed, so a chunk that runs twice overwrites its own files. Packaging then streams
 them into the job's artifacts: the PDF (front then back of each card), the ZIP of PNGs,
 manifest.json and what settings.CARD_JOB_ARTIFACT_BUILDERS add (the offline portal).
+
+Chunks and artifacts travel only through the storage (MEDIA_ROOT, or a bucket with
+STORAGE_URL), never a path: the worker that packages may run on another machine than the
+ones that rendered. Its local files live in settings.SCRATCH_DIR until they are stored.
 """
 
 import hashlib
@@ -36,7 +40,21 @@ def job_dir(job):
 
 
 def chunk_name(job, index, ext):
+    # Under a top-level folder of their own: a bucket's lifecycle rule (by prefix) can expire
+    # what a failed job left without touching the artifacts under jobs/.
+    return f"chunks/{job.pk}/{index:05d}.{ext}"
+
+
+def legacy_chunk_name(job, index, ext):
+    # Where releases before the chunks/ folder wrote them: a job rendering across an upgrade.
     return f"{job_dir(job)}/chunks/{index:05d}.{ext}"
+
+
+def open_chunk(job, index, ext):
+    try:
+        return default_storage.open(chunk_name(job, index, ext), "rb")
+    except FileNotFoundError:
+        return default_storage.open(legacy_chunk_name(job, index, ext), "rb")
 
 
 def storage_put(name, content):
@@ -171,7 +189,9 @@ def build_artifacts(job):
     renderer = renderer_for(job)
     prefix = job.campaign.prefix
     artifacts = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    # The worker's own scratch folder: another machine's worker never reads it; every file
+    # the job keeps goes through the storage (MEDIA_ROOT or the bucket).
+    with tempfile.TemporaryDirectory(dir=settings.SCRATCH_DIR, prefix=f"job{job.pk}-") as tmp:
         pdf_path = os.path.join(tmp, "cards.pdf")
         with stage_timings.timed(job.pk, "merge_pdf"):
             merge_pdf(job, chunk_indexes, pdf_path)
@@ -196,6 +216,7 @@ def build_artifacts(job):
     for index in chunk_indexes:
         for ext in ("pdf", "zip", "jsonl"):
             default_storage.delete(chunk_name(job, index, ext))
+            default_storage.delete(legacy_chunk_name(job, index, ext))
     return artifacts
 
 
@@ -211,7 +232,7 @@ def merge_pdf(job, chunk_indexes, out_path):
 
     def chunks():
         for index in chunk_indexes:
-            with default_storage.open(chunk_name(job, index, "pdf"), "rb") as fh:
+            with open_chunk(job, index, "pdf") as fh:
                 yield fh  # read whole by the merger before the next one is opened
 
     with open(out_path, "wb", buffering=1024 * 1024) as out:
@@ -222,9 +243,7 @@ def merge_zip(job, chunk_indexes, back_png, out_path):
     with zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_STORED) as out:
         out.writestr(card_png_info("back.png"), back_png)
         for index in chunk_indexes:
-            with default_storage.open(chunk_name(job, index, "zip"), "rb") as fh, zipfile.ZipFile(
-                fh
-            ) as chunk_zip:
+            with open_chunk(job, index, "zip") as fh, zipfile.ZipFile(fh) as chunk_zip:
                 for info in chunk_zip.infolist():
                     with chunk_zip.open(info) as src, out.open(info, "w") as dst:
                         shutil.copyfileobj(src, dst, 1024 * 1024)
@@ -247,7 +266,7 @@ def write_manifest(job, chunk_indexes, out_path):
         out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "cards": [\n')
         first = True
         for index in chunk_indexes:
-            with default_storage.open(chunk_name(job, index, "jsonl"), "rb") as fh:
+            with open_chunk(job, index, "jsonl") as fh:
                 for line in fh:
                     line = line.decode().strip()
                     if not line:

@@ -44,12 +44,14 @@ def child_env(**extra):
     return env
 
 
-def start_worker(*queues, log_path=None):
-    """An `rqworker` process in its own process group (so a SIGKILL takes all of it)."""
+def start_worker(*queues, log_path=None, env=None):
+    """An `rqworker` process in its own process group (so a SIGKILL takes all of it); `env`
+    adds to or overrides its environment (its own MEDIA_ROOT, SCRATCH_DIR...)."""
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
         [sys.executable, "manage.py", "rqworker", *(queues or ("cards",))],
-        cwd=ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT, env=child_env(**(env or {})), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 import weasyprint
 
 from campaigns.models import Campaign, CampaignType, Program
-from cards.packaging import chunk_name, merge_pdf, storage_put
+from cards.packaging import chunk_name, legacy_chunk_name, merge_pdf, storage_put
 from cards.print_pdf import ChunkPdfError, merge_chunk_pdfs
 from cards.rendering.renderer import CardRenderer
 from cards.rendering.sample import sample_card
@@ -162,3 +162,19 @@ def test_packaging_merges_the_chunk_files_of_a_job_from_storage(chunks, tmp_path
     reader = pypdf.PdfReader(out_path, strict=True)
     assert len(reader.pages) == 3 * CARDS_PER_CHUNK * 2
     assert code(1, 0) in reader.pages[2 * CARDS_PER_CHUNK].extract_text()
+
+
+@pytest.mark.django_db
+def test_a_chunk_written_before_the_chunks_folder_is_still_merged(chunks, tmp_path):
+    # A job rendering across an upgrade: its first chunks are under jobs/<id>/chunks/.
+    job = make_job(campaign=make_campaign(program=make_program()))
+    storage_put(legacy_chunk_name(job, 0, "pdf"), chunks[0])
+    for index in (1, 2):
+        storage_put(chunk_name(job, index, "pdf"), chunks[index])
+    out_path = tmp_path / "cards.pdf"
+
+    merge_pdf(job, [0, 1, 2], out_path)
+
+    reader = pypdf.PdfReader(out_path, strict=True)
+    assert len(reader.pages) == 3 * CARDS_PER_CHUNK * 2
+    assert code(0, 0) in reader.pages[0].extract_text()
