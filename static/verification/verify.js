@@ -311,10 +311,13 @@
     return { status: 'valid', entry: entry };
   }
 
-  /* One answer from the registry's (or server's) status and the token check, if any. */
+  /* One answer from the registry's (or server's) status and the token check, if any.
+     "withdrawn": the card's key was withdrawn by its program (status list, server, or the
+     key's JWKS status): not valid, whatever its dates. */
   function verdict(status, check, day) {
     if (check && !check.genuine) return 'forged';
     if (status === 'revoked') return 'revoked';
+    if (status === 'withdrawn' || (check && check.keyStatus === 'withdrawn')) return 'withdrawn';
     if (status === 'expired') return 'expired';
     if (check && check.claims.expiresOn && check.claims.expiresOn < (day || today())) {
       return 'expired';
