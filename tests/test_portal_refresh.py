@@ -196,7 +196,9 @@ def test_the_refreshed_portal_prints_its_status_time_and_the_revocation(tmp_path
     response = _download(campaign)
     page, close = _opened_offline(response, tmp_path, monkeypatch)
     try:
-        status_at = page.evaluate("window.CAMPAIGNID_REGISTRY.status_at")
+        status_at = page.evaluate(
+            "CampaignIDVerify.decodeStatusList(window.CAMPAIGNID_STATUS_LIST).header.status_at"
+        )
         day, clock = datetime.fromisoformat(status_at), status_at[11:16]
         french = f"Statut au {day.day} {MONTHS_FR[day.month - 1]} {day.year} {clock}"
         assert page.text_content("#portal-status") == french

@@ -85,9 +85,10 @@ class CampaignRegistryView(APIView):
     @extend_schema(
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
         operation_id="campaign_registry",
-        summary="The campaign's registry now (the offline portal's registry.json)",
-        description="Card statuses and dates by SHA-256 of the code, and the program's "
-        "public keys; no names or phone numbers.",
+        summary="The campaign's registry now (JSON)",
+        description="Card statuses (valid, revoked, withdrawn) and dates by SHA-256 of the "
+        "code, and the program's public keys; no names or phone numbers. The offline portal "
+        "carries the same statuses as a signed status list (public: /v/status/<PREFIX>.bin).",
     )
     def get(self, request, pk):
         campaign = api_campaign_for(request, pk, Need.PEOPLE)

@@ -3,6 +3,7 @@ cards.validity.card_status)."""
 
 import re
 
+from campaigns.models import Beneficiary
 from cards.models import Card
 
 # Printed codes are upper case; people type them in any case, with spaces.
@@ -20,3 +21,15 @@ def card_by_code(code: str, *, program=None) -> Card | None:
         cards = cards.for_program(program)
     return cards.filter(code=normalise_code(code)).first()
 
+
+
+def beneficiaries_by_attribute(*, campaign, name) -> list[tuple[str, object]]:
+    """[(value, queryset of beneficiary ids)] for each value of the beneficiary attribute
+    `name` (a district) in the campaign, sorted; people without it are left out."""
+    people = Beneficiary.objects.filter(campaign=campaign, **{f"attributes__{name}__isnull": False})
+    values = sorted({str(v) for v in people.values_list(f"attributes__{name}", flat=True)
+                     if str(v).strip()})
+    return [
+        (value, people.filter(**{f"attributes__{name}": value}).values("pk"))
+        for value in values
+    ]

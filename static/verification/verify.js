@@ -348,24 +348,44 @@
   }
   ListError.prototype = Object.create(Error.prototype);
 
-  /* A base64 text (registry.js, localStorage) or bytes (a fetch) -> Uint8Array. */
+  /* A base64 text (registry.js, localStorage) or bytes (a fetch) -> {bytes, message}: the
+     list, and the signed message (tag || every byte before the signature) laid out in one
+     buffer after the tag, so a million cards (16 MB) are never copied to be verified. */
   function listBytes(data) {
-    if (data instanceof Uint8Array) return data;
-    if (data instanceof ArrayBuffer) return new Uint8Array(data);
-    var binary = global.atob(String(data));
-    var out = new Uint8Array(binary.length);
-    for (var i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-    return out;
+    var tag = ascii(LIST_TAG);
+    var buffer, size;
+    if (data instanceof ArrayBuffer) data = new Uint8Array(data);
+    if (data instanceof Uint8Array) {
+      buffer = new Uint8Array(tag.length + data.length);
+      buffer.set(data, tag.length);
+      size = data.length;
+    } else if (typeof Uint8Array.prototype.setFromBase64 === 'function') {
+      // Native base64 (recent browsers): ~10 times faster than atob and a loop.
+      var text = String(data);
+      buffer = new Uint8Array(tag.length + Math.ceil(text.length / 4) * 3);
+      size = buffer.subarray(tag.length).setFromBase64(text).written;
+    } else {
+      var binary = global.atob(String(data));
+      size = binary.length;
+      buffer = new Uint8Array(tag.length + size);
+      for (var i = 0; i < size; i++) buffer[tag.length + i] = binary.charCodeAt(i);
+    }
+    buffer.set(tag, 0);
+    return {
+      bytes: buffer.subarray(tag.length, tag.length + size),
+      message: buffer.subarray(0, tag.length + size - SIGNATURE_SIZE)
+    };
   }
 
   /* Parses without verifying: {header, records, body, signature, bytes}; throws ListError. */
   function decodeStatusList(data) {
-    var bytes;
+    var laid, bytes;
     try {
-      bytes = listBytes(data);
+      laid = listBytes(data);
     } catch (e) {
       throw new ListError('not a status list');
     }
+    bytes = laid.bytes;
     if (bytes.length < 9 + SIGNATURE_SIZE) throw new ListError('not a status list');
     var magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
     if (magic !== LIST_MAGIC || bytes[4] !== LIST_FORMAT) throw new ListError('not a status list');
@@ -381,7 +401,7 @@
       throw new ListError('not a status list');
     }
     return {
-      header: header, records: records, body: body, bytes: bytes,
+      header: header, records: records, body: body, bytes: bytes, message: laid.message,
       signature: bytes.subarray(bytes.length - SIGNATURE_SIZE)
     };
   }
@@ -398,8 +418,7 @@
     } catch (e) {
       return Promise.resolve({ ok: false, reason: UNKNOWN_KEY });
     }
-    var message = concat([ascii(LIST_TAG), list.body]);
-    return verifyEd25519(publicKey, list.signature, message).then(function (result) {
+    return verifyEd25519(publicKey, list.signature, list.message).then(function (result) {
       return { ok: result.ok, reason: result.ok ? '' : BAD_SIGNATURE, engine: result.engine };
     });
   }

@@ -421,6 +421,8 @@
   /* Keeps `list` for the next visit; a list too large for localStorage (a national round)
      answers for this visit only. */
   function keep(list, text) {
+    // localStorage holds ~5 million characters: a bigger list is not even tried.
+    if (list.bytes.length > 3500000) return;
     try {
       window.localStorage.setItem(storeKey(list.header), text || base64Of(list.bytes));
     } catch (e) { /* full, or refused from file:// */ }
