@@ -70,6 +70,17 @@ def _check(context, portal, text):
     return _portal_check(context, portal, text)
 
 
+def _check_after_refresh(context, portal, text):
+    """The portal opened, its online refresh done (or refused), then `text` checked."""
+    page = context.new_page()
+    page.goto(portal["index"])
+    page.wait_for_selector("body[data-refreshed]")
+    page.fill("#query", text)
+    page.click("#check")
+    page.wait_for_selector("#result[data-checked]")
+    return page
+
+
 def _write_list(portal, blob):
     script = b'window.CAMPAIGNID_STATUS_LIST = "' + base64.b64encode(blob) + b'";\n'
     (portal["folder"] / "registry.js").write_bytes(script)
@@ -135,22 +146,9 @@ def test_a_newer_list_fetched_online_is_taken_and_an_older_one_is_not(browser, r
         status=200, body=served["blob"], content_type="application/octet-stream",
         headers={"Access-Control-Allow-Origin": "*"}))
     try:
-        page = context.new_page()
-        page.goto(older["index"])
-        page.wait_for_selector("body[data-refreshed]")
-        page.fill("#query", round_["other"].code)
-        page.click("#check")
-        page.wait_for_selector("#result[data-checked]")
-        taken = _verdict(page)
-
+        taken = _verdict(_check_after_refresh(context, older, round_["other"].code))
         served["blob"] = older["blob"]  # a stale cache or a replay
-        again = context.new_page()
-        again.goto(newer["index"])
-        again.wait_for_selector("body[data-refreshed]")
-        again.fill("#query", round_["other"].code)
-        again.click("#check")
-        again.wait_for_selector("#result[data-checked]")
-        kept = _verdict(again)
+        kept = _verdict(_check_after_refresh(context, newer, round_["other"].code))
     finally:
         context.close()
 
