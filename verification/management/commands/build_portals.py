@@ -39,7 +39,11 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         for campaign in campaigns.order_by("prefix"):
             if options["split_by"]:
-                parts = beneficiaries_by_attribute(campaign=campaign, name=options["split_by"])
+                try:
+                    parts = beneficiaries_by_attribute(campaign=campaign,
+                                                       name=options["split_by"])
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from exc
                 if not parts:
                     raise CommandError(
                         f"{campaign.prefix}: no beneficiary has the attribute "
