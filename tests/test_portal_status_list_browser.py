@@ -197,3 +197,14 @@ def test_cards_of_a_withdrawn_key_are_not_valid_typed_or_scanned(offline, round_
 
     assert (_verdict(typed), _verdict(scanned)) == ("withdrawn", "withdrawn")
     assert "clé retirée" in typed.text_content("#verdict-title")
+
+
+def test_the_portal_opens_in_its_campaigns_language(offline, round_, tmp_path):
+    round_["campaign"].language = "wo"
+    round_["campaign"].save(update_fields=["language"])
+    portal = _portal(round_["campaign"], tmp_path / "p")
+
+    page = _check(offline, portal, round_["kept"].code)
+
+    assert page.get_attribute("html", "lang") == "wo"
+    assert page.text_content("#verdict-title") == "Kàrt bi baax na"

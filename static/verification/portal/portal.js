@@ -230,9 +230,11 @@
     return Number(match[3]) + ' ' + months[Number(match[2]) - 1] + ' ' + match[1] + ' ' + match[4];
   }
 
-  function setLanguage(language) {
+  function setLanguage(language, remember) {
     state.language = language;
-    try { window.localStorage.setItem(STORAGE_KEY, language); } catch (e) { /* ignore */ }
+    if (remember !== false) {
+      try { window.localStorage.setItem(STORAGE_KEY, language); } catch (e) { /* ignore */ }
+    }
     document.documentElement.lang = language;
     document.title = t('title') + ' · CampaignID';
     var nodes = document.querySelectorAll('[data-i18n]');
@@ -586,5 +588,6 @@
     document.body.setAttribute('data-ready', 'true');
     refresh();
   });
-  setLanguage(initialLanguage());
+  // Words on the page while the list is read; its language is known (and kept) only then.
+  setLanguage(initialLanguage(), false);
 })();
