@@ -312,6 +312,11 @@ except object_storage.StorageConfigError as exc:
 # Artifacts a generation job builds after its PDF, ZIP and manifest (cards/packaging.py):
 # callables (job, workdir) -> (kind, storage name, local path), by dotted path.
 CARD_JOB_ARTIFACT_BUILDERS = ["verification.portal.portal_build"]
+# Signed status lists (verification/status_list.py, README "Verification (technical)"): a
+# portal whose newest list is older than this many days answers "to confirm online" instead
+# of "valid"; the public endpoint signs a new list at most every this many seconds.
+STATUS_LIST_MAX_AGE_DAYS = int(os.environ.get("STATUS_LIST_MAX_AGE_DAYS", "30"))
+STATUS_LIST_REFRESH_SECONDS = int(os.environ.get("STATUS_LIST_REFRESH_SECONDS", "300"))
 
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))

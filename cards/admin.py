@@ -8,19 +8,22 @@ grant.
 """
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy, ngettext
 
-from campaigns.admin_scope import ProgramScopedAdmin
-from campaigns.models import Program, Role
+from campaigns.admin_scope import ProgramScopedAdmin, without_ungranted_sensitive
+from campaigns.models import Campaign, Program, Role
 from cards import admin_jobs  # noqa: F401  (registers generation jobs)
+from cards.key_reissue import key_reissue_create
 from cards.models import Card, SigningKey
 from cards.qr import verification_url
 from cards.revocation import CardStateConflict, card_revoke, card_unrevoke
-from cards.signing_keys import signing_key_rotate
+from cards.signing_keys import KeyStateConflict, signing_key_rotate, signing_key_withdraw
 from cards.validity import card_status
 
 ADMIN_REVOKE_REASON = "revoked by admin"
@@ -31,7 +34,8 @@ class CardStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return Card.Status.choices
+        # "Withdrawn" depends on the token's key, not on a column: no filter for it.
+        return [c for c in Card.Status.choices if c[0] != Card.Status.WITHDRAWN]
 
     def queryset(self, request, queryset):
         # UTC's today: a filter, not a verdict (the row's status column uses the program's).
@@ -130,18 +134,20 @@ class CardAdmin(ProgramScopedAdmin):
         )
 
 
-# Signing keys: private keys never leave their encrypted column; the one change is rotation,
-# through cards.signing_keys.signing_key_rotate.
+# Signing keys: private keys never leave their encrypted column; the changes are rotation and
+# withdrawal (cards.signing_keys), and the reissue of a withdrawn key's cards
+# (cards.key_reissue). Program admins only.
 @admin.register(SigningKey)
 class SigningKeyAdmin(ProgramScopedAdmin):
     write_roles = (Role.ADMIN,)
-    list_display = ("kid", "program", "status", "created_at", "retired_at")
+    list_display = ("kid", "program", "status", "created_at", "retired_at", "withdrawn_at")
     list_filter = (("program", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("=kid", "program__slug", "program__name")
     list_select_related = ("program",)
-    fields = ("kid", "program", "status", "public_key", "created_at", "retired_at")
+    fields = ("kid", "program", "status", "public_key", "created_at", "retired_at",
+              "withdrawn_at", "withdrawn_reason")
     readonly_fields = fields
-    actions = ("rotate_keys",)
+    actions = ("rotate_keys", "withdraw_keys", "reissue_withdrawn_cards")
 
     def has_add_permission(self, request):
         return False
@@ -171,3 +177,52 @@ class SigningKeyAdmin(ProgramScopedAdmin):
             ) % {"n": len(program_ids)},
             messages.SUCCESS,
         )
+
+    @admin.action(description=gettext_lazy("Withdraw the selected keys (leaked)…"))
+    def withdraw_keys(self, request, queryset):
+        """Asks for the reason on a page of its own, then withdraws: the cards these keys
+        signed answer "not valid: key withdrawn" everywhere from now on."""
+        keys = list(self.writable(request, queryset).select_related("program"))
+        if request.POST.get("confirm") != "1":
+            return TemplateResponse(request, "admin/cards/signingkey/withdraw.html", {
+                **self.admin_site.each_context(request),
+                "title": gettext_lazy("Withdraw signing keys"),
+                "keys": keys,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            })
+        done = 0
+        for key in keys:
+            try:
+                signing_key_withdraw(key=key, reason=request.POST.get("reason", ""),
+                                     user=request.user)
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+                return None
+            except KeyStateConflict as exc:
+                self.message_user(request, str(exc), messages.INFO)
+            else:
+                done += 1
+        self.message_user(request, ngettext(
+            "%(n)d key withdrawn: reissue its cards with the action "
+            "“Reissue the cards of the selected withdrawn keys”.",
+            "%(n)d keys withdrawn: reissue their cards with the action "
+            "“Reissue the cards of the selected withdrawn keys”.", done,
+        ) % {"n": done}, messages.SUCCESS)
+        return None
+
+    @admin.action(description=gettext_lazy("Reissue the cards of the selected withdrawn keys"))
+    def reissue_withdrawn_cards(self, request, queryset):
+        """One reissue job per campaign with live cards signed by the key, charged as any
+        reissue; campaigns the user may not change (sensitive without the grant) are left."""
+        campaigns = without_ungranted_sensitive(request, Campaign.objects.all(), "")
+        keys = self.writable(request, queryset).filter(withdrawn_at__isnull=False)
+        jobs = 0
+        for key in keys:
+            result = key_reissue_create(key=key, user=request.user, campaigns=campaigns)
+            jobs += len(result.jobs)
+            for campaign, message in result.skipped:
+                self.message_user(request, f"{campaign.prefix}: {message}", messages.WARNING)
+        self.message_user(request, ngettext(
+            "%(n)d reissue job started.", "%(n)d reissue jobs started.", jobs
+        ) % {"n": jobs}, messages.SUCCESS)

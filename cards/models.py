@@ -16,6 +16,8 @@ class Card(models.Model):
         VALID = "valid", _("Valid")
         REVOKED = "revoked", _("Revoked")
         EXPIRED = "expired", _("Expired")
+        # Signed by a key the program withdrew (cards.signing_keys): not valid any more.
+        WITHDRAWN = "withdrawn", _("Key withdrawn")
 
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="cards"
@@ -74,7 +76,9 @@ class Card(models.Model):
 
 # Signing keys: each program signs its cards' tokens with its own Ed25519 key. A program has
 # exactly one active key; rotation retires it but keeps it so the cards it signed still verify
-# (retired keys stay in every JWKS and offline portal).
+# (retired keys stay in every JWKS and offline portal). A key whose private half leaked is
+# *withdrawn* (cards.signing_keys.signing_key_withdraw): it stays published, with that status,
+# so verifiers answer "not valid: key withdrawn" for the cards it signed instead of "forged".
 class SigningKey(models.Model):
     program = models.ForeignKey(
         "campaigns.Program", on_delete=models.CASCADE, related_name="signing_keys"
@@ -87,6 +91,9 @@ class SigningKey(models.Model):
     private_key_encrypted = models.TextField(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Set with retired_at (a withdrawn key is never the active one).
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=255, blank=True)
 
     objects = ProgramScopedQuerySet.as_manager()
 
@@ -109,4 +116,10 @@ class SigningKey(models.Model):
 
     @property
     def status(self):
-        return "active" if self.retired_at is None else "retired"
+        if self.withdrawn_at is not None:
+            return self.WITHDRAWN
+        return self.ACTIVE if self.retired_at is None else self.RETIRED
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+    WITHDRAWN = "withdrawn"

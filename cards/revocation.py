@@ -1,8 +1,8 @@
 """Revoking a card (lost, stolen, issued by mistake, beneficiary deceased) and undoing it.
 
 A revoked card answers "revoked" on the online page at once, and in every offline portal
-built after the revocation (a portal is a snapshot: rebuild it or fetch
-/api/campaigns/<id>/registry.json to carry revocations into the field).
+built after the revocation (a portal is a snapshot: rebuild it, or let it fetch the newest
+signed status list, /v/status/<PREFIX>.bin, when it is online).
 """
 
 import logging

@@ -1,16 +1,39 @@
-"""Signing-key services: the program's active key, rotation, and the published public keys."""
+"""Signing-key services: the program's active key, rotation, withdrawal, and the published
+public keys.
+
+Withdrawing a key (its private half leaked, or may have) is for good: the key stays published
+with the status "withdrawn" and its date, so every verifier answers "not valid: key withdrawn"
+for the cards it signed (a forger holding the key could sign anything with it) instead of
+"forged", and the program knows whose cards to reissue (cards/key_reissue.py).
+"""
 
 import base64
+import binascii
 import hashlib
+import logging
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaignid import crypto
 from campaigns.models import Program
 from cards.models import SigningKey
+from cards.tokens import InvalidCardToken, decimal_decode, private_key_of
+
+logger = logging.getLogger(__name__)
+
+WITHDRAW_REASON_MAX_LENGTH = SigningKey._meta.get_field("withdrawn_reason").max_length
+# A version 1 token's first 16 base32 characters are its first 10 bytes: version, then the
+# 5-byte kid.
+_TOKEN_HEAD_CHARS = 16
+
+
+class KeyStateConflict(Exception):
+    """The key is already withdrawn."""
 
 
 def b64url_encode(data: bytes) -> str:
@@ -48,8 +71,61 @@ def signing_key_rotate(*, program) -> SigningKey:
         return _create_key(program)
 
 
+def signing_key_withdraw(*, key, reason, user=None) -> SigningKey:
+    """Withdraws `key` now, with the reason (required). The active key is rotated first: the
+    program keeps signing with a new key, and a withdrawn key is never the active one.
+    ValidationError names a bad reason; KeyStateConflict if the key is already withdrawn."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason the key is withdrawn.")})
+    if len(reason) > WITHDRAW_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": _("At most %(max)d characters (%(n)d given).") % {
+            "max": WITHDRAW_REASON_MAX_LENGTH, "n": len(reason)}})
+    with transaction.atomic():
+        Program.objects.select_for_update().get(pk=key.program_id)
+        key = SigningKey.objects.select_for_update().get(pk=key.pk)
+        if key.withdrawn_at is not None:
+            raise KeyStateConflict(_("Key %(kid)s is already withdrawn.") % {"kid": key.kid})
+        now = timezone.now()
+        if key.retired_at is None:
+            key.retired_at = now
+            key.save(update_fields=["retired_at"])
+            _create_key(key.program)
+        key.withdrawn_at = now
+        key.withdrawn_reason = reason
+        key.save(update_fields=["withdrawn_at", "withdrawn_reason"])
+    logger.info("signing key %s withdrawn by user %s", key.kid, getattr(user, "pk", None) or "-")
+    return key
+
+
+def token_kid(token: str) -> str | None:
+    """The kid a card token names (its bytes 1-5, in either version's spelling), without
+    verifying it; None if unreadable. A version 2 token (digits) is one number: it is read
+    whole; of a version 1 token (base32) the first 16 characters are enough."""
+    try:
+        if token and token.isdigit():
+            raw = decimal_decode(token)
+        else:
+            raw = base64.b32decode((token or "")[:_TOKEN_HEAD_CHARS])
+    except (InvalidCardToken, binascii.Error, ValueError):
+        return None
+    return base64.b32encode(raw[1:6]).decode("ascii") if len(raw) >= 6 else None
+
+
+def withdrawn_kids(*, program) -> set[str]:
+    return set(
+        SigningKey.objects.filter(program=program, withdrawn_at__isnull=False)
+        .values_list("kid", flat=True)
+    )
+
+
+def signed_with_withdrawn_key(card) -> bool:
+    kids = withdrawn_kids(program=card.campaign.program)
+    return bool(kids) and token_kid(card.token) in kids
+
+
 def private_key(key: SigningKey) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(crypto.decrypt(key.private_key_encrypted))
+    return private_key_of(key)
 
 
 def public_key_bytes(key: SigningKey) -> bytes:
@@ -72,7 +148,7 @@ def all_jwks() -> dict:
 
 
 def _jwk(key: SigningKey) -> dict:
-    return {
+    jwk = {
         "kty": "OKP",
         "crv": "Ed25519",
         "x": key.public_key,
@@ -82,6 +158,10 @@ def _jwk(key: SigningKey) -> dict:
         "program": key.program.slug,
         "status": key.status,
     }
+    if key.withdrawn_at is not None:
+        # The day only: verifiers show it; the reason stays with the program.
+        jwk["withdrawn_on"] = key.withdrawn_at.date().isoformat()
+    return jwk
 
 
 def _create_key(program) -> SigningKey:

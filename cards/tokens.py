@@ -134,12 +134,9 @@ class CardSigner:
     """Signs many tokens with one loaded private key (loading decrypts, so do it once a job)."""
 
     def __init__(self, key, private_key=None):
-        # Imported here so the format itself needs no Django models (scripts, other tools).
-        from cards.signing_keys import private_key as load_private_key
-
         self.kid = key.kid
         self._kid_bytes = kid_bytes(key.kid)
-        self._private_key = private_key or load_private_key(key)
+        self._private_key = private_key or private_key_of(key)
 
     def sign(self, *, code: str, payload: CardClaims, version: int = VERSION) -> str:
         """A version 2 token; version=1 writes the old format (its test vectors)."""
@@ -148,6 +145,16 @@ class CardSigner:
         if version == V1:
             return _b32encode(body + signature)
         return decimal_encode(body + signature)
+
+
+def private_key_of(key):
+    """The Ed25519 private key of a cards.models.SigningKey, decrypted."""
+    # Imported here so the format itself needs no settings (scripts, other tools).
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from campaignid import crypto
+
+    return Ed25519PrivateKey.from_private_bytes(crypto.decrypt(key.private_key_encrypted))
 
 
 def token_campaign_type(campaign) -> str:

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from cards.signing_keys import signed_with_withdrawn_key
+
 # Reason recorded on a card replaced by a reissue.
 REISSUED = "reissued"
 
@@ -25,5 +27,10 @@ def add_months(day: date, months: int) -> date:
 
 
 def card_status(card) -> str:
-    """valid, revoked or expired today in the card's program's timezone."""
-    return card.status_on(program_today(card.campaign.program))
+    """valid, revoked, withdrawn (signed by a key the program withdrew) or expired today in
+    the card's program's timezone. Revoked comes first (a person's own card), then withdrawn
+    (whatever its dates, the signature can no longer be trusted)."""
+    status = card.status_on(program_today(card.campaign.program))
+    if status != card.Status.REVOKED and signed_with_withdrawn_key(card):
+        return card.Status.WITHDRAWN
+    return status

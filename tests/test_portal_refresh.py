@@ -2,7 +2,6 @@
 `GET /api/campaigns/<id>/portal.zip`, the campaign page's "Download the offline portal"."""
 
 import io
-import json
 import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,6 +12,7 @@ from campaigns.models import Role
 from campaigns.services import quota_balance
 from cards.issuing import cards_assign
 from cards.revocation import card_revoke
+from cards.signing_keys import program_public_keys
 from tests.factories import (
     api_client,
     make_api_key,
@@ -23,8 +23,8 @@ from tests.factories import (
     make_program,
     make_user,
 )
-from verification.portal import portal_build
-from verification.registry import code_hash
+from verification.portal import portal_build, portal_status_list
+from verification.status_list import status_list_decode, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -46,36 +46,43 @@ def _archive(response):
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
 
 
+def _status_list(campaign):
+    """(header, records) of a freshly downloaded portal, its signature checked."""
+    archive = _archive(_download(campaign))
+    return status_list_decode(portal_status_list(archive),
+                              program_public_keys(program=campaign.program))
+
+
 def test_a_card_revoked_after_the_job_is_revoked_in_the_refreshed_portal(tmp_path):
     campaign, job, (kept, revoked) = _campaign_with_a_job()
     portal_build(job=job, workdir=str(tmp_path))  # the job's own portal, before revoking
     card_revoke(card=revoked, reason="lost")
 
-    archive = _archive(_download(campaign))
+    _header, records = _status_list(campaign)
 
-    cards = json.loads(archive.read("registry.json"))["cards"]
-    assert cards[code_hash(revoked.code)]["s"] == "revoked"
-    assert cards[code_hash(kept.code)]["s"] == "valid"
+    assert status_of(records, revoked.code)["s"] == "revoked"
+    assert status_of(records, kept.code)["s"] == "valid"
 
 
-def test_the_portal_script_registry_says_revoked_too():
-    campaign, _job, (_kept, revoked) = _campaign_with_a_job()
-    card_revoke(card=revoked, reason="stolen")
+def test_the_refreshed_portal_takes_a_higher_sequence_than_the_jobs(tmp_path):
+    campaign, job, _cards = _campaign_with_a_job()
+    _kind, _name, path = portal_build(job=job, workdir=str(tmp_path))
+    jobs = status_list_decode(portal_status_list(zipfile.ZipFile(path)))[0]
 
-    script = _archive(_download(campaign)).read("registry.js").decode()
+    header, _records = _status_list(campaign)
 
-    registry = json.loads(script.removeprefix("window.CAMPAIGNID_REGISTRY = ").rstrip().rstrip(";"))
-    assert registry["cards"][code_hash(revoked.code)]["s"] == "revoked"
+    assert header["sequence"] > jobs["sequence"]
 
 
 def test_the_portal_holds_cards_of_every_job():
     campaign, _job, cards = _campaign_with_a_job()
     later = make_card(campaign=campaign, job=make_job(campaign=campaign))
 
-    registry = json.loads(_archive(_download(campaign)).read("registry.json"))
+    header, records = _status_list(campaign)
 
-    assert set(registry["cards"]) == {code_hash(c.code) for c in [*cards, later]}
-    assert "job" not in registry
+    assert all(status_of(records, c.code) for c in [*cards, later])
+    assert header["count"] == 3
+    assert "job" not in header
 
 
 def test_the_portal_carries_its_status_time_in_the_programs_zone():
@@ -85,9 +92,9 @@ def test_the_portal_carries_its_status_time_in_the_programs_zone():
     )
     before = datetime.now(nairobi).replace(second=0, microsecond=0)
 
-    registry = json.loads(_archive(_download(campaign)).read("registry.json"))
+    header, _records = _status_list(campaign)
 
-    status_at = datetime.fromisoformat(registry["status_at"]).replace(tzinfo=nairobi)
+    status_at = datetime.fromisoformat(header["status_at"]).replace(tzinfo=nairobi)
     assert 0 <= (status_at - before).total_seconds() <= 60
 
 
@@ -99,7 +106,7 @@ def test_the_portal_page_prints_the_status_time_in_its_header():
     assert 'id="portal-status"' in archive.read("index.html").decode()
     script = archive.read("portal.js").decode()
     assert "Statut au {date}" in script and "Status as of {date}" in script
-    assert "REGISTRY.status_at" in script
+    assert "header.status_at" in script
 
 
 def test_the_download_is_a_private_attachment_named_after_the_campaign():
@@ -189,7 +196,9 @@ def test_the_refreshed_portal_prints_its_status_time_and_the_revocation(tmp_path
     response = _download(campaign)
     page, close = _opened_offline(response, tmp_path, monkeypatch)
     try:
-        status_at = page.evaluate("window.CAMPAIGNID_REGISTRY.status_at")
+        status_at = page.evaluate(
+            "CampaignIDVerify.decodeStatusList(window.CAMPAIGNID_STATUS_LIST).header.status_at"
+        )
         day, clock = datetime.fromisoformat(status_at), status_at[11:16]
         french = f"Statut au {day.day} {MONTHS_FR[day.month - 1]} {day.year} {clock}"
         assert page.text_content("#portal-status") == french

@@ -10,10 +10,11 @@ import pytest
 from cards.issuing import cards_assign
 from cards.packaging import extra_artifact_builders
 from cards.revocation import card_revoke
-from cards.signing_keys import program_jwks
+from cards.signing_keys import program_jwks, program_public_keys
 from tests.factories import make_beneficiary, make_campaign, make_job, make_program
-from verification.portal import portal_build
+from verification.portal import portal_build, portal_status_list
 from verification.registry import code_hash, registry_for
+from verification.status_list import RECORD, status_list_decode, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +38,12 @@ def _build(job, tmp_path):
     return kind, name, zipfile.ZipFile(path)
 
 
+def _status_list(job, archive):
+    """(header, records) of the portal's list, its signature checked with the program's keys."""
+    keys = program_public_keys(program=job.campaign.program)
+    return status_list_decode(portal_status_list(archive), keys)
+
+
 def test_the_portal_builder_is_registered_with_packaging():
     assert portal_build in extra_artifact_builders()
 
@@ -57,23 +64,21 @@ def test_the_portal_holds_the_page_its_scripts_the_registry_and_the_keys(tmp_pat
 
     assert {
         "index.html", "portal.js", "verify.js", "verify.css", "vendor/noble-crypto.js",
-        "vendor/LICENSE-noble-ed25519", "vendor/LICENSE-noble-hashes", "registry.json",
+        "vendor/LICENSE-noble-ed25519", "vendor/LICENSE-noble-hashes",
         "registry.js", "keys.json", "README.txt",
     } <= set(archive.namelist())
 
 
-def test_registry_js_sets_the_same_data_as_registry_json(tmp_path):
+def test_registry_js_carries_the_campaigns_signed_status_list(tmp_path):
     job, cards = _job_with_cards()
 
     _kind, _name, archive = _build(job, tmp_path)
 
-    registry = json.loads(archive.read("registry.json"))
-    script = archive.read("registry.js").decode()
-    prefix = "window.CAMPAIGNID_REGISTRY = "
-    assert script.startswith(prefix)
-    assert json.loads(script[len(prefix):].rstrip().rstrip(";")) == registry
-    assert registry["language"] == "wo"
-    assert set(registry["cards"]) == {code_hash(card.code) for card in cards}
+    header, records = _status_list(job, archive)
+    assert archive.read("registry.js").startswith(b'window.CAMPAIGNID_STATUS_LIST = "')
+    assert (header["language"], header["campaign"], header["job"]) == ("wo", "THS-MILD", job.pk)
+    assert len(records) == RECORD.size * len(cards) and header["count"] == len(cards)
+    assert all(status_of(records, card.code)["s"] == "valid" for card in cards)
     assert json.loads(archive.read("keys.json")) == program_jwks(program=job.campaign.program)
 
 
@@ -83,9 +88,9 @@ def test_a_card_revoked_before_packaging_is_revoked_in_the_portal(tmp_path):
 
     _kind, _name, archive = _build(job, tmp_path)
 
-    cards = json.loads(archive.read("registry.json"))["cards"]
-    assert cards[code_hash(revoked.code)]["s"] == "revoked"
-    assert cards[code_hash(kept.code)]["s"] == "valid"
+    _header, records = _status_list(job, archive)
+    assert status_of(records, revoked.code)["s"] == "revoked"
+    assert status_of(records, kept.code)["s"] == "valid"
 
 
 def test_nothing_in_the_portal_names_a_beneficiary(tmp_path):
@@ -109,14 +114,13 @@ def test_the_portal_page_loads_nothing_from_a_network(tmp_path):
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, name
 
 
-def test_the_portal_registry_is_the_registry_the_api_builds(tmp_path):
-    job, _cards = _job_with_cards()
+def test_the_portal_says_what_the_api_registry_says(tmp_path):
+    job, (kept, revoked) = _job_with_cards()
+    card_revoke(card=revoked, reason="lost")
 
     _kind, _name, archive = _build(job, tmp_path)
 
-    in_portal = json.loads(archive.read("registry.json"))
-    built = registry_for(job=job)
-    in_portal.pop("generated_at"), built.pop("generated_at")
-    in_portal.pop("status_at")  # the portal's own: when it was built, in local time
-    assert in_portal == built
-    assert list(in_portal["cards"]) == sorted(in_portal["cards"])
+    _header, records = _status_list(job, archive)
+    built = registry_for(job=job)["cards"]
+    for card in (kept, revoked):
+        assert status_of(records, card.code) == built[code_hash(card.code)]

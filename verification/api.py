@@ -5,9 +5,10 @@ Through the access seam: another program's card code answers 404, like an unknow
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,7 +18,7 @@ from cards.models import Card
 from cards.revocation import CardStateConflict, card_revoke, card_unrevoke
 from verification.portal import current_portal_file
 from verification.registry import registry_for
-from verification.selectors import normalise_code
+from verification.selectors import beneficiaries_by_attribute, normalise_code
 from verification.serializers import CardOutput, CardRevokeInput
 
 
@@ -85,9 +86,10 @@ class CampaignRegistryView(APIView):
     @extend_schema(
         responses={(200, "application/json"): OpenApiTypes.OBJECT},
         operation_id="campaign_registry",
-        summary="The campaign's registry now (the offline portal's registry.json)",
-        description="Card statuses and dates by SHA-256 of the code, and the program's "
-        "public keys; no names or phone numbers.",
+        summary="The campaign's registry now (JSON)",
+        description="Card statuses (valid, revoked, withdrawn) and dates by SHA-256 of the "
+        "code, and the program's public keys; no names or phone numbers. The offline portal "
+        "carries the same statuses as a signed status list (public: /v/status/<PREFIX>.bin).",
     )
     def get(self, request, pk):
         campaign = api_campaign_for(request, pk, Need.PEOPLE)
@@ -101,7 +103,14 @@ class CampaignPortalView(APIView):
     throttle_classes = [ProgramCallerThrottle, AddressThrottle]
 
     @extend_schema(
-        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        parameters=[
+            OpenApiParameter("split_by", OpenApiTypes.STR, description=(
+                "A beneficiary attribute, e.g. district: with `part`, the portal of that "
+                "part's people only (a national round, one portal per district).")),
+            OpenApiParameter("part", OpenApiTypes.STR, description="The attribute's value."),
+        ],
+        responses={(200, "application/zip"): OpenApiTypes.BINARY,
+                   400: OpenApiResponse(description="split_by or part names no beneficiary")},
         operation_id="campaign_portal",
         summary="The offline verification portal as of now (ZIP)",
         description="The campaign's current card statuses (revocations up to this call, every "
@@ -110,10 +119,32 @@ class CampaignPortalView(APIView):
     )
     def get(self, request, pk):
         campaign = api_campaign_for(request, pk, Need.PEOPLE)
-        out, filename = current_portal_file(campaign=campaign)
+        out, filename = current_portal_file(campaign=campaign, **_portal_part(request, campaign))
         # FileResponse streams the temporary file in blocks and closes (deletes) it after.
         response = FileResponse(out, as_attachment=True, filename=filename,
                                 content_type="application/zip")
         # Like every stored file (campaignid/files.py): no shared or disk cache keeps it.
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+def _portal_part(request, campaign) -> dict:
+    """{} for the whole campaign, or the beneficiaries and name of the part asked for."""
+    split_by, part = (request.query_params.get(name, "").strip() for name in ("split_by", "part"))
+    if not split_by and not part:
+        return {}
+    if not split_by or not part:
+        missing = "part" if split_by else "split_by"
+        raise serializers.ValidationError({missing: [_("Give split_by and part together.")]})
+    try:
+        parts = dict(beneficiaries_by_attribute(campaign=campaign, name=split_by))
+    except ValueError:
+        raise serializers.ValidationError(
+            {"split_by": [_("Letters, digits and _ only (a beneficiary attribute).")]}
+        ) from None
+    if part not in parts:
+        raise serializers.ValidationError({"part": [
+            _("No beneficiary of this campaign has %(attribute)s = %(value)s.")
+            % {"attribute": split_by, "value": part}
+        ]})
+    return {"beneficiaries": parts[part], "part": part}

@@ -1,14 +1,17 @@
-"""The registry: what an offline verifier needs to know about a campaign's cards.
+"""The registry: what an offline verifier needs to know about a campaign's cards, as JSON
+for API integrators (GET /api/campaigns/<id>/registry.json). The offline portal carries the
+same statuses as a signed binary status list instead (verification/status_list.py).
 
     {"version": 1, "generated_at": "2026-01-15T09:30:00Z", "program": "<slug>",
      "program_name": "…", "campaign": "<prefix>", "language": "fr" (the portal's default),
      "job": 12 (only when built for a job's portal),
      "keys": {"keys": [<the program's JWKs, active and retired>]},
-     "cards": {"<code hash>": {"s": "valid" | "revoked", "i": "YYYY-MM-DD",
+     "cards": {"<code hash>": {"s": "valid" | "revoked" | "withdrawn", "i": "YYYY-MM-DD",
                                "e": "YYYY-MM-DD" | null, "r": "YYYY-MM-DD" | null}}}
 
-`i` is the issue day, `e` the last day the card is valid (null: it does not expire), `r`
-the day it was revoked (in the program's timezone). "Expired" is not stored: the reader
+"withdrawn": the card's token was signed by a key the program withdrew. `i` is the issue day,
+`e` the last day the card is valid (null: it does not expire), `r` the day it was revoked (in
+the program's timezone). "Expired" is not stored: the reader
 compares `e` with its own today, so an old portal still answers right.
 
 No names, phone numbers, birth dates or campaign types: a copied portal must not let anyone
@@ -34,12 +37,13 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from cards.models import Card
-from cards.signing_keys import program_jwks
+from cards.signing_keys import program_jwks, token_kid, withdrawn_kids
 
 REGISTRY_VERSION = 1
 CODE_HASH_BYTES = 16
 VALID = "valid"
 REVOKED = "revoked"
+WITHDRAWN = "withdrawn"
 
 
 def code_hash(code: str) -> str:
@@ -52,7 +56,7 @@ def registry_for(*, campaign=None, job=None) -> dict:
     newest portal also knows the cards of earlier jobs)."""
     registry = registry_head(campaign=campaign, job=job)
     members = registry_card_members(campaign=campaign or job.campaign)
-    # From the portal's own members, so the API and the portal can never disagree.
+    # Member by member as bytes: a 200,000-card registry stays small in memory.
     registry["cards"] = json.loads(b"{" + b",".join(members) + b"}")
     return registry
 
@@ -84,17 +88,23 @@ def registry_card_members(*, campaign) -> list[bytes]:
     when (the print order). Bytes, ~100 a card: a 200,000-card portal is built in a worker
     that must stay small, where dicts would cost ~600 bytes a card."""
     program_zone = ZoneInfo(campaign.program.timezone)
+    withdrawn = withdrawn_kids(program=campaign.program)
     dates = {}  # a campaign's cards share a handful of dates: one string each
     members = []
     rows = (
         Card.objects.filter(campaign=campaign)
         .order_by()
-        .values_list("code", "issued_on", "expires_on", "revoked_at")
+        .values_list("code", "issued_on", "expires_on", "revoked_at", "token")
     )
-    for code, issued_on, expires_on, revoked_at in rows.iterator(chunk_size=5000):
+    for code, issued_on, expires_on, revoked_at, token in rows.iterator(chunk_size=5000):
         revoked_on = timezone.localtime(revoked_at, program_zone).date() if revoked_at else None
+        status = VALID
+        if revoked_at:
+            status = REVOKED
+        elif withdrawn and token_kid(token) in withdrawn:
+            status = WITHDRAWN
         entry = {
-            "s": REVOKED if revoked_at else VALID,
+            "s": status,
             "i": _iso(dates, issued_on),
             "e": _iso(dates, expires_on),
             "r": _iso(dates, revoked_on),
@@ -118,12 +128,3 @@ def _iso(dates, day):
 def registry_json(registry: dict) -> bytes:
     """Compact JSON, ASCII only (safe to embed in a script as is)."""
     return json.dumps(registry, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-
-
-def write_registry_json(head: dict, members: list[bytes], out) -> None:
-    """registry_json of the registry `head` + its card `members`, written to the binary file
-    `out` piece by piece (never one string of every card)."""
-    out.write(registry_json(head)[:-1] + b',"cards":{')
-    for start in range(0, len(members), 5000):
-        out.write((b"," if start else b"") + b",".join(members[start : start + 5000]))
-    out.write(b"}}")

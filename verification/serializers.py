@@ -16,7 +16,8 @@ class CardOutput(serializers.ModelSerializer):
     """A card's state; never its token (the token carries the holder's name)."""
 
     status = serializers.SerializerMethodField(
-        help_text="valid, revoked or expired today in the program's timezone"
+        help_text="valid, revoked, withdrawn (signed by a withdrawn key) or expired today in the "
+        "program's timezone"
     )
     campaign = CardCampaignOutput()
     beneficiary = serializers.IntegerField(source="beneficiary_id")

@@ -5,6 +5,10 @@
   its status; the signed token stays in the URL fragment, which never reaches us, and the
   page's JavaScript verifies it against the program's keys embedded in the page. Without a
   token the page shows no personal data.
+- /v/status/<PREFIX>.bin: the campaign's newest signed status list (verification/
+  status_list.py), for portals that are online: what a portal already holds (code hashes,
+  dates, statuses, public keys), no name, no condition. Cacheable for
+  STATUS_LIST_REFRESH_SECONDS, with an ETag of its sequence number.
 - /cards/<code>/revoke and /unrevoke: POST forms for operators and admins (CSRF, login).
 """
 
@@ -15,7 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaignid.ratelimit import per_address
 from campaigns.access import Need, access_required, object_for
+from campaigns.models import Campaign
 from cards.models import Card
 from cards.revocation import (
     REASON_MAX_LENGTH,
@@ -37,6 +42,7 @@ from cards.signing_keys import all_jwks, program_jwks
 from cards.validity import card_status
 from verification.public import type_labels
 from verification.selectors import card_by_code, normalise_code
+from verification.status_list import published_status_list
 
 UNKNOWN = "unknown"
 PRINTED_CODE = re.compile(r"[A-Z0-9-]{1,40}")
@@ -54,6 +60,28 @@ def published_keys(request):
     response = JsonResponse(all_jwks())
     # Public keys: any verifier, on any origin, may read them.
     response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+@per_address("status-list", json_body=lambda: {"error": _("Too many requests; try again later.")})
+def status_list(request, prefix):
+    campaign = Campaign.objects.select_related("program").filter(
+        prefix=prefix, deleted_at__isnull=True
+    ).first()
+    if campaign is None:
+        raise Http404
+    blob, sequence = published_status_list(campaign=campaign)
+    etag = f'"{campaign.prefix}-{sequence}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(blob, content_type="application/octet-stream")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={settings.STATUS_LIST_REFRESH_SECONDS}"
+    # A portal opened from file:// (origin "null") reads it: public data, any origin.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Expose-Headers"] = "ETag"
     return response
 
 

@@ -1,11 +1,20 @@
-/* CampaignID offline portal: answers valid / revoked / expired / unknown / forged for a typed
- * code, a pasted QR link or a scanned QR, from registry.js (a snapshot of the campaign's card
- * statuses, by code hash) and the program's public keys, with no network.
+/* CampaignID offline portal: answers valid / revoked / withdrawn / expired / unknown / forged
+ * for a typed code, a pasted QR link or a scanned QR, from a signed status list (registry.js:
+ * the campaign's card statuses by code hash, signed by the program's key) and the program's
+ * public keys, with no network.
+ *
+ * Which list answers: the portal's own, once its signature checks (a modified list is
+ * refused, in plain words); a newer one kept in this browser (localStorage) from an earlier
+ * visit or portal, if signed by a key this portal trusts; and, when online, the newest list
+ * from the server (header.status_url, one cacheable request), same rule. A list never
+ * replaces one with a higher sequence number (no rollback). A list older than its
+ * max_age_days turns "valid" into "to confirm online".
  * The page's words, in French, English and Wolof, are all here. */
 (function () {
   'use strict';
   var V = window.CampaignIDVerify;
-  var REGISTRY = window.CAMPAIGNID_REGISTRY || { cards: {}, keys: { keys: [] } };
+  var BUNDLED = window.CAMPAIGNID_STATUS_LIST || '';
+  var STORE_PREFIX = 'campaignid-status-list:';
   var LANGUAGES = ['fr', 'en', 'wo'];
   var STORAGE_KEY = 'campaignid-portal-language';
   // Sensitive campaigns' cards carry the type 'health'; older HIV cards carry 'hiv'. Both
@@ -41,6 +50,15 @@
       unknown: 'Carte inconnue',
       unknownText: 'Ce code n’est pas dans le registre de ce portail. Vérifiez le code, lettre par lettre.',
       unknownSigned: 'Le QR code est bien signé par le programme, mais la carte n’est pas dans ce portail (elle est peut-être plus récente) : vérifiez-la en ligne ou avec un portail à jour.',
+      withdrawn: 'Non valide : clé retirée',
+      withdrawnText: 'Le programme a retiré la clé qui a signé cette carte : elle n’est plus valide, même si ses informations semblent justes. Ne l’acceptez pas ; son titulaire recevra une nouvelle carte.',
+      confirm: 'À confirmer en ligne',
+      confirmText: 'Cette carte était valide le {date}, mais la liste de ce portail a plus de {days} jours : vérifiez-la en ligne ou avec un portail à jour avant de l’accepter.',
+      refused: 'Liste des cartes refusée',
+      refusedText: 'La liste des cartes de ce portail a été modifiée : sa signature ne correspond pas à celle du programme. N’utilisez pas ce portail ; demandez-en un nouveau au programme.',
+      fetchedRefused: 'Une liste reçue du serveur a été refusée : elle n’est pas signée par une clé que ce portail connaît. Ce portail garde sa liste ; demandez un portail à jour.',
+      listLine: 'Liste n° {sequence}, signée par la clé {kid}',
+      verdictStatus: 'Statut au {date} (liste n° {sequence})',
       forged: 'Carte falsifiée',
       forgedText: 'Le QR code n’a pas été signé pour cette carte par son programme : ses informations ne sont pas fiables. N’acceptez pas cette carte.',
       code: 'Code',
@@ -87,6 +105,15 @@
       unknown: 'Unknown card',
       unknownText: 'This code is not in this portal’s registry. Check the code, letter by letter.',
       unknownSigned: 'The QR code is signed by the program, but the card is not in this portal (it may be newer): check it online or with an up-to-date portal.',
+      withdrawn: 'Not valid: key withdrawn',
+      withdrawnText: 'The program withdrew the key that signed this card: it is not valid any more, even if its details look right. Do not accept it; its holder will receive a new card.',
+      confirm: 'To confirm online',
+      confirmText: 'This card was valid on {date}, but this portal’s list is more than {days} days old: check it online or with an up-to-date portal before accepting it.',
+      refused: 'Card list refused',
+      refusedText: 'This portal’s card list was modified: its signature does not match the program’s. Do not use this portal; ask the program for a new one.',
+      fetchedRefused: 'A list received from the server was refused: it is not signed by a key this portal knows. This portal keeps its list; ask for an up-to-date portal.',
+      listLine: 'List no. {sequence}, signed by key {kid}',
+      verdictStatus: 'Status as of {date} (list no. {sequence})',
       forged: 'Forged card',
       forgedText: 'The QR code was not signed for this card by its program: its details cannot be trusted. Do not accept this card.',
       code: 'Code',
@@ -133,6 +160,15 @@
       unknown: 'Kàrt bu ñu xamul',
       unknownText: 'Kod bii nekkul ci limu portail bii. Seetlul kod bi, araf ak araf.',
       unknownSigned: 'Porogaraam bi moo xaatim QR code bi, waaye kàrt bi nekkul ci portail bii (xéj na moo gën a bees): seetlu ko ci internet walla ak portail bu bees.',
+      withdrawn: 'Baaxul: caabi bi dindees na',
+      withdrawnText: 'Porogaraam bi dindi na caabi bi xaatim kàrt bii: baaxatul, doonte xibaar yi dafa mel ni dëgg. Bul ko nangu; boroom kàrt bi dina jot kàrt bu bees.',
+      confirm: 'Seetlu ko ci internet',
+      confirmText: 'Kàrt bii baaxoon na ci {date}, waaye limu portail bii ëpp na {days} fan: seetlu ko ci internet walla ak portail bu bees balaa nga koy nangu.',
+      refused: 'Limu kàrt yi, ñu bañ ko',
+      refusedText: 'Dañu soppi limu kàrt yi ci portail bii: xaatim bi dëppoowul ak bu porogaraam bi. Bul jëfandikoo portail bii; laajal porogaraam bi bu bees.',
+      fetchedRefused: 'Lim bu jóge ci serwëer bi, dañu ko bañ: caabi bu portail bii xam xaatimu ko. Portail bi dina denc limam; laajal portail bu bees.',
+      listLine: 'Lim n° {sequence}, caabi {kid} moo ko xaatim',
+      verdictStatus: 'Xibaar yi ba {date} (lim n° {sequence})',
       forged: 'Kàrt bu dul dëgg',
       forgedText: 'Porogaraam bi xaatimul QR code bi ngir kàrt bii: bul wóolu xibaar yi ci biir. Bul nangu kàrt bii.',
       code: 'Kod',
@@ -156,14 +192,18 @@
     }
   };
 
-  var state = { language: initialLanguage(), answer: null, scanning: null };
+  var state = {
+    language: 'fr', answer: null, scanning: null,
+    list: null, trusted: null, problem: '', notice: ''
+  };
   var el = function (id) { return document.getElementById(id); };
 
   function initialLanguage() {
     var stored = null;
     try { stored = window.localStorage.getItem(STORAGE_KEY); } catch (e) { /* file:// may refuse */ }
     if (LANGUAGES.indexOf(stored) >= 0) return stored;
-    if (LANGUAGES.indexOf(REGISTRY.language) >= 0) return REGISTRY.language;
+    var header = state.list && state.list.header;
+    if (header && LANGUAGES.indexOf(header.language) >= 0) return header.language;
     return 'fr';
   }
 
@@ -190,9 +230,11 @@
     return Number(match[3]) + ' ' + months[Number(match[2]) - 1] + ' ' + match[1] + ' ' + match[4];
   }
 
-  function setLanguage(language) {
+  function setLanguage(language, remember) {
     state.language = language;
-    try { window.localStorage.setItem(STORAGE_KEY, language); } catch (e) { /* ignore */ }
+    if (remember !== false) {
+      try { window.localStorage.setItem(STORAGE_KEY, language); } catch (e) { /* ignore */ }
+    }
     document.documentElement.lang = language;
     document.title = t('title') + ' · CampaignID';
     var nodes = document.querySelectorAll('[data-i18n]');
@@ -203,19 +245,31 @@
       buttons[j].setAttribute('aria-pressed', pressed ? 'true' : 'false');
     }
     if (state.scanning) el('scan').textContent = t('stop');
-    el('portal-info').textContent = window.CAMPAIGNID_REGISTRY
-      ? t('info', {
-        program: REGISTRY.program_name || REGISTRY.program,
-        campaign: REGISTRY.campaign,
-        date: displayDate((REGISTRY.generated_at || '').slice(0, 10)),
-        count: Object.keys(REGISTRY.cards).length
-      })
-      : t('noRegistry');
-    // Older portals (before status_at) show their registry date in the line below only.
-    el('portal-status').textContent = REGISTRY.status_at
-      ? t('statusAt', { date: statusDate(REGISTRY.status_at) })
-      : '';
+    showListInfo();
     if (state.answer) render(state.answer);
+  }
+
+  /* The top lines: which list answers (its number, date and key), or why none does. */
+  function showListInfo() {
+    var header = state.list && state.list.header;
+    if (header) {
+      el('portal-info').textContent = t('info', {
+        program: header.program_name || header.program,
+        campaign: header.campaign,
+        date: displayDate((header.status_at || '').slice(0, 10)),
+        count: header.count
+      }) + ' · ' + t('listLine', { sequence: header.sequence, kid: header.kid });
+      el('portal-status').textContent = t('statusAt', { date: statusDate(header.status_at) });
+    } else if (state.problem) {
+      el('portal-info').textContent = state.problem === 'refused' ? t('refusedText') : t('noRegistry');
+      el('portal-status').textContent = '';
+    } else {
+      el('portal-info').textContent = '';
+      el('portal-status').textContent = '';
+    }
+    var notice = el('portal-notice');
+    notice.hidden = !state.notice;
+    notice.textContent = state.notice ? t(state.notice) : '';
   }
 
   function addFact(list, label, value, field) {
@@ -237,8 +291,14 @@
     else result.removeAttribute('data-engine');
     var entry = answer.entry;
     var claims = answer.check && answer.check.genuine ? answer.check.claims : null;
+    var header = state.list && state.list.header;
     var texts = {
       valid: t('validText'),
+      withdrawn: t('withdrawnText'),
+      confirm: t('confirmText', {
+        date: header ? statusDate(header.status_at) : '', days: header && header.max_age_days
+      }),
+      refused: t('refusedText'),
       revoked: t('revokedText', { date: displayDate(entry && entry.r) }),
       expired: t('expiredText', {
         date: displayDate((entry && entry.e) || (claims && claims.expiresOn))
@@ -249,11 +309,15 @@
     };
     el('verdict-title').textContent = answer.verdict === 'bad' ? t('unknown') : t(answer.verdict);
     el('verdict-text').textContent = texts[answer.verdict];
+    // Every verdict says how old the knowledge behind it is.
+    el('verdict-status').textContent = header && answer.verdict !== 'bad'
+      ? t('verdictStatus', { date: statusDate(header.status_at), sequence: header.sequence })
+      : '';
 
     var facts = el('facts');
     facts.innerHTML = '';
     var details = el('details');
-    if (answer.verdict === 'bad' || answer.verdict === 'forged') {
+    if (answer.verdict === 'bad' || answer.verdict === 'forged' || answer.verdict === 'refused') {
       details.hidden = true;
       return;
     }
@@ -293,20 +357,144 @@
       finish({ verdict: 'bad', code: input.code }, started);
       return;
     }
-    var day = V.today();
-    var found = V.lookup(REGISTRY, input.code, day);
-    var answer = { code: input.code, status: found.status, entry: found.entry, check: null };
-    if (!input.token) {
-      answer.verdict = V.verdict(found.status, null, day);
-      finish(answer, started);
+    ready.then(function () { answerFor(input, started); });
+  }
+
+  function answerFor(input, started) {
+    if (!state.list) {
+      finish({ verdict: 'refused', code: input.code }, started);
       return;
     }
-    V.verifyCard(input.code, input.token, REGISTRY.keys).then(function (result) {
+    var list = state.list;
+    var day = V.today();
+    var found = V.statusLookup(list, input.code, day);
+    var answer = { code: input.code, status: found.status, entry: found.entry, check: null };
+    var conclude = function () {
+      // An old list cannot vouch for a card today: "valid" must be confirmed online.
+      if (answer.verdict === 'valid' && V.isStale(list)) answer.verdict = 'confirm';
+      finish(answer, started);
+    };
+    if (!input.token) {
+      answer.verdict = V.verdict(found.status, null, day);
+      conclude();
+      return;
+    }
+    V.verifyCard(input.code, input.token, list.header.keys).then(function (result) {
       answer.check = result;
       answer.engine = result.engine;
       answer.verdict = V.verdict(found.status, result, day);
-      finish(answer, started);
+      conclude();
     });
+  }
+
+  /* ---- Which list answers --------------------------------------------------------------- */
+
+  function storeKey(header) {
+    return STORE_PREFIX + header.program + ':' + header.campaign + (header.part ? ':' + header.part : '');
+  }
+
+  function sameRound(a, b) {
+    return a.program === b.program && a.campaign === b.campaign && (a.part || '') === (b.part || '');
+  }
+
+  /* Resolves the list if `data` is a status list of this portal's campaign, signed by a key
+     this portal trusts; else null. */
+  function checked(data) {
+    var list;
+    try {
+      list = V.decodeStatusList(data);
+    } catch (e) {
+      return Promise.resolve(null);
+    }
+    if (state.list && !sameRound(list.header, state.list.header)) return Promise.resolve(null);
+    return V.verifyStatusList(list, state.trusted).then(function (result) {
+      return result.ok ? list : null;
+    });
+  }
+
+  function base64Of(bytes) {
+    var parts = [];
+    for (var i = 0; i < bytes.length; i += 32768) {
+      parts.push(String.fromCharCode.apply(null, bytes.subarray(i, i + 32768)));
+    }
+    return window.btoa(parts.join(''));
+  }
+
+  /* Keeps `list` for the next visit; a list too large for localStorage (a national round)
+     answers for this visit only. */
+  function keep(list, text) {
+    // localStorage holds ~5 million characters: a bigger list is not even tried.
+    if (list.bytes.length > 3500000) return;
+    try {
+      window.localStorage.setItem(storeKey(list.header), text || base64Of(list.bytes));
+    } catch (e) { /* full, or refused from file:// */ }
+  }
+
+  /* `list` answers from now on only if its number is higher: never roll back. */
+  function adopt(list, text) {
+    if (!list || list.header.sequence <= state.list.header.sequence) return false;
+    state.list = list;
+    keep(list, text);
+    showListInfo();
+    return true;
+  }
+
+  function loadBundled() {
+    var list;
+    try {
+      list = V.decodeStatusList(BUNDLED);
+    } catch (e) {
+      state.problem = BUNDLED ? 'refused' : 'missing';
+      return Promise.resolve();
+    }
+    // The portal's own keys, from its own list once that verifies, are the keys it trusts.
+    return V.verifyStatusList(list, list.header.keys).then(function (result) {
+      if (!result.ok) {
+        state.problem = 'refused';
+        return;
+      }
+      state.list = list;
+      state.trusted = list.header.keys;
+    });
+  }
+
+  function loadStored() {
+    if (!state.list) return Promise.resolve();
+    var text = null;
+    try { text = window.localStorage.getItem(storeKey(state.list.header)); } catch (e) { /* */ }
+    var bundled = state.list;
+    if (!text) {
+      keep(bundled, BUNDLED);
+      return Promise.resolve();
+    }
+    return checked(text).then(function (stored) {
+      if (!adopt(stored, text) && (!stored || stored.header.sequence < bundled.header.sequence)) {
+        keep(bundled, BUNDLED);
+      }
+    });
+  }
+
+  /* Online: the newest list from the server, once; refused or older ones change nothing. */
+  function refresh() {
+    var header = state.list && state.list.header;
+    if (!header || !header.status_url || header.part || !window.fetch) return;
+    if (navigator.onLine === false) return;
+    window.fetch(header.status_url, { cache: 'no-cache', credentials: 'omit' })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.arrayBuffer();
+      })
+      .then(function (buffer) { return checked(buffer); })
+      .then(function (list) {
+        if (list === null) {
+          state.notice = 'fetchedRefused';
+          showListInfo();
+        } else {
+          adopt(list, null);
+        }
+        document.body.setAttribute('data-refreshed', list === null ? 'refused' : 'checked');
+      })
+      .catch(function () { document.body.setAttribute('data-refreshed', 'offline'); });
   }
 
   /* Camera and photo scanning where the browser has a QR detector (BarcodeDetector). */
@@ -392,6 +580,14 @@
     });
   }
   setUpScanning();
-  setLanguage(state.language);
-  document.body.setAttribute('data-ready', 'true');
+  var ready = loadBundled().then(loadStored).then(function () {
+    state.language = initialLanguage();
+    setLanguage(state.language);
+    document.body.setAttribute('data-list-sequence', state.list ? state.list.header.sequence : '');
+    document.body.setAttribute('data-list-problem', state.problem);
+    document.body.setAttribute('data-ready', 'true');
+    refresh();
+  });
+  // Words on the page while the list is read; its language is known (and kept) only then.
+  setLanguage(initialLanguage(), false);
 })();
