@@ -23,7 +23,9 @@ def safe_cell(value):
     """`value` as a cell a spreadsheet shows and never runs."""
     if value is None:
         return ""
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+    if isinstance(value, bool):  # as the API's JSON writes it
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
         return value
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()

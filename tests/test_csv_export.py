@@ -86,7 +86,7 @@ def test_the_message_log_writes_counts_as_numbers(client, program):
     response = client.get("/api/distribution/logs.csv")
     body = b"".join(response.streaming_content).decode()
     assert f"\r\n{message.pk},\"" in body  # the id unquoted, the date after it quoted
-    assert '"whatsapp",2,"sent"' in body  # channel, attempt, status
+    assert '"whatsapp","false",2,"sent"' in body  # channel, wallet pass, attempt, status
 
 
 @pytest.mark.django_db
