@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from campaigns.models import OptOutSource
 from campaigns.opt_out import beneficiary_opt_out, is_stop_message
 from campaigns.phones import InvalidPhone, phone_to_e164
-from distribution.delivery_status import apply_status
+from distribution.delivery_status import StatusUpdate, apply_statuses
 from distribution.models import ChannelCode, Message, ProviderIntegration
 from distribution.providers.error_labels import ORANGE_UNDELIVERED
 from distribution.providers.webhook_body import too_large, webhook_body
@@ -55,19 +55,21 @@ def orange(request, token):
     info = notification.get("deliveryInfo")
     infos = info if isinstance(info, list) else [info]
     counts = {"updated": 0, "unchanged": 0, "parked": 0, "unknown": 0}
+    updates, now = [], timezone.now()
     for item in infos:
         if not isinstance(item, dict):
             continue
         status = ORANGE_STATUSES.get(str(item.get("deliveryStatus")))
-        message_id = _orange_message_id(notification, item)
         if status is None:
             continue
-        outcome = apply_status(
-            program_id=integration.program_id, channel=ChannelCode.SMS,
-            provider_message_id=message_id, status=status, at=timezone.now(),
-            error_code="DeliveryImpossible" if status == Message.Status.FAILED else "",
-            error_detail=ORANGE_UNDELIVERED if status == Message.Status.FAILED else "",
-        )
+        failed = status == Message.Status.FAILED
+        updates.append(StatusUpdate(
+            provider_message_id=_orange_message_id(notification, item), status=status, at=now,
+            error_code="DeliveryImpossible" if failed else "",
+            error_detail=ORANGE_UNDELIVERED if failed else "",
+        ))
+    for outcome in apply_statuses(program_id=integration.program_id, channel=ChannelCode.SMS,
+                                  updates=updates):
         counts[outcome] += 1
     return JsonResponse(counts)
 
