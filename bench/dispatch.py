@@ -102,7 +102,8 @@ def make_run(*, program, count, rate, stub):
 
 
 def start_workers(n, stub, log_dir):
-    env = dict(os.environ, ORANGE_API_URL=stub.url, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    env = dict(os.environ, ORANGE_API_URL=stub.url, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING",
+               DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"))  # README "Servers"
     return [
         subprocess.Popen(
             [sys.executable, "manage.py", "rqworker", "dispatch", "--with-scheduler"],
@@ -176,7 +177,11 @@ def main():
         time.sleep(2.0)  # workers up (Django import) before the clock starts
         fast = make_run(program=program, count=options.messages, rate=options.unlimited_rate,
                         stub=stub)
+        sampler.sample()
+        cpu_before = sampler.cpu_seconds()
         elapsed, counters, logged, times = run_dispatch(fast, stub, timeout=600)
+        sampler.sample()
+        cpu_per_message = (sampler.cpu_seconds() - cpu_before) / options.messages
         wire = (len(times) - 1) / (max(times) - min(times)) if len(times) > 1 else 0
         print(f"run 1: {options.messages} SMS, {options.workers} workers, limit "
               f"{options.unlimited_rate}/s")
@@ -186,6 +191,9 @@ def main():
               f"per-second max {per_second(times)[0]}")
         print(f"  succeeded {counters['succeeded']}, failed {counters['failed']}, "
               f"Message rows sent {logged}, stub requests {len(times)}")
+        print(f"  CPU of the workers and the stub: {cpu_per_message * 1000:.2f} ms per message "
+              f"(what {os.cpu_count()} idle cores would allow: "
+              f"{os.cpu_count() / cpu_per_message:.0f} messages/s, PostgreSQL and Redis aside)")
         if options.limited:
             limited = make_run(program=program, count=options.limited, rate=options.rate,
                                stub=stub)

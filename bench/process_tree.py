@@ -51,9 +51,15 @@ class TreeSampler(threading.Thread):
     def report(self, title="process tree"):
         lines = [f"{title}: peak RSS {self.tree_peak / 2**20:.0f} MiB (sum of every process "
                  f"at each sample), CPU {self.cpu_seconds():.1f} s"]
+        short_lived = 0
         for pid, seen in sorted(self.processes.items()):
+            if seen["peak"] < 5 * 2**20 and seen["cpu"] < 0.5:
+                short_lived += 1  # e.g. the compiler ctypes runs to find a library
+                continue
             lines.append(f"  pid {pid} {seen['name']}: peak RSS {seen['peak'] / 2**20:.0f} MiB, "
                          f"CPU {seen['cpu']:.1f} s")
+        if short_lived:
+            lines.append(f"  and {short_lived} short-lived helper processes (under 5 MiB each)")
         return "\n".join(lines)
 
     def cpu_seconds(self):
@@ -75,5 +81,9 @@ def _name(process):
         words = process.cmdline()
     except psutil.Error:
         return "?"
+    if any("multiprocessing.spawn" in w for w in words):
+        return "worker process (multiprocessing spawn of its parent)"
+    if any("multiprocessing.resource_tracker" in w for w in words):
+        return "multiprocessing resource tracker"
     words = [w for w in words if not w.endswith(("python", "python3", "python3.11"))]
     return " ".join(w.rsplit("/", 1)[-1] if i == 0 else w for i, w in enumerate(words))[:80]

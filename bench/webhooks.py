@@ -7,7 +7,8 @@ a dispatch would have left them (status `sent`, provider id written): what is me
 the webhooks, not the sending.
 
 Starts uvicorn as README "Processes" runs it (`campaignid.asgi:application --lifespan off`)
-with --workers (default 2: one per core on this 2-core machine), then fires from this
+with --workers (default 2: one per core on this 2-core machine) and the server environment's
+connection pool (DB_POOL_SIZE, default here 8), then fires from this
 process, over --connections keep-alive connections (asyncio, one pre-built request each):
 
 1. Orange: one `deliveryInfoNotification` POST per SMS (DeliveredToTerminal), at
@@ -174,7 +175,9 @@ def free_port():
 
 
 def start_uvicorn(port, workers, log_dir):
-    env = dict(os.environ, PYTHONUNBUFFERED="1", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"))
+    # The web processes' pool as README "Servers" sets it (DB_POOL_SIZE).
+    env = dict(os.environ, PYTHONUNBUFFERED="1", LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
+               DB_POOL_SIZE=os.environ.get("DB_POOL_SIZE", "8"))
     with open(log_dir / "bench-webhooks-uvicorn.log", "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "campaignid.asgi:application", "--host",

@@ -38,10 +38,9 @@ def orange(request, token):
     body = webhook_body(request)
     if body is None:
         return too_large()
-    integration = get_object_or_404(
-        ProviderIntegration.objects.select_related("program"),
-        channel=ChannelCode.SMS, webhook_token=token,
-    )
+    # Receipts need only the program's id; the program itself is read for a STOP reply.
+    integration = get_object_or_404(ProviderIntegration, channel=ChannelCode.SMS,
+                                    webhook_token=token)
     try:
         payload = json.loads(body)
     except ValueError:
