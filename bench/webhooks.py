@@ -233,14 +233,19 @@ def main():
                  list(whatsapp_requests(host, ids["whatsapp"], options.per_post))),
             ]
             for title, channel, requests in runs:
+                sampler.sample()
+                cpu_before = sampler.cpu_seconds()
                 seconds, statuses, seen = asyncio.run(fire(port, requests, options.connections))
+                sampler.sample()
+                cpu = sampler.cpu_seconds() - cpu_before
                 applied = Message.objects.filter(campaign=campaign, channel=channel,
                                                  status=Message.Status.DELIVERED).count()
                 verdict = "all applied" if applied == options.messages else "MISSING"
                 print(f"{title}: {len(requests)} requests, {statuses} statuses in {seconds:.2f} s"
                       f" = {statuses / seconds:.0f} callbacks/s, {len(requests) / seconds:.0f}"
                       f" requests/s; HTTP {seen}; delivered in the database {applied}/"
-                      f"{options.messages}: {verdict}")
+                      f"{options.messages}: {verdict}; uvicorn CPU "
+                      f"{cpu * 1000 / len(requests):.2f} ms per request")
         finally:
             sampler.stop()
             print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -139,6 +139,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a refused login (too many failures) into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Not a step: keeps the chain synchronous under uvicorn (see campaignid/sync_chain.py).
+    "campaignid.sync_chain.SyncChain",
 ]
 
 ROOT_URLCONF = "campaignid.urls"
