@@ -169,7 +169,9 @@ def _lean(url, kwargs):
     """Whether this call can skip requests' Session: an http(s) URL, only headers and a JSON
     or form (dict) body, and no proxy from the environment (requests' own handling covers
     the rest: files, query parameters, basic auth, proxies)."""
-    if not LEAN_KWARGS.issuperset(kwargs) or session().proxies:
+    current = session()
+    # trust_env still on means NO_PROXY rules that only requests applies (see above).
+    if not LEAN_KWARGS.issuperset(kwargs) or current.proxies or current.trust_env:
         return False
     return isinstance(kwargs.get("data"), (dict, type(None))) and url.startswith(
         ("http://", "https://"))
@@ -234,9 +236,9 @@ def _pool_manager():
     global _pool, _pool_pid
     pid = os.getpid()
     if _pool is None or _pool_pid != pid:
+        verify = session().verify  # before taking _lock, which session() takes too
         with _lock:
             if _pool is None or _pool_pid != pid:
-                verify = session().verify
                 ca = verify if isinstance(verify, str) else requests.certs.where()
                 _pool = urllib3.PoolManager(num_pools=8, maxsize=POOL_SIZE, block=False,
                                             cert_reqs="CERT_REQUIRED", ca_certs=ca)

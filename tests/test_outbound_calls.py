@@ -247,3 +247,13 @@ def test_the_orange_stub_answers_alike_on_its_asyncio_front(settings):
     assert first.ok and second.ok
     assert [first.provider_message_id, second.provider_message_id] == stub.request_ids
     assert len(stub.token_requests()) == 2  # the expired token was renewed once
+
+
+def test_a_fresh_process_builds_its_pools_in_either_order(monkeypatch):
+    monkeypatch.setattr(outbound_http, "_session", None)
+    monkeypatch.setattr(outbound_http, "_pool", None)
+    built = threading.Thread(target=outbound_http._pool_manager, daemon=True)
+    built.start()
+    built.join(timeout=10)
+    assert not built.is_alive()  # no deadlock on the module lock
+    assert outbound_http._pool is not None and outbound_http._session is not None
