@@ -17,17 +17,20 @@ database first); the program it creates is deleted at the end.
 """
 
 import argparse
+import json
 import os
 import secrets
 import subprocess
 import sys
-import threading
 import time
 from datetime import date
 from datetime import time as dtime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.process_tree import TreeSampler  # noqa: E402
 
 
 def setup_django():
@@ -38,23 +41,33 @@ def setup_django():
     django.setup()
 
 
-def timed_stub():
-    from tests.stubs.orange import OrangeStub, _is_send
+class StubProcess:
+    """bench/orange_stub.py in its own process: `url`, `config()`, `send_times()`."""
 
-    class TimedOrangeStub(OrangeStub):
-        def __init__(self):
-            super().__init__()
-            self.send_times = []
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "orange_stub.py")], cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        started = json.loads(self.process.stdout.readline())
+        self.url, self._config = started["url"], started["config"]
 
-        def answer(self, request):
-            if request.method == "POST" and _is_send(request):
-                self.send_times.append(time.time())
-            return super().answer(request)
+    @property
+    def pid(self):
+        return self.process.pid
 
-    stub = TimedOrangeStub().start()
-    # The stub's default backlog of 5 makes the kernel reset connections opened together.
-    stub._server.socket.listen(256)
-    return stub
+    def config(self):
+        return dict(self._config)
+
+    def send_times(self):
+        self.process.stdin.write("times\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
+
+    def stop(self):
+        self.process.stdin.write("quit\n")
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
 
 
 def make_run(*, program, count, rate, stub):
@@ -89,7 +102,8 @@ def make_run(*, program, count, rate, stub):
 
 
 def start_workers(n, stub, log_dir):
-    env = dict(os.environ, ORANGE_API_URL=stub.url, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    env = dict(os.environ, ORANGE_API_URL=stub.url, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING",
+               DB_CONN_MAX_AGE=os.environ.get("DB_CONN_MAX_AGE", "60"))  # README "Servers"
     return [
         subprocess.Popen(
             [sys.executable, "manage.py", "rqworker", "dispatch", "--with-scheduler"],
@@ -101,35 +115,12 @@ def start_workers(n, stub, log_dir):
     ]
 
 
-class RssSampler(threading.Thread):
-    """Peak resident memory of each worker process tree (the RQ scheduler is a child)."""
-
-    def __init__(self, processes):
-        super().__init__(daemon=True)
-        import psutil
-
-        self.trees = [psutil.Process(p.pid) for p in processes]
-        self.peaks = [0] * len(processes)
-        self.stop = threading.Event()
-
-    def run(self):
-        import psutil
-
-        while not self.stop.wait(0.2):
-            for i, root in enumerate(self.trees):
-                try:
-                    rss = root.memory_info().rss
-                except psutil.Error:
-                    continue
-                self.peaks[i] = max(self.peaks[i], rss)
-
-
 def run_dispatch(dispatch, stub, *, timeout):
     from distribution.dispatch.progress import dispatch_counters
     from distribution.dispatch.runs import dispatch_start
     from distribution.models import Dispatch, Message
 
-    before = len(stub.send_times)
+    before = len(stub.send_times())
     began = time.perf_counter()
     dispatch_start(dispatch=dispatch)
     deadline = time.monotonic() + timeout
@@ -141,7 +132,7 @@ def run_dispatch(dispatch, stub, *, timeout):
     elapsed = time.perf_counter() - began
     counters = dispatch_counters(Dispatch.objects.get(pk=dispatch.pk))
     logged = Message.objects.filter(dispatch=dispatch, status="sent").count()
-    return elapsed, counters, logged, stub.send_times[before:]
+    return elapsed, counters, logged, stub.send_times()[before:]
 
 
 def per_second(times):
@@ -174,17 +165,23 @@ def main():
     from campaigns.services import program_create
 
     call_command("migrate", verbosity=0)
-    stub = timed_stub()
+    stub = StubProcess()
     program = program_create(slug=f"bench-dispatch-{secrets.token_hex(4)}",
                              name="Bench dispatch", quota=0)
     workers = start_workers(options.workers, stub, Path(settings.VAR_DIR))
-    sampler = RssSampler(workers)
+    sampler = TreeSampler([stub, *workers])
     sampler.start()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"({os.cpu_count()} cores)")
     try:
         time.sleep(2.0)  # workers up (Django import) before the clock starts
         fast = make_run(program=program, count=options.messages, rate=options.unlimited_rate,
                         stub=stub)
+        sampler.sample()
+        cpu_before = sampler.cpu_seconds()
         elapsed, counters, logged, times = run_dispatch(fast, stub, timeout=600)
+        sampler.sample()
+        cpu_per_message = (sampler.cpu_seconds() - cpu_before) / options.messages
         wire = (len(times) - 1) / (max(times) - min(times)) if len(times) > 1 else 0
         print(f"run 1: {options.messages} SMS, {options.workers} workers, limit "
               f"{options.unlimited_rate}/s")
@@ -194,6 +191,9 @@ def main():
               f"per-second max {per_second(times)[0]}")
         print(f"  succeeded {counters['succeeded']}, failed {counters['failed']}, "
               f"Message rows sent {logged}, stub requests {len(times)}")
+        print(f"  CPU of the workers and the stub: {cpu_per_message * 1000:.2f} ms per message "
+              f"(what {os.cpu_count()} idle cores would allow: "
+              f"{os.cpu_count() / cpu_per_message:.0f} messages/s, PostgreSQL and Redis aside)")
         if options.limited:
             limited = make_run(program=program, count=options.limited, rate=options.rate,
                                stub=stub)
@@ -206,15 +206,15 @@ def main():
                   f"(limit {options.rate}): {verdict}")
             print(f"  succeeded {counters['succeeded']}, stub requests {len(times)}")
     finally:
-        sampler.stop.set()
+        sampler.stop()
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for process in workers:
             os.killpg(process.pid, 15)
         for process in workers:
             process.wait(timeout=30)
-        for i, peak in enumerate(sampler.peaks):
-            print(f"worker {i}: peak RSS {peak / 2**20:.0f} MiB")
-        program.delete()
         stub.stop()
+        print(sampler.report("workers and stub"))
+        program.delete()
 
 
 if __name__ == "__main__":

@@ -77,9 +77,17 @@ def insert_rows(model, rows, fields):
 def server_side_cursor():
     """A cursor of the connection Django uses (same transaction) that binds parameters on
     the server: Django's client-side binding spells every array element out in the SQL
-    text, which took longer than running the statement."""
+    text, which took longer than running the statement. (Django opens psycopg connections
+    with client-side cursors: the raw connection's own cursor() would bind on the client.)"""
     connection.ensure_connection()
-    return connection.connection.cursor()
+    raw = connection.connection
+    try:
+        import psycopg
+    except ImportError:  # psycopg2 binds on the client whatever the cursor
+        return raw.cursor()
+    if isinstance(raw, psycopg.Connection):
+        return psycopg.Cursor(raw)
+    return raw.cursor()
 
 
 def _quote(name):

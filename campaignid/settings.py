@@ -142,6 +142,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a refused login (too many failures) into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Not a step: keeps the chain synchronous under uvicorn (see campaignid/sync_chain.py).
+    "campaignid.sync_chain.SyncChain",
 ]
 
 ROOT_URLCONF = "campaignid.urls"
@@ -194,6 +196,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
     )
 }
+if os.environ.get("DB_POOL_SIZE") and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A pool of connections per process (psycopg_pool), for the web processes: under uvicorn
+    # every request runs in a thread of its own, so DB_CONN_MAX_AGE keeps one connection per
+    # request thread until PostgreSQL refuses more ("too many clients"), and without it every
+    # request opens one (most of a webhook callback's cost).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": int(os.environ["DB_POOL_SIZE"]), "timeout": 10}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Web, worker and tests share one file; WAL lets them read while one writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (

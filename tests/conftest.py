@@ -33,8 +33,11 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(autouse=True)
 def clean_redis():
-    """Each test starts with empty queues, channel groups and rate-limit buckets."""
+    """Each test starts with empty queues, channel groups, rate-limit buckets and tokens."""
+    from distribution import tokens
+
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    tokens.forget_process_copies()
     yield
 
 

@@ -1,16 +1,22 @@
 """Outbound calls: DHIS2 uids checked before any URL is built, a user-entered address limited
 to public hosts unless the operator lists others (OUTBOUND_ALLOW_PRIVATE), a changed DHIS2
-address that needs its credentials again, and answers read only up to a limit."""
+address that needs its credentials again, answers read only up to a limit, and a request cut
+off after it left classed as possibly delivered."""
+
+import socket
+import threading
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
+from campaignid import outbound_http
 from campaigns.dhis2.connection import connection_config, connection_get
 from campaigns.models import Role
 from distribution.integrations import channel_for
 from distribution.providers.adapter import ErrorKind, OutboundMessage
+from distribution.providers.orange_sms.adapter import OrangeSmsChannel
 from tests.factories import (
     api_client,
     make_api_key,
@@ -20,8 +26,10 @@ from tests.factories import (
     make_program,
     make_user,
 )
+from tests.stubs.asyncio_front import serve_asyncio
 from tests.stubs.base import Reply
 from tests.stubs.dhis2 import Dhis2Stub
+from tests.stubs.orange import OrangeStub
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.stubs.dhis2_fixtures", "tests.stubs.fixtures"]
@@ -195,3 +203,57 @@ def test_a_dhis2_answer_over_its_limit_is_named(dhis2_stub):
     body = admin_api(program).post("/api/integrations/dhis2/test").json()
     assert body["code"] == "response_too_large"
     assert "more than 10 MB" in body["error"]
+
+
+def test_a_connection_closed_before_the_answer_may_have_delivered_the_request():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def hang_up():
+            peer, _ = server.accept()
+            peer.recv(65536)  # the whole request arrived...
+            peer.close()  # ...and no answer comes
+
+        threading.Thread(target=hang_up, daemon=True).start()
+        host, port = server.getsockname()
+        with pytest.raises(outbound_http.TransportError) as raised:
+            outbound_http.request("POST", f"http://{host}:{port}/send", provider="orange",
+                                  json={"to": "+221771234567"})
+    assert raised.value.code == "connection_lost"
+
+
+def test_a_json_post_leaves_with_its_headers_and_body(orange_stub):
+    outbound_http.request("POST", f"{orange_stub.url}/smsmessaging/v1/outbound/x/requests",
+                          provider="orange", json={"é": [1, None]},
+                          headers={"Authorization": "Bearer t0k"})
+    request, = orange_stub.received("POST")
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["authorization"] == "Bearer t0k"
+    assert request.json == {"é": [1, None]}
+
+
+def test_the_orange_stub_answers_alike_on_its_asyncio_front(settings):
+    stub = serve_asyncio(OrangeStub())
+    try:
+        settings.ORANGE_API_URL = stub.url
+        channel = OrangeSmsChannel(stub.config())
+        message = OutboundMessage(to="+221771234567", text="Bonjour", idempotency_key="a1")
+        first = channel.send(message=message)
+        stub.expire_tokens()
+        second = channel.send(message=message)
+    finally:
+        stub.stop()
+    assert first.ok and second.ok
+    assert [first.provider_message_id, second.provider_message_id] == stub.request_ids
+    assert len(stub.token_requests()) == 2  # the expired token was renewed once
+
+
+def test_a_fresh_process_builds_its_pools_in_either_order(monkeypatch):
+    monkeypatch.setattr(outbound_http, "_session", None)
+    monkeypatch.setattr(outbound_http, "_pool", None)
+    built = threading.Thread(target=outbound_http._pool_manager, daemon=True)
+    built.start()
+    built.join(timeout=10)
+    assert not built.is_alive()  # no deadlock on the module lock
+    assert outbound_http._pool is not None and outbound_http._session is not None

@@ -9,7 +9,7 @@ import logging
 import pytest
 from django.test import Client
 
-from distribution.models import Message
+from distribution.models import Message, ParkedReceipt
 from tests.factories import (
     make_campaign,
     make_integration,
@@ -175,12 +175,42 @@ def test_a_payload_signed_with_another_programs_secret_is_refused(card):
     assert Message.objects.get(pk=message.pk).status == "sent"
 
 
-def test_each_status_costs_one_statement(card, django_assert_num_queries):
+def test_a_notifications_statuses_cost_one_statement(card, django_assert_num_queries):
     messages = [make_message(card=card) for _ in range(3)]
     payload = notification(*(status(m.provider_message_id, "delivered") for m in messages))
-    # One lookup of the integration, then one conditional UPDATE per status.
-    with django_assert_num_queries(1 + 3):
+    # One lookup of the integration, then one conditional UPDATE for all the statuses.
+    with django_assert_num_queries(1 + 1):
         assert post(payload).json()["updated"] == 3
+
+
+def test_one_notifications_statuses_for_the_same_message_apply_in_their_order(card):
+    message = make_message(card=card)
+    post(notification(status(message.provider_message_id, "delivered", "1767000100"),
+                      status(message.provider_message_id, "read", "1767000200"),
+                      status(message.provider_message_id, "delivered", "1767000300")))
+    message.refresh_from_db()
+    assert (message.status, message.delivered_at.timestamp(),
+            message.read_at.timestamp()) == ("read", 1767000100, 1767000200)
+
+
+def test_one_notification_counts_each_status_as_updated_unchanged_or_parked(card):
+    behind, ahead = make_message(card=card), make_message(card=card, status="read")
+    answer = post(notification(status(behind.provider_message_id, "delivered"),
+                               status(ahead.provider_message_id, "delivered"),
+                               status("wamid.NOT-WRITTEN-YET", "delivered"),
+                               status(behind.provider_message_id, "deleted"))).json()
+    assert answer == {"updated": 1, "unchanged": 1, "parked": 1, "unknown": 1}
+    assert ParkedReceipt.objects.get().provider_message_id == "wamid.NOT-WRITTEN-YET"
+
+
+def test_a_failed_status_in_a_notification_keeps_metas_error(card):
+    message = make_message(card=card)
+    post(notification(status(message.provider_message_id, "failed", errors=[{
+        "code": 131026, "title": "Message undeliverable",
+        "error_data": {"details": "Receiver is incapable of receiving this message"}}])))
+    message.refresh_from_db()
+    assert (message.status, message.error_code, message.error_detail) == (
+        "failed", "131026", "Receiver is incapable of receiving this message")
 
 
 def orange_receipt(status_name, message_id):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from campaigns.models import OptOutSource
 from campaigns.opt_out import beneficiary_opt_out, is_stop_message
 from campaigns.phones import InvalidPhone, phone_to_e164
-from distribution.delivery_status import apply_status
+from distribution.delivery_status import StatusUpdate, apply_statuses
 from distribution.models import ChannelCode, Message, ProviderIntegration
 from distribution.providers.error_labels import ORANGE_UNDELIVERED
 from distribution.providers.webhook_body import too_large, webhook_body
@@ -38,10 +38,9 @@ def orange(request, token):
     body = webhook_body(request)
     if body is None:
         return too_large()
-    integration = get_object_or_404(
-        ProviderIntegration.objects.select_related("program"),
-        channel=ChannelCode.SMS, webhook_token=token,
-    )
+    # Receipts need only the program's id; the program itself is read for a STOP reply.
+    integration = get_object_or_404(ProviderIntegration, channel=ChannelCode.SMS,
+                                    webhook_token=token)
     try:
         payload = json.loads(body)
     except ValueError:
@@ -55,19 +54,21 @@ def orange(request, token):
     info = notification.get("deliveryInfo")
     infos = info if isinstance(info, list) else [info]
     counts = {"updated": 0, "unchanged": 0, "parked": 0, "unknown": 0}
+    updates, now = [], timezone.now()
     for item in infos:
         if not isinstance(item, dict):
             continue
         status = ORANGE_STATUSES.get(str(item.get("deliveryStatus")))
-        message_id = _orange_message_id(notification, item)
         if status is None:
             continue
-        outcome = apply_status(
-            program_id=integration.program_id, channel=ChannelCode.SMS,
-            provider_message_id=message_id, status=status, at=timezone.now(),
-            error_code="DeliveryImpossible" if status == Message.Status.FAILED else "",
-            error_detail=ORANGE_UNDELIVERED if status == Message.Status.FAILED else "",
-        )
+        failed = status == Message.Status.FAILED
+        updates.append(StatusUpdate(
+            provider_message_id=_orange_message_id(notification, item), status=status, at=now,
+            error_code="DeliveryImpossible" if failed else "",
+            error_detail=ORANGE_UNDELIVERED if failed else "",
+        ))
+    for outcome in apply_statuses(program_id=integration.program_id, channel=ChannelCode.SMS,
+                                  updates=updates):
         counts[outcome] += 1
     return JsonResponse(counts)
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from campaigns.models import OptOutSource
 from campaigns.opt_out import beneficiary_opt_out, is_stop_message
 from campaigns.phones import InvalidPhone, phone_to_e164
-from distribution.delivery_status import apply_status
+from distribution.delivery_status import StatusUpdate, apply_statuses
 from distribution.integrations import integration_config
 from distribution.models import ChannelCode, Message, ProviderIntegration
 from distribution.providers.webhook_body import too_large, webhook_body
@@ -66,8 +66,12 @@ def whatsapp(request):
     for phone_id, statuses, messages in changes:
         if phone_id not in trusted:
             continue
-        for status in statuses:
-            counts[_apply_whatsapp(integrations[phone_id].program_id, status)] += 1
+        updates = [_whatsapp_update(status) for status in statuses]
+        counts["unknown"] += updates.count(None)
+        for outcome in apply_statuses(program_id=integrations[phone_id].program_id,
+                                      channel=ChannelCode.WHATSAPP,
+                                      updates=[u for u in updates if u is not None]):
+            counts[outcome] += 1
         for message in messages:
             opted_out += _opt_out_on_stop(integrations[phone_id].program, message)
     if opted_out:
@@ -129,16 +133,16 @@ def _whatsapp_changes(payload):
             yield str(metadata.get("phone_number_id") or ""), statuses, messages
 
 
-def _apply_whatsapp(program_id, status):
+def _whatsapp_update(status):
+    """The StatusUpdate of one of Meta's `statuses`, None for a status we do not track."""
     new = WHATSAPP_STATUSES.get(str(status.get("status")))
     if new is None:
-        return "unknown"
+        return None
     error = (status.get("errors") or [{}])[0] if new == Message.Status.FAILED else {}
     error = error if isinstance(error, dict) else {}
     details = (error.get("error_data") or {}).get("details", "") if isinstance(
         error.get("error_data"), dict) else ""
-    return apply_status(
-        program_id=program_id, channel=ChannelCode.WHATSAPP,
+    return StatusUpdate(
         provider_message_id=str(status.get("id") or ""), status=new,
         at=_timestamp(status.get("timestamp")),
         error_code=str(error.get("code", "")),
