@@ -245,8 +245,9 @@ def check(job, dispatch, run, orange, dhis2, media_root):
         cursor.execute("SELECT count(*) FROM campaigns_quotatransaction WHERE job_id = %s "
                        "AND kind = 'debit'", [job.pk])
         debits = cursor.fetchone()[0]
-    lost += sum(1 for n in per_person.values() if n == 0)
-    doubled += sum(n - 1 for n in per_person.values() if n > 1)
+    tally = {}
+    tally["cards"] = (sum(1 for n in per_person.values() if n == 0),
+                      sum(n - 1 for n in per_person.values() if n > 1))
     if debits != 1:
         problems.append(f"{debits} quota debits for the job")
     if job.pdf:
@@ -266,18 +267,21 @@ def check(job, dispatch, run, orange, dhis2, media_root):
 
     eligible = set(dispatch.campaign.beneficiaries.values_list("phone", flat=True))
     sent = Counter(s["address"].removeprefix("tel:") for s in orange.sent)
-    lost += len(eligible - set(sent))
-    doubled += sum(n - 1 for n in sent.values() if n > 1)
+    tally["messages"] = (len(eligible - set(sent)), sum(n - 1 for n in sent.values() if n > 1))
     if Dispatch.objects.get(pk=dispatch.pk).status != Dispatch.Status.DONE:
         problems.append("dispatch not done")
 
     served = {uid("En", n) for n in range(len(dhis2.entities))}
     imported = Counter(run.campaign.beneficiaries.values_list("external_id", flat=True))
-    lost += len(served - set(imported))
-    doubled += sum(n - 1 for n in imported.values() if n > 1)
+    tally["entities"] = (len(served - set(imported)),
+                         sum(n - 1 for n in imported.values() if n > 1))
     sync = Dhis2SyncRun.objects.get(pk=run.pk)
     if sync.status != "completed":
         problems.append(f"DHIS2 sync {sync.status}: {sync.error}")
+    for what, (missing, extra) in tally.items():
+        if missing or extra:
+            problems.append(f"{what}: {missing} lost, {extra} doubled")
+        lost, doubled = lost + missing, doubled + extra
     return lost, doubled, problems
 
 
@@ -287,7 +291,7 @@ def main():
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--kill-every", type=float, default=10.0)
     parser.add_argument("--redis-at", type=float, default=15.0)
-    parser.add_argument("--postgres-at", type=float, default=25.0)
+    parser.add_argument("--postgres-at", type=float, default=5.0)
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--keep", action="store_true", help="keep the database")
     options = parser.parse_args()
@@ -342,13 +346,16 @@ def main():
                 redis_done, last_fault = True, time.monotonic()
                 faults.append(f"{now - began:5.1f} s  Redis restarted empty")
             if not postgres_done and now - began >= options.postgres_at:
+                # Workers hold a connection only while a task runs: try until one is cut.
                 with connection.cursor() as cursor:
                     cursor.execute(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
                         "datname = current_database() AND pid <> pg_backend_pid()")
                     killed = cursor.fetchone()[0]
-                postgres_done, last_fault = True, time.monotonic()
-                faults.append(f"{now - began:5.1f} s  {killed} PostgreSQL backends terminated")
+                if killed or now - began >= options.postgres_at + 10:
+                    postgres_done, last_fault = True, time.monotonic()
+                    faults.append(f"{now - began:5.1f} s  {killed} PostgreSQL backends "
+                                  "terminated")
             try:
                 finished = all_final(job, dispatch, run)
             except Exception:  # our own connection may have been one of the dropped

@@ -1,11 +1,14 @@
-"""Recovery sweep of dispatch runs (campaignid/recovery.py): a running run whose next pump turn
-and batches Redis no longer knows (it restarted empty) is pumped again, its lost batches handed
-out again. Claims stay exclusive (distribution.dispatch.claiming), so a batch that was not
-lost after all sends nothing twice."""
+"""Recovery sweep of dispatch runs (campaignid/recovery.py): recipients handed to a batch that
+no queued, running or scheduled task holds any more (Redis restarted empty, or the batch task
+failed for good) are handed out again at once instead of after the pump's BATCH_LEASE, and a
+running run whose next pump turn Redis no longer knows is pumped again. Claims stay exclusive
+(distribution.dispatch.claiming), so a batch that was not lost after all sends nothing
+twice."""
 
 from datetime import timedelta
 
 import django_rq
+from rq.job import Job as RqJob
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from distribution import tokens
@@ -21,28 +24,36 @@ def resume_running_dispatches():
                    .values_list("pk", flat=True))
     if not running:
         return []
-    lost = [pk for pk in running if pk not in _known_to_redis(running)]
-    for dispatch_id in lost:
-        DispatchRecipient.objects.filter(
+    pumped, held = _known_to_redis(running)
+    resumed = []
+    for dispatch_id in running:
+        handed_out = DispatchRecipient.objects.filter(
             dispatch_id=dispatch_id, status=DispatchRecipient.Status.QUEUED,
             batched_at__lt=clock.now() - HANDED_OUT_GRACE,
-        ).update(batched_at=None)
-        wakeups.schedule(dispatch_id)
-    return lost
+        ).values_list("pk", flat=True)
+        orphans = [pk for pk in handed_out if pk not in held.get(dispatch_id, ())]
+        if orphans:
+            DispatchRecipient.objects.filter(pk__in=orphans).update(batched_at=None)
+        if orphans or dispatch_id not in pumped:
+            wakeups.schedule(dispatch_id)
+            resumed.append(dispatch_id)
+    return resumed
 
 
 def _known_to_redis(dispatch_ids):
-    """The runs with a pump turn promised or a batch queued, running or scheduled."""
+    """({runs with a pump turn promised}, {run: recipient ids a live batch task holds})."""
     r = tokens.connection()
     with r.pipeline(transaction=False) as pipe:
         for pk in dispatch_ids:
             pipe.exists(f"distribution:pump-due:{pk}", f"distribution:pump-queued:{pk}")
-        known = {pk for pk, found in zip(dispatch_ids, pipe.execute(), strict=True) if found}
+        pumped = {pk for pk, found in zip(dispatch_ids, pipe.execute(), strict=True) if found}
     queue = django_rq.get_queue(wakeups.QUEUE)
-    job_ids = [*queue.get_job_ids(), *StartedJobRegistry(queue=queue).get_job_ids(),
-               *ScheduledJobRegistry(queue=queue).get_job_ids()]
-    for job_id in job_ids:
-        head, sep, _rest = job_id.partition("-batch-")
-        if sep and head.startswith("dispatch") and head[8:].isdigit():
-            known.add(int(head[8:]))
-    return known
+    task_ids = [i for i in (*queue.get_job_ids(), *StartedJobRegistry(queue=queue).get_job_ids(),
+                            *ScheduledJobRegistry(queue=queue).get_job_ids())
+                if "-batch-" in i]
+    held = {}
+    for task in RqJob.fetch_many(task_ids, connection=queue.connection):
+        if task is not None and len(task.args) == 3:
+            dispatch_id, _channel, recipient_ids = task.args
+            held.setdefault(dispatch_id, set()).update(recipient_ids)
+    return pumped, held

@@ -125,23 +125,27 @@ def age(model, pk, minutes=2):
 
 @pytest.mark.slow
 def test_a_generation_job_whose_chunks_redis_lost_issues_each_card_once(program):
-    from campaigns.models import Job, QuotaTransaction
+    from campaigns.models import Beneficiary, Job, QuotaTransaction
     from cards import generation
     from cards.models import Card
-    from tests.factories import make_beneficiary, make_campaign
+    from tests.factories import make_campaign
 
     campaign = make_campaign(program=program)
-    for n in range(8):
-        make_beneficiary(campaign=campaign, first_name=f"Awa{n}")
-    job = generation.job_create(campaign=campaign, chunk_size=2)
-    django_rq.get_worker("cards").work(burst=True, max_jobs=2)  # prepare, then one chunk
+    Beneficiary.objects.bulk_create(
+        Beneficiary(campaign=campaign, first_name=f"Awa{n}", last_name="Ndiaye",
+                    date_of_birth="2019-03-04", sex="F", external_id=f"R{n:05d}")
+        for n in range(2000))
+    job = generation.job_create(campaign=campaign, chunk_size=250)
+    # Prepare, then three chunks of eight: Redis restarts empty in the middle of the job.
+    django_rq.get_worker("cards").work(burst=True, max_jobs=4)
     assert Job.objects.get(pk=job.pk).status == "generating"
     redis_restarts_empty()
     age(Job, job.pk)
     django_rq.get_worker("cards").work(burst=True)
     job.refresh_from_db()
-    assert (job.status, job.cards_generated) == ("completed", 8)
-    assert Card.objects.filter(job=job).count() == 8
+    assert (job.status, job.cards_generated) == ("completed", 2000)
+    assert Card.objects.filter(job=job).count() == 2000
+    assert Card.objects.filter(job=job).values("beneficiary").distinct().count() == 2000
     assert QuotaTransaction.objects.filter(job=job).count() == 1
 
 
@@ -186,3 +190,22 @@ def test_a_live_senders_claims_are_not_judged_dead_when_redis_restarts_empty(sms
     assert len(claimed) == still_sending == 3
     assert set(DispatchRecipient.objects.filter(dispatch=dispatch)
                .values_list("status", flat=True)) == {"sending"}
+
+
+def test_recipients_of_a_batch_task_that_failed_for_good_are_handed_out_again(
+        sms_campaign, orange_stub):
+    cards = make_issued_cards(campaign=sms_campaign, count=12, with_png=False)
+    dispatch = make_dispatch(campaign=sms_campaign, first_channel="sms", **open_plan())
+    dispatch_start(dispatch=dispatch)
+    django_rq.get_worker("dispatch").work(burst=True, max_jobs=1)  # the pump hands out
+    queue = django_rq.get_queue("dispatch")
+    batches = [i for i in queue.get_job_ids() if "-batch-" in i]
+    assert batches
+    for task_id in batches:  # gone, as a batch whose retries ran out
+        queue.remove(task_id)
+    DispatchRecipient.objects.filter(dispatch=dispatch).update(
+        batched_at=timezone.now() - timedelta(minutes=2))
+    tokens.connection().set(f"distribution:pump-due:{dispatch.pk}", "9999999999")
+    work_until(dispatch_done(dispatch), message="the orphaned recipients to be sent")
+    sent = sorted(s["address"].removeprefix("tel:") for s in orange_stub.sent)
+    assert sent == sorted(c.beneficiary.phone for c in cards)
