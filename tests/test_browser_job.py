@@ -30,6 +30,16 @@ def campaign_for_operator(cards):
     return campaign
 
 
+def log_in_as_moussa(page, base_url):
+    page.goto(f"{base_url}/login/")
+    with page.expect_navigation():
+        page.locator("button[name=language][value=en]").click()
+    page.fill("#id_username", "moussa")
+    page.fill("#id_password", "terrain-2025")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+
+
 def generate_from_the_campaign_page(base_url, campaign_id):
     """Returns (the job page's final status text, whether the page opened a WebSocket)."""
     sockets = []
@@ -40,13 +50,7 @@ def generate_from_the_campaign_page(base_url, campaign_id):
         page.set_default_timeout(120_000)
         page.on("websocket", lambda socket: sockets.append(socket.url))
         violations = csp_violations(page)
-        page.goto(f"{base_url}/login/")
-        with page.expect_navigation():
-            page.locator("button[name=language][value=en]").click()
-        page.fill("#id_username", "moussa")
-        page.fill("#id_password", "terrain-2025")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Log in").click()
+        log_in_as_moussa(page, base_url)
         page.goto(f"{base_url}/campaigns/{campaign_id}/")
         with page.expect_navigation():
             page.get_by_role("button", name="Generate the cards").click()
@@ -92,13 +96,7 @@ def test_the_job_page_says_it_waits_for_a_worker_until_one_starts(live_server, t
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=CHROMIUM_ARGS)
         page = browser.new_page(locale="en-GB")
-        page.goto(f"{live_server.url}/login/")
-        with page.expect_navigation():
-            page.locator("button[name=language][value=en]").click()
-        page.fill("#id_username", "moussa")
-        page.fill("#id_password", "terrain-2025")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Log in").click()
+        log_in_as_moussa(page, live_server.url)
         page.goto(f"{live_server.url}/jobs/{job.pk}/")
         notice = page.locator("[data-field=no-worker]")
         expect(notice).to_be_visible()

@@ -138,7 +138,6 @@
     if (raw[0] !== V1) throw bad('unsupported version ' + raw[0]);
     var payload = raw.subarray(0, raw.length - SIGNATURE_SIZE);
     var signature = raw.subarray(raw.length - SIGNATURE_SIZE);
-    var kid = base32Encode(payload.subarray(1, 1 + KID_SIZE));
 
     var programId = 0, pos = 1 + KID_SIZE, i;
     for (i = 0; ; i++) {
@@ -161,6 +160,11 @@
     var nameLength = payload[pos + 7];
     var nameBytes = payload.subarray(pos + 8);
     if (nameBytes.length !== nameLength) throw bad('name length does not match');
+    return decoded(payload, signature, nameBytes, typeIndex, issued, expires, born, programId);
+  }
+
+  /* What both versions read into: the claims, the kid, the signed payload and signature. */
+  function decoded(payload, signature, nameBytes, typeIndex, issued, expires, born, programId) {
     var name;
     try {
       name = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(nameBytes);
@@ -177,7 +181,7 @@
         issuedOn: isoDay(ISSUE_EPOCH, issued),
         expiresOn: expires === NO_DATE ? null : isoDay(ISSUE_EPOCH, expires)
       },
-      kid: kid,
+      kid: base32Encode(payload.subarray(1, 1 + KID_SIZE)),
       payload: payload,
       signature: signature
     };
@@ -232,28 +236,9 @@
     var issued = uint16(payload, 2 + KID_SIZE);
     var expires = uint16(payload, 4 + KID_SIZE);
     var born = uint16(payload, 6 + KID_SIZE);
-    var name;
-    try {
-      name = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-        .decode(payload.subarray(V2_FIXED_SIZE));
-    } catch (e) {
-      throw bad('name is not UTF-8');
-    }
-    if (issued === NO_DATE) throw bad('no issue date');
-    return {
-      claims: {
-        name: name,
-        birthDate: born === NO_DATE ? null : isoDay(BIRTH_EPOCH, born),
-        // The key says the program: version 2 does not carry its id.
-        programId: null,
-        campaignType: CAMPAIGN_TYPES[typeIndex],
-        issuedOn: isoDay(ISSUE_EPOCH, issued),
-        expiresOn: expires === NO_DATE ? null : isoDay(ISSUE_EPOCH, expires)
-      },
-      kid: base32Encode(payload.subarray(1, 1 + KID_SIZE)),
-      payload: payload,
-      signature: raw.subarray(raw.length - SIGNATURE_SIZE)
-    };
+    // The key says the program: version 2 does not carry its id.
+    return decoded(payload, raw.subarray(raw.length - SIGNATURE_SIZE),
+                   payload.subarray(V2_FIXED_SIZE), typeIndex, issued, expires, born, null);
   }
 
   /* Parses without verifying (TokenError otherwise): digits are version 2, else version 1. */
