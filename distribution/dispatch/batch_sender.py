@@ -34,6 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 
 from campaignid.db_reconnect import connection_lost, reconnect, with_reconnect
@@ -209,7 +210,7 @@ class Batch:
                 self.stopped = True
         for claim, offset in zip(claimed, reservation.slot_offsets(), strict=False):
             future = pool.submit(_send, self.adapter, claim.outbound, started + offset,
-                                 self.limiter)
+                                 self.limiter, self.token, claim.message.pk)
             self.in_flight[future] = claim
 
     def _claim(self, ids):
@@ -271,8 +272,10 @@ class Batch:
         return Dispatch.objects.filter(pk=self.dispatch.pk, status=Dispatch.Status.RUNNING).exists()
 
 
-def _send(adapter, message, at, limiter):
-    """On a pool thread: wait for the message's rate-limit slot, call the provider; returns
+def _send(adapter, message, at, limiter, token, message_id):
+    """On a pool thread: wait for the message's rate-limit slot, note that its request is
+    leaving (liveness.mark_started: a sender killed before that point sent nothing, so its
+    claim is queued again rather than settled as unknown), call the provider; returns
     (SendResult, when the answer came on the dispatch clock). A slot missed by more than
     SLOT_SLACK (a slow claim, a busy machine) is given up for a fresh one: a late request
     would crowd the next slots, another worker's too, into one second."""
@@ -283,6 +286,14 @@ def _send(adapter, message, at, limiter):
         if time.monotonic() <= at + SLOT_SLACK:
             break
         at = _fresh_slot(limiter)
+    try:
+        noted = liveness.mark_started(token, message_id)
+    except redis.exceptions.RedisError:
+        noted = False
+    if not noted:
+        # Unnoted, a request could not be told from one that never left (or the claim was
+        # declared dead meanwhile): not sent; the attempt is tried again.
+        return SendResult.error("retryable", "not_sent", "not noted as leaving"), clock.now()
     try:
         result = adapter.send(message=message)
     except Exception as exc:  # an adapter bug must not lose the claim's outcome

@@ -4,6 +4,10 @@ has expired belongs to a sender that died: queued again when its attempt's Messa
 inserted (nobody was called), else settled as `outcome_unknown` and never re-sent (see
 distribution.dispatch.claiming and retry_policy).
 
+Each request is noted just before it leaves (`mark_started`, a set per claim token): a dead
+sender's claim whose request was never noted sent nothing and is queued again; one noted, or
+whose set Redis no longer holds, may have been sent and is settled as `outcome_unknown`.
+
 Redis restarting empty takes every token with it while the senders still run: nothing is
 judged dead until their heartbeats have had CLAIM_TTL_SECONDS to write the tokens again
 (`distribution:liveness-since` marks when Redis began remembering them).
@@ -34,6 +38,8 @@ CLAIM_BEAT_SECONDS = 3
 # (the batch job was lost); claims stay exclusive, so this never sends twice.
 BATCH_LEASE = timedelta(minutes=10)
 LIVENESS_SINCE_KEY = "distribution:liveness-since"
+STARTED_TTL_SECONDS = 3600
+NOTHING_YET = "-"
 
 
 class ClaimHeartbeat:
@@ -46,6 +52,12 @@ class ClaimHeartbeat:
 
     def __enter__(self):
         self._touch()
+        # The set of the requests that left exists from the start: its absence later means
+        # Redis lost it, not that nothing left.
+        with tokens.connection().pipeline(transaction=False) as pipe:
+            pipe.sadd(started_key(self.token), NOTHING_YET)
+            pipe.expire(started_key(self.token), STARTED_TTL_SECONDS)
+            pipe.execute()
         self._thread.start()
         return self
 
@@ -67,6 +79,52 @@ class ClaimHeartbeat:
 
 def claim_key(token):
     return f"distribution:claim:{token}"
+
+
+def started_key(token):
+    return f"distribution:started:{token}"
+
+
+# Atomic, so that a note and a settling of the same claim never cross: the note is taken only
+# while the claim is alive and not yet declared dead (KEYS: claim, started set, tombstone).
+_MARK = """
+if redis.call('exists', KEYS[1]) == 1 and redis.call('exists', KEYS[3]) == 0 then
+  redis.call('sadd', KEYS[2], ARGV[1])
+  redis.call('expire', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+def mark_started(token, message_id):
+    """Notes that the attempt `message_id` of the claim `token` is about to reach the
+    provider; False when the claim was meanwhile declared dead (then the request must not
+    leave: the claim is queued again). Raises RedisError when Redis does not answer."""
+    r = tokens.connection()
+    keys = [claim_key(token), started_key(token), dead_key(token)]
+    return bool(r.eval(_MARK, 3, *keys, message_id, STARTED_TTL_SECONDS))
+
+
+def dead_key(token):
+    return f"distribution:claim-dead:{token}"
+
+
+def _started_sets(dead_tokens):
+    """{token: ids of the attempts noted as leaving}, for the tokens whose whole set Redis
+    holds: one without the NOTHING_YET it was created with was lost and made again by later
+    notes (Redis restarted empty meanwhile), so it cannot tell what did not leave."""
+    r = tokens.connection()
+    dead_tokens = list(dead_tokens)
+    with r.pipeline(transaction=True) as pipe:
+        for token in dead_tokens:
+            # Declared dead first: a sender still running can note nothing more after this.
+            pipe.set(dead_key(token), "1", ex=STARTED_TTL_SECONDS)
+            pipe.smembers(started_key(token))
+        found = pipe.execute()[1::2]
+    return {token: {m.decode() for m in members}
+            for token, members in zip(dead_tokens, found, strict=True)
+            if NOTHING_YET.encode() in members}
 
 
 def settle_dead_claims(*, dispatch_id, recipient_ids=None):
@@ -103,10 +161,11 @@ def _tokens_remembered_long_enough(r):
 
 
 def _settle(dispatch_id, recipient_ids, dead_tokens):
-    """Dead claims fail as outcome unknown: their Message was inserted with the claim, so the
-    provider may have been called. (A claim without its Message - which the claim's single
-    transaction should make impossible - was never sent and is queued again.)"""
+    """Dead claims whose request was noted as leaving (or whose notes Redis lost) fail as
+    outcome unknown: the provider may have been called. Those never noted, and a claim
+    without its Message, were never sent: queued again, their Message rows removed."""
     now = clock.now()
+    started = _started_sets(dead_tokens)
     with transaction.atomic():
         recipients = list(
             DispatchRecipient.objects.select_for_update()
@@ -119,11 +178,16 @@ def _settle(dispatch_id, recipient_ids, dead_tokens):
                 beneficiary_id__in=[r.beneficiary_id for r in recipients],
             ).select_related("beneficiary")
         }
-        unknown, requeued = [], []
+        unknown, requeued, never_left = [], [], []
         for recipient in recipients:
             message = messages.get(recipient.beneficiary_id)
-            if retry_policy.dead_claim_is_retried(message_inserted=message is not None):
+            noted = started.get(recipient.claim_token)
+            left = message is not None and (noted is None or str(message.pk) in noted)
+            if retry_policy.dead_claim_is_retried(message_inserted=message is not None,
+                                                  request_left=left):
                 requeued.append(recipient.pk)
+                if message is not None:
+                    never_left.append(message.pk)
                 continue
             verdicts.settle_unknown(recipient=recipient, message=message, now=now)
             message.recipient = mask_phone(message.beneficiary.phone)
@@ -133,6 +197,8 @@ def _settle(dispatch_id, recipient_ids, dead_tokens):
                     ["status", "error_code", "error_detail", "recipient", "failed_at"])
         update_rows(DispatchRecipient.objects.all(), [r for r, _ in unknown],
                     ["status", "attempts", "claim_token", "last_error"])
+        # Nobody was called: the attempt is undone, its number and key used again.
+        Message.objects.filter(pk__in=never_left, status=Message.Status.SENDING).delete()
         DispatchRecipient.objects.filter(pk__in=requeued).update(
             status=RStatus.QUEUED, claim_token="", tries=F("tries") - 1, batched_at=None,
             next_attempt_at=now,

@@ -106,10 +106,12 @@ def retry_delay(dispatch, attempts_used):
     return max(0, int(delays[min(attempts_used - 1, len(delays) - 1)]))
 
 
-def dead_claim_is_retried(*, message_inserted):
-    """A claim whose sender died: its attempt's Message inserted means the provider may have
-    been called (outcome unknown, never again); none means nobody was called (queued again)."""
-    return not message_inserted
+def dead_claim_is_retried(*, message_inserted, request_left=True):
+    """A claim whose sender died: its attempt's Message inserted and its request noted as
+    leaving (or the note lost with Redis) means the provider may have been called (outcome
+    unknown, never again); no Message, or a request never noted, means nobody was called
+    (queued again)."""
+    return not message_inserted or not request_left
 
 
 def batch_job_retry():
