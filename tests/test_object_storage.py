@@ -26,6 +26,7 @@ from rq.registry import FinishedJobRegistry
 from campaigns.models import Job, Role
 from cards.models import Card
 from cards.rendering.renderer import CardRenderer
+from cards.signing_keys import program_public_keys
 from cards.studio_services import program_logo_set
 from distribution.card_messages import CardImages
 from tests.factories import (
@@ -40,6 +41,8 @@ from tests.factories import (
 )
 from tests.processes import asgi_server, free_port, start_worker, stop, wait_until
 from tests.test_card_rendering import card
+from verification.portal import portal_status_list
+from verification.status_list import status_list_decode
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -149,7 +152,9 @@ def test_two_workers_sharing_only_the_bucket_complete_one_job(bucket, tmp_path, 
     names = zipfile.ZipFile(io.BytesIO(png_zip)).namelist()
     assert sorted(names) == sorted([*(f"{code}.png" for code in codes), "back.png"])
     assert {card["code"] for card in manifest["cards"]} == codes
-    assert len(json.loads(portal.read("registry.json"))["cards"]) == 400
+    header, _records = status_list_decode(portal_status_list(portal), program_public_keys(
+        program=Job.objects.get(pk=job_id).campaign.program))
+    assert header["count"] == 400
     stored = bucket.get_object(Bucket=BUCKET, Key=f"{prefix}-cards.pdf")["Body"].read()
     assert stored == pdf
 
