@@ -89,22 +89,42 @@ def _queues(workers):
         found = {}
         for name in settings.RQ_QUEUES:
             queue = Queue(name, connection=connection)
-            oldest = None
-            head = queue.get_job_ids(0, 1)
-            job = queue.fetch_job(head[0]) if head else None
-            if job is not None and job.enqueued_at is not None:
-                enqueued = job.enqueued_at.replace(tzinfo=job.enqueued_at.tzinfo or datetime.UTC)
-                oldest = max(round((now - enqueued).total_seconds(), 1), 0.0)
-            found[name] = {
-                "workers": workers["queues"].get(name, 0),
-                "waiting": queue.count,
-                "oldest_waiting_seconds": oldest,
-                "running": StartedJobRegistry(queue=queue).count,
-                "scheduled": ScheduledJobRegistry(queue=queue).count,
-            }
+            oldest = _oldest_waiting_seconds(queue, now)
+            found[name] = {"workers": workers["queues"].get(name, 0), "waiting": None,
+                           "oldest_waiting_seconds": oldest, "running": None,
+                           "scheduled": None}
+            try:
+                found[name].update(
+                    waiting=queue.count,
+                    running=StartedJobRegistry(queue=queue).count,
+                    scheduled=ScheduledJobRegistry(queue=queue).count,
+                )
+            except RedisError:
+                raise
+            except Exception as exc:  # the figures are hints, never a 500
+                logger.warning("health: queue %s cannot be counted (%s)", name,
+                               type(exc).__name__)
         return found
     except RedisError as exc:
         logger.warning("health: Redis did not answer (%s)", type(exc).__name__)
+        return None
+
+
+def _oldest_waiting_seconds(queue, now):
+    """How long the task at the head of `queue` has waited; None when none waits or its
+    record cannot be read (a task of an older release): the figure is a hint, never a 500."""
+    try:
+        head = queue.get_job_ids(0, 1)
+        job = queue.fetch_job(head[0]) if head else None
+        if job is None or job.enqueued_at is None:
+            return None
+        enqueued = job.enqueued_at.replace(tzinfo=job.enqueued_at.tzinfo or datetime.UTC)
+        return max(round((now - enqueued).total_seconds(), 1), 0.0)
+    except RedisError:
+        raise
+    except Exception as exc:
+        logger.warning("health: the oldest task of %s cannot be read (%s)", queue.name,
+                       type(exc).__name__)
         return None
 
 
