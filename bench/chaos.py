@@ -21,7 +21,7 @@ Checks, once every run is final (or --timeout passed):
 - messages: the Orange stub's own log: each eligible number exactly once;
 - entities: each DHIS2 enrollment the stub serves exactly once among the beneficiaries (SQL);
 - every run in a final state.
-Prints the time from the last fault to the end and the peak memory of the whole worker tree,
+Prints the time from the last fault to the end and the peak memory of the whole process tree,
 then one line `chaos: <cards> cards, <messages> messages, <entities> entities — <lost> lost,
 <doubled> doubled`; exits non-zero unless both are 0 and every run completed.
 """
@@ -35,7 +35,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from collections import Counter
@@ -44,10 +43,13 @@ from datetime import time as dtime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import psutil
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.process_tree import TreeSampler  # noqa: E402
+
 SIZES = {"small": (1_000, 2_000, 2_000), "full": (10_000, 20_000, 20_000)}
 QUEUES = ("cards", "dispatch", "dhis2", "default")
 
@@ -106,9 +108,9 @@ class Workers:
     def __init__(self, count, env, log_dir):
         self.env, self.log_dir, self.started = env, log_dir, 0
         self.processes = [self._start() for _ in range(count)]
-        self.peak_rss = 0
-        self._stop = threading.Event()
-        threading.Thread(target=self._sample, daemon=True).start()
+        # The bench's own tree: workers started again after a kill are in it too.
+        self.sampler = TreeSampler([os.getpid()], every=0.25)
+        self.sampler.start()
 
     def _start(self):
         self.started += 1
@@ -125,21 +127,8 @@ class Workers:
         victim.wait()
         self.processes[index] = self._start()
 
-    def _sample(self):
-        """The whole tree's peak: every worker and its children, summed at each sample."""
-        while not self._stop.wait(0.25):
-            total = 0
-            for process in list(self.processes):
-                try:
-                    root = psutil.Process(process.pid)
-                    total += sum(p.memory_info().rss
-                                 for p in [root, *root.children(recursive=True)])
-                except psutil.Error:
-                    continue
-            self.peak_rss = max(self.peak_rss, total)
-
     def stop(self):
-        self._stop.set()
+        self.sampler.stop()
         for process in self.processes:
             try:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -312,7 +301,6 @@ def main():
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT",
                                            "OUTBOUND_ALLOW_PRIVATE", "CAMPAIGNID_LAPTOP")})
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaignid.settings")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -375,8 +363,9 @@ def main():
         lost, doubled, problems = check(job, dispatch, run, orange, dhis2, media_root)
         print(f"  all runs final {ended - began:.1f} s after the start; "
               f"{ended - last_fault:.1f} s after the last fault")
-        print(f"  peak memory of the worker tree: {workers.peak_rss / 2**20:.0f} MiB "
-              f"({workers.started} worker processes started in all)")
+        print(f"  peak memory of the whole process tree (stubs, workers and their children): "
+              f"{workers.sampler.tree_peak / 2**20:.0f} MiB ({workers.started} worker processes "
+              "started in all)")
         for problem in problems:
             print(f"  PROBLEM: {problem}")
         print(f"chaos: {cards} cards, {messages} messages, {entities} entities — "

@@ -73,12 +73,6 @@ def _workers_alive():
     return {"alive": len(alive), "queues": queues}
 
 
-def workers_alive_on(queue_name):
-    """How many live workers listen on `queue_name`; None when Redis does not answer."""
-    workers = _workers_alive()
-    return None if workers is None else workers["queues"].get(queue_name, 0)
-
-
 def _queues(workers):
     """{queue: {"workers", "waiting", "oldest_waiting_seconds", "running", "scheduled"}}:
     `oldest_waiting_seconds` is how long the task at the head of the queue has waited (null

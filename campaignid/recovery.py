@@ -11,6 +11,7 @@ import logging
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +35,10 @@ def run_due_sweeps(redis_connection):
             logger.exception("recovery sweep %s failed", path)
     close_old_connections()
     return True
+
+
+def task_ids(queue):
+    """The ids of the tasks Redis still holds for `queue` (an RQ Queue): waiting, running or
+    scheduled. What a sweep compares with the database to find lost work."""
+    return [*queue.get_job_ids(), *StartedJobRegistry(queue=queue).get_job_ids(),
+            *ScheduledJobRegistry(queue=queue).get_job_ids()]

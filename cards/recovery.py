@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import django_rq
 from django.utils import timezone
-from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
+from campaignid.recovery import task_ids
 from campaigns.models import Job
 from cards.generation import enqueue_job_prepare
 from cards.job_queue import QUEUE, enqueue_chunks, enqueue_package
@@ -45,7 +45,5 @@ def _queue_next_tasks(job_id, status):
 
 
 def _jobs_known_to_redis():
-    queue = django_rq.get_queue(QUEUE)
-    task_ids = [*queue.get_job_ids(), *StartedJobRegistry(queue=queue).get_job_ids(),
-                *ScheduledJobRegistry(queue=queue).get_job_ids()]
-    return {int(m.group(1)) for m in map(_TASK_ID.match, task_ids) if m}
+    held = task_ids(django_rq.get_queue(QUEUE))
+    return {int(m.group(1)) for m in map(_TASK_ID.match, held) if m}

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import django_rq
 from rq.job import Job as RqJob
-from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
+from campaignid.recovery import task_ids
 from distribution import tokens
 from distribution.dispatch import clock, wakeups
 from distribution.models import Dispatch, DispatchRecipient
@@ -48,11 +48,9 @@ def _known_to_redis(dispatch_ids):
             pipe.exists(f"distribution:pump-due:{pk}", f"distribution:pump-queued:{pk}")
         pumped = {pk for pk, found in zip(dispatch_ids, pipe.execute(), strict=True) if found}
     queue = django_rq.get_queue(wakeups.QUEUE)
-    task_ids = [i for i in (*queue.get_job_ids(), *StartedJobRegistry(queue=queue).get_job_ids(),
-                            *ScheduledJobRegistry(queue=queue).get_job_ids())
-                if "-batch-" in i]
+    batches = [i for i in task_ids(queue) if "-batch-" in i]
     held = {}
-    for task in RqJob.fetch_many(task_ids, connection=queue.connection):
+    for task in RqJob.fetch_many(batches, connection=queue.connection):
         if task is not None and len(task.args) == 3:
             dispatch_id, _channel, recipient_ids = task.args
             held.setdefault(dispatch_id, set()).update(recipient_ids)

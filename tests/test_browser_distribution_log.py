@@ -19,23 +19,13 @@ from tests.factories import (
     make_user,
 )
 from tests.processes import asgi_server, start_worker, stop, wait_until
-from tests.stubs.orange import OrangeStub
 
+pytest_plugins = ["tests.stubs.fixtures"]
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
 CARDS = 5
-
-
-@pytest.fixture
-def orange(monkeypatch, settings):
-    """The Orange stub, known to this process and to the processes it starts."""
-    stub = OrangeStub().start()
-    settings.ORANGE_API_URL = stub.url
-    monkeypatch.setenv("ORANGE_API_URL", stub.url)
-    yield stub
-    stub.stop()
 
 
 def test_the_send_log_fills_in_during_a_dispatch_without_a_reload(orange, tmp_path):

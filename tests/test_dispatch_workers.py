@@ -11,7 +11,7 @@ import pytest
 
 from distribution.dispatch.runs import dispatch_pause, dispatch_resume, dispatch_start
 from distribution.models import Dispatch, Message
-from tests.dispatch_helpers import TimedOrangeStub, max_per_second
+from tests.dispatch_helpers import max_per_second
 from tests.factories import (
     make_campaign,
     make_dispatch,
@@ -22,20 +22,11 @@ from tests.factories import (
 from tests.processes import kill_hard, start_worker, stop, wait_until
 from tests.stubs.orange import _is_send
 
+pytest_plugins = ["tests.stubs.fixtures"]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 OPEN = {"window_start": dtime(0, 0), "window_end": dtime(23, 59), "weekdays": list(range(7)),
         "retry_delays": [0]}
-
-
-@pytest.fixture
-def orange(monkeypatch, settings):
-    """The Orange stub, known to this process and to the workers it starts."""
-    stub = TimedOrangeStub().start()
-    settings.ORANGE_API_URL = stub.url
-    monkeypatch.setenv("ORANGE_API_URL", stub.url)
-    yield stub
-    stub.stop()
 
 
 @pytest.fixture

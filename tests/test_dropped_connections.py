@@ -15,7 +15,6 @@ from cards import generation
 from cards.models import Card
 from distribution.dispatch.runs import dispatch_start
 from distribution.models import Dispatch, DispatchRecipient, Message
-from tests.dispatch_helpers import TimedOrangeStub
 from tests.factories import (
     make_campaign,
     make_dispatch,
@@ -25,6 +24,7 @@ from tests.factories import (
 )
 from tests.processes import start_worker, stop, wait_until
 
+pytest_plugins = ["tests.stubs.fixtures"]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
@@ -50,15 +50,6 @@ def workers(tmp_path):
     yield start
     for process in started:
         stop(process)
-
-
-@pytest.fixture
-def orange(monkeypatch, settings):
-    stub = TimedOrangeStub().start()
-    settings.ORANGE_API_URL = stub.url
-    monkeypatch.setenv("ORANGE_API_URL", stub.url)
-    yield stub
-    stub.stop()
 
 
 def test_a_generation_job_survives_every_connection_dropped(workers):

@@ -24,21 +24,12 @@ from tests.factories import (
     make_program,
 )
 from tests.processes import asgi_server, start_worker, stop, wait_until
-from tests.stubs.orange import OrangeStub
 
+pytest_plugins = ["tests.stubs.fixtures"]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 OPEN = {"window_start": dtime(0, 0), "window_end": dtime(23, 59), "weekdays": list(range(7)),
         "retry_delays": [0]}
-
-
-@pytest.fixture
-def orange(monkeypatch, settings):
-    stub = OrangeStub().start()
-    settings.ORANGE_API_URL = stub.url
-    monkeypatch.setenv("ORANGE_API_URL", stub.url)
-    yield stub
-    stub.stop()
 
 
 async def follow_job(url):

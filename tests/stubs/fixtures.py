@@ -30,3 +30,16 @@ def google_stub(settings):
     settings.GOOGLE_OAUTH_TOKEN_URL = stub.token_url
     yield stub
     stub.stop()
+
+
+@pytest.fixture
+def orange(monkeypatch, settings):
+    """The Orange stub, known to this process and to the processes it starts (worker
+    processes read its address from the environment); it notes when each SMS arrived."""
+    from tests.dispatch_helpers import TimedOrangeStub
+
+    stub = TimedOrangeStub().start()
+    settings.ORANGE_API_URL = stub.url
+    monkeypatch.setenv("ORANGE_API_URL", stub.url)
+    yield stub
+    stub.stop()
