@@ -322,6 +322,12 @@ except object_storage.StorageConfigError as exc:
 # Artifacts a generation job builds after its PDF, ZIP and manifest (cards/packaging.py):
 # callables (job, workdir) -> (kind, storage name, local path), by dotted path.
 CARD_JOB_ARTIFACT_BUILDERS = ["verification.portal.portal_build"]
+# How a chunk's card fronts are laid out (cards/rendering/renderer.py): "layers", every
+# card's text on one WeasyPrint page and each card given its own page of those operators, or
+# "reference", a WeasyPrint page per card (slower; the same pixels, for comparing).
+CARD_LAYOUT = os.environ.get("CARD_LAYOUT", "layers")
+if CARD_LAYOUT not in ("layers", "reference"):
+    raise ImproperlyConfigured(f"CARD_LAYOUT must be 'layers' or 'reference', not {CARD_LAYOUT!r}.")
 # Signed status lists (verification/status_list.py, README "Verification (technical)"): a
 # portal whose newest list is older than this many days answers "to confirm online" instead
 # of "valid"; the public endpoint signs a new list at most every this many seconds.

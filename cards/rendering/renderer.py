@@ -25,6 +25,7 @@ Card data are plain dicts: {"code", "first_name", "last_name", "date_of_birth" (
 import logging
 import time
 from contextlib import contextmanager
+from string import Template
 
 import pypdfium2 as pdfium
 from django.conf import settings
@@ -38,12 +39,21 @@ from campaigns import studio, studio_catalogue
 from cards import raster
 from cards.card_text import FONT_BOLD, FONT_REGULAR, TextFitter
 from cards.rendering.errors import CardRenderError
+from cards.rendering.layers import ChunkLayers, FrontStyle, FrontText, LayersUnusable
 from cards.rendering.logo import data_uri, logo_png
 from cards.rendering.pdf_finisher import CardPdfFinisher
 from cards.rendering.rows import printed_rows, row_texts
 from cards.rendering.sample import sample_card
 from cards.rendering.templates import TEMPLATE_DIR, escape, load_template
-from cards.rendering.weasyprint_setup import ErrorCollector, LocalOnlyFetcher, rendering_cards
+from cards.rendering.typesetting import shaper
+from cards.rendering.weasyprint_setup import (
+    LAYER_CLASS,
+    ErrorCollector,
+    LocalOnlyFetcher,
+    rendering_cards,
+)
+
+logger = logging.getLogger(__name__)
 
 # Where the chunk's art takes the values that every card of the chunk shares.
 _SHARED_VALUES = "<!--shared values-->"
@@ -71,6 +81,7 @@ class CardRenderer:
     LABEL_WIDTH_MM, LABEL_PT = 21.5, 5.5
     VALUE_WIDTH_MM, VALUE_PT = 30, 6.5
     ROW_MM = 3.4  # the line height of the labels and values columns
+    NAME_LINE_HEIGHT, CODE_PT = 1.15, 6.5
     TITLE_PT, TITLE_MIN_PT, PROGRAM_PT = 8.5, 6.5, 5.5
 
     def __init__(self, *, campaign, program=None, dpi=300, include_mpi_id=False,
@@ -90,13 +101,21 @@ class CardRenderer:
         self.dpi = int(dpi)
         self.pixel_size = raster.card_pixel_size(self.dpi)
         self.timings = {"layout_pdf": 0.0, "raster": 0.0, "png": 0.0, "cards": 0}
+        # Which path lays the fronts out, how many chunks fell back to a page per card, how
+        # many fronts were typeset rather than laid out (layers.py).
+        self.reference = settings.CARD_LAYOUT == "reference"
+        self.fallbacks = self.typeset = 0
+        self._front_style = FrontStyle(
+            name_line_height=self.NAME_LINE_HEIGHT, name_width_mm=self.NAME_WIDTH_MM,
+            value_pt=self.VALUE_PT, code_pt=self.CODE_PT,
+        )
         self._fit = TextFitter()
         self._row_keys = printed_rows(self.design, campaign, include_mpi_id)
         self._fetcher = LocalOnlyFetcher(allowed_protocols={"data", "file"})
         self._font_config = FontConfiguration()
         self._css = self._stylesheet(program)
         self._front_art = self._front_art_html(program)
-        self._front = load_template("card_front.html")
+        self._front = Template(load_template("card_front.html").template.strip())
         # The back is the same on every card: laid out, rasterised and encoded once. It
         # also loads the logo and icon into the cache every chunk starts from.
         self._image_cache = {}
@@ -133,6 +152,9 @@ class CardRenderer:
             title_left=f"{title_left}mm",
             title_width=f"{self._title_width_mm}mm",
             row_height=f"{self.ROW_MM}mm",
+            name_line_height=self.NAME_LINE_HEIGHT,
+            code_size=f"{self.CODE_PT}pt",
+            value_size=f"{self.VALUE_PT}pt",
             skip_rows="\n".join(
                 f".skip{n} {{ margin-top: {n * self.ROW_MM:.2f}mm; }}"
                 for n in range(1, len(self._row_keys))
@@ -228,49 +250,75 @@ class CardRenderer:
             skipped = 0
         return "".join(rows)
 
-    def _card_sections(self, cards_data):
-        """HTML of a card document: the chunk's art, then one front per card.
+    def _chunk_fronts(self, cards_data):
+        """(the chunk's art HTML, [(FrontText, the front's HTML)] per card).
 
         A row whose value is the same on every card of the chunk (the issue date, the
         campaign's vaccine, a missing field's dash) is printed with the art, laid out once
-        per chunk rather than once per card."""
+        per chunk rather than once per card; each front prints the other rows."""
         values = [self._card_values(card) for card in cards_data]
         shared = [all(row[k] == values[0][k] for row in values) for k in range(len(values[0]))]
         own = [not s for s in shared]
         art = self._front_art.replace(_SHARED_VALUES, self._value_rows(values[0], shared))
-        return [art] + [
-            self._front_html(card, self._value_rows(row, own))
-            for card, row in zip(cards_data, values, strict=True)
-        ]
+        fronts = []
+        for card, row in zip(cards_data, values, strict=True):
+            with _filling(card):
+                size, name = self._name(card)
+                text = FrontText(
+                    name=name, name_pt=size, code=card["code"],
+                    values=tuple(value for value, mine in zip(row, own, strict=True) if mine),
+                )
+                fronts.append((text, self._front.substitute(
+                    name_size=size, name=escape(name), values=self._value_rows(row, own),
+                    code=escape(card["code"]),
+                )))
+        return art, fronts
 
     def _card_values(self, card):
         with _filling(card):
             return self._values(card)
 
-    def _front_html(self, card, values_html):
-        with _filling(card):
-            size, name = self._name(card)
-            return self._front.substitute(
-                name_size=size, name=escape(name), values=values_html,
-                code=escape(card["code"]),
-            )
-
     def _write_cards_pdf(self, cards_data, *, what, with_backs=False, classic=False):
-        """PDF of these cards' fronts (and backs): see CardPdfFinisher."""
+        """PDF of these cards' fronts (and backs): see CardPdfFinisher and layers.py. The
+        fronts are layers of one page, most of them typeset, unless `reference`
+        (settings.CARD_LAYOUT) or the layers came out other than expected: then each front
+        is a page of its own, and the fallback is logged."""
         try:
             finisher = CardPdfFinisher(
                 [card["qr"] for card in cards_data], with_backs=with_backs, classic=classic
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise CardRenderError(f"Rendering {what} failed: a card's QR code: {exc!r}") from exc
-        sections = self._card_sections(cards_data)
-        if with_backs:
-            sections.insert(1, self._back)
+        art, fronts = self._chunk_fronts(cards_data)
+        back = [self._back] if with_backs else []
+        if not self.reference:
+            layers = ChunkLayers(
+                [text for text, _ in fronts], style=self._front_style,
+                regular=shaper(FONT_REGULAR), bold=shaper(FONT_BOLD),
+            )
+            self.typeset += len(fronts) - len(layers.laid_out)
+            page = '<section class="layers">' + "".join(
+                f'<div class="{LAYER_CLASS}">{fronts[index][1]}</div>'
+                for index in layers.laid_out
+            ) + "</section>"
+            finisher.layers = layers
+            try:
+                return self._write_pdf(
+                    [art, *back, page], what=what, finisher=finisher, classic=classic,
+                    layers=layers,
+                )
+            except LayersUnusable as exc:
+                self.fallbacks += 1
+                self.typeset -= len(fronts) - len(layers.laid_out)
+                logger.warning("Cards %s laid out one page per card: %s", what, exc)
+            finisher.layers = None
+        sections = [art, *back] + [f"<section>{html}</section>" for _, html in fronts]
         return self._write_pdf(sections, what=what, finisher=finisher, classic=classic)
 
     # -- PDF, raster, PNG ---------------------------------------------------------------
 
-    def _write_pdf(self, sections, *, what, finisher=None, cache=None, classic=False):
+    def _write_pdf(self, sections, *, what, finisher=None, cache=None, classic=False,
+                   layers=None):
         """PDF bytes of the sections. `classic`: a plain xref table and no object streams
         (the finisher compresses each stream), so cards/print_pdf.py can merge chunks by
         copying objects instead of loading every chunk into one document."""
@@ -285,6 +333,7 @@ class CardRenderer:
         if cache is None:
             cache = dict(self._image_cache)
         rendering_cards.active = True
+        rendering_cards.layers = layers
         try:
             document = HTML(
                 string=document_html, base_url=str(TEMPLATE_DIR), url_fetcher=self._fetcher
@@ -296,6 +345,7 @@ class CardRenderer:
             raise CardRenderError(f"Rendering {what} failed: {exc}") from exc
         finally:
             rendering_cards.active = False
+            rendering_cards.layers = None
             weasy_logger.removeHandler(collector)
         if collector.messages:
             raise CardRenderError(f"Rendering {what} failed: {collector.messages[0]}")

@@ -8,7 +8,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+import weasyprint.draw
 import weasyprint.layout
+import weasyprint.pdf
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from cards.card_text import FONT_DIR
@@ -33,6 +35,37 @@ def _margin_boxes(context, page, state):
 
 
 weasyprint.layout.make_margin_boxes = _margin_boxes
+
+# The class of the boxes whose drawing is recorded (cards/rendering/layers.py).
+LAYER_CLASS = "layer"
+_weasyprint_draw_stacking_context = weasyprint.draw.draw_stacking_context
+_weasyprint_build_fonts_dictionary = weasyprint.pdf.build_fonts_dictionary
+
+
+def _draw_stacking_context(stream, stacking_context):
+    # While `rendering_cards.layers` is set (a ChunkLayers), the operators each layer box
+    # adds to its page's content stream are recorded there as (stream, first, end):
+    # WeasyPrint draws every absolutely positioned box as a stacking context of its own.
+    layers = getattr(rendering_cards, "layers", None)
+    element = stacking_context.box.element
+    if layers is None or element is None or element.get("class") != LAYER_CLASS:
+        return _weasyprint_draw_stacking_context(stream, stacking_context)
+    first = len(stream.stream)
+    _weasyprint_draw_stacking_context(stream, stacking_context)
+    layers.spans.append((stream, first, len(stream.stream)))
+    return None
+
+
+def _build_fonts_dictionary(pdf, fonts, *args, **kwargs):
+    # Every page is drawn, the fonts are not yet subset: the typeset cards add their glyphs.
+    layers = getattr(rendering_cards, "layers", None)
+    if layers is not None:
+        layers.before_fonts(fonts)
+    return _weasyprint_build_fonts_dictionary(pdf, fonts, *args, **kwargs)
+
+
+weasyprint.draw.draw_stacking_context = _draw_stacking_context
+weasyprint.pdf.build_fonts_dictionary = _build_fonts_dictionary
 
 
 class LocalOnlyFetcher(URLFetcher):
