@@ -42,6 +42,7 @@ from distribution.providers.adapter import SendResult
 from distribution.providers.error_labels import MAY_HAVE_SENT_DETAIL, error_detail_text
 from distribution.providers.google_wallet.adapter import SAVE_URL
 from distribution.providers.registry import provider
+from distribution.wallet_links import link_keep
 
 MAX_WALLET_BULK = 100
 # The program default for single sends when the campaign has no dispatch: hours, weekdays.
@@ -237,6 +238,8 @@ def _send(adapter, message, card, beneficiary, to, body):
                                 key=message.idempotency_key, images=CardImages())
     result = adapter.send(message=outbound)
     _record(message, result)
+    if result.ok and message.channel == ChannelCode.WALLET and result.link:
+        link_keep(card_id=card.pk, save_url=result.link, object_id=result.provider_message_id)
     return result
 
 
@@ -326,7 +329,9 @@ def _link(adapter, beneficiary, card):
         program=campaign.program, to="", body=template_body(campaign=campaign),
         key=f"wallet-{card.code}",
     )
-    return adapter.links([outbound])[0]
+    link = adapter.links([outbound])[0]
+    link_keep(card_id=card.pk, save_url=link.url, object_id=link.object_ids[0])
+    return link
 
 
 def _recipient_phone(beneficiary, channel, phone_number, program):

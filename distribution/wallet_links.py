@@ -63,6 +63,13 @@ def record_links(*, made):
         WalletLink.objects.bulk_update(rows, ["save_url", "object_id", "made_at"])
 
 
+def link_keep(*, card_id, save_url, object_id):
+    """Keep a save link made outside a dispatch (a single send, a DHIS2 request) on its card,
+    so the operators' CSV lists it and the card's short link opens it."""
+    tokens_for(card_ids=[card_id])
+    record_links(made=[(card_id, save_url, object_id)])
+
+
 def save_url_for(token):
     """The save link behind a short link; made (and stored) when not stored yet. None when
     the token is unknown, the card revoked or replaced, or the link cannot be made now."""

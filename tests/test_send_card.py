@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import CampaignType, Role
-from distribution.models import Message
+from distribution.models import Message, WalletLink
 from distribution.providers.google_wallet.adapter import SAVE_URL
 from tests.factories import (
     api_client,
@@ -152,6 +152,12 @@ def test_the_wallet_channel_answers_with_the_save_link(client, card, wallet):
     assert response.json()["result"]["link"].startswith(SAVE_URL)
 
 
+def test_a_wallet_send_keeps_the_save_link_on_the_card(client, card, wallet):
+    link = send(client, card_code=card.code, channel="wallet").json()["result"]["link"]
+    kept = WalletLink.objects.get(card=card)
+    assert (kept.save_url, kept.object_id) == (link, f"{wallet.issuer_id}.{card.code}")
+
+
 def test_another_programs_card_is_404(client, sms):
     theirs, = make_issued_cards(campaign=make_campaign(program=make_program()), count=1)
     assert send(client, enrollment_id=theirs.beneficiary.external_id,
@@ -181,6 +187,24 @@ def test_a_wallet_link_for_an_enrollment(client, card, wallet):
     claims = jwt.decode(body["jwt_token"], wallet.public_key_pem, algorithms=["RS256"],
                         audience="google")
     assert claims["typ"] == "savetowallet"
+
+
+def test_a_wallet_link_for_an_enrollment_is_kept_for_the_operators_csv(client, card, wallet):
+    body = client.get(f"/api/dhis2/google-wallet/{card.beneficiary.external_id}").json()
+    csv_text = b"".join(client.get(
+        f"/api/campaigns/{card.campaign_id}/wallet-links.csv").streaming_content).decode()
+    assert f'"{card.code}","{card.beneficiary.external_id}",' in csv_text
+    assert body["wallet_url"] in csv_text
+
+
+def test_bulk_wallet_links_are_kept_on_their_cards(client, program, wallet):
+    campaign = make_campaign(program=program)
+    cards = make_issued_cards(campaign=campaign, count=2)
+    ids = [c.beneficiary.external_id for c in cards]
+    body = client.post("/api/dhis2/google-wallet/bulk", {"enrollment_ids": ids},
+                       format="json").json()
+    kept = dict(WalletLink.objects.filter(card__in=cards).values_list("card__code", "save_url"))
+    assert kept == {link["card_code"]: link["wallet_url"] for link in body["wallet_links"]}
 
 
 def test_a_wallet_link_for_an_unknown_enrollment_is_404(client, wallet):
