@@ -21,7 +21,8 @@ READY, MISSING, WARNING = "ready", "missing", "warning"
 
 def campaign_readiness(*, campaign, metrics=None):
     """Whether a generation job can start, as {"can_start", "checks"}."""
-    metrics = metrics or campaign_metrics(campaign=campaign)
+    # A copy: checks may keep what several of them read (cards.readiness's generation plan).
+    metrics = dict(metrics or campaign_metrics(campaign=campaign))
     checks = [check(campaign=campaign, metrics=metrics) for check in _checks()]
     return {"can_start": all(c["status"] != MISSING for c in checks), "checks": checks}
 

@@ -22,9 +22,16 @@ def _check(key, status, detail, action=None):
     return readiness_check(key, CHECK_LABELS[key], status, detail, action)
 
 
+def _plan(campaign, metrics):
+    """The campaign's generation plan, counted once for all the checks of one readiness."""
+    if "generation_plan" not in metrics:
+        metrics["generation_plan"] = generation_plan(campaign=campaign)
+    return metrics["generation_plan"]
+
+
 def valid_cards_check(*, campaign, metrics):
     """One valid card per person: a new job leaves out whoever holds one (reissue replaces)."""
-    plan = generation_plan(campaign=campaign)
+    plan = _plan(campaign, metrics)
     held, new = plan["valid_card"], plan["new"]
     reissue = _("To replace a card (lost, name corrected), reissue it from the beneficiary list.")
     if held and not new:
@@ -47,7 +54,7 @@ def valid_cards_check(*, campaign, metrics):
 
 def quota_check(*, campaign, metrics):
     """Only new cards are charged: holders of a valid card are left out."""
-    people = generation_plan(campaign=campaign)["new"]
+    people = _plan(campaign, metrics)["new"]
     balance = quota_balance(program=campaign.program)
     cost = quota_cost(cards=people, dpi=campaign.dpi)
     numbers = {"cards": people, "dpi": campaign.dpi, "cost": cost, "balance": balance}
@@ -129,7 +136,7 @@ def card_data_check(*, campaign, metrics):
         else:
             parts.append(_("%(field)s: empty for %(n)s") % numbers)
     columns = ", ".join(row["key"] for row in empty)
-    if generation_plan(campaign=campaign)["valid_card"]:
+    if _plan(campaign, metrics)["valid_card"]:
         detail = _("These new cards would print a dash (people who already hold a valid card "
                    "are left out of a new job and not counted): %(fields)s.")
     else:
