@@ -4,7 +4,7 @@ maps it onto one palette per renderer (no dithering) and ISA-L deflates it into 
 A palette PNG is ~33 KB a side at 300 dpi, against 74 KB in RGB; cards carry flat colours
 and text, never photos. A card front costs ~1 ms to rasterise and ~1 ms to encode: its art
 is mapped onto the palette once per chunk, each front maps only its own objects' pixels
-(docs/rendering.md, "PNG").
+(docs/rendering.md, "Mapping only what a front changes" and "Deflate").
 """
 
 import ctypes
@@ -267,15 +267,15 @@ def encode_png(image, palette):
 
 
 # ISA-L's level 1 deflates a card side 4x faster than zlib's level 1, as small (~33 KB at 300
-# dpi); its level 0 makes 43 KB (docs/rendering.md, "PNG").
+# dpi); its level 0 makes 43 KB (docs/rendering.md, "Deflate").
 _DEFLATE_LEVEL = 1
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _png_rows(indices):
     """A P image one pixel wider than `indices`, its first column 0: its bytes are the PNG's
-    image data with filter type 0 (none) on every row. Pillow's adaptive filters cost 1 ms a
-    side for 1 % smaller files; a flat palette image compresses as well unfiltered."""
+    image data with filter type 0 (none) on every row. Pillow's adaptive filters cost ~1 ms a
+    side and saved nothing here (35.1 KB against 34.9 unfiltered, both zlib level 1)."""
     rows = Image.new("P", (indices.width + 1, indices.height), 0)
     rows.paste(indices, (1, 0))
     return rows
