@@ -408,9 +408,9 @@ class CardRenderer:
         pdf = self._open_pdf(pdf_bytes)  # one page per side: the finisher checked the fronts
         pngs = []
         try:
-            for image in raster.card_fronts(pdf, self.pixel_size, step=sides):
+            for front in raster.card_fronts(pdf, self.pixel_size, step=sides):
                 rasterised = time.perf_counter()
-                pngs.append(raster.encode_png(image, self._palette))
+                pngs.append(front.png(self._palette))
                 encoded = time.perf_counter()
                 self.timings["raster"] += rasterised - tick
                 self.timings["png"] += encoded - rasterised
