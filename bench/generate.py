@@ -93,6 +93,53 @@ class PeakRss(threading.Thread):
             time.sleep(0.2)
 
 
+def print_timeline(spans, started_at, ended_at, workers):
+    """When prepare, rendering and packaging ran (seconds since the job was accepted), and
+    how long workers waited: workers x wall time minus the time spent in tasks."""
+    if not spans:
+        print("\ntimeline: no task spans recorded")
+        return
+
+    def at(moment):
+        return moment - started_at
+
+    def phase(kind):
+        runs = [(start, end) for task, _pid, start, end in spans if task.split()[0] == kind]
+        return (min(s for s, _ in runs), max(e for _, e in runs), len(runs)) if runs else None
+
+    prepare, chunks, package = phase("prepare"), phase("chunk"), phase("package")
+    wall = ended_at - started_at
+    busy = sum(end - start for _task, _pid, start, end in spans)
+    print("\ntimeline (s since the job was accepted)")
+    for name, found in (("prepare", prepare), ("chunks", chunks), ("package", package)):
+        if found:
+            print(f"  {name:<8} {at(found[0]):6.1f} -> {at(found[1]):6.1f}  "
+                  f"({found[1] - found[0]:5.1f} s, {found[2]} task runs)")
+    if chunks:
+        ends = sorted(end for task, _pid, _start, end in spans if task.startswith("chunk"))
+        print(f"  first chunk done at {at(ends[0]):.1f} s, last at {at(ends[-1]):.1f} s")
+
+    def idle_between(start, end):
+        # Worker-seconds in [start, end] not covered by any task.
+        covered = sum(max(0.0, min(e, end) - max(s, start)) for _t, _p, s, e in spans)
+        return workers * max(0.0, end - start) - covered
+
+    summary = []
+    if prepare:
+        summary.append(f"prepare {prepare[1] - started_at:.1f} s")
+    if chunks:
+        summary.append(f"rendering {chunks[1] - chunks[0]:.1f} s")
+    if package:
+        summary.append(f"packaging {package[1] - package[0]:.1f} s")
+    summary.append(f"idle worker-s {workers * wall - busy:.1f} of {workers * wall:.1f}")
+    print("  " + ", ".join(summary))
+    if prepare and chunks:
+        print(f"  idle while preparing {idle_between(started_at, prepare[1]):.1f} worker-s, "
+              f"while rendering {idle_between(chunks[0], chunks[1]):.1f}, "
+              + (f"while packaging {idle_between(package[0], package[1]):.1f}" if package
+                 else ""))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=10_000)
@@ -128,6 +175,7 @@ def main():
     time.sleep(3)  # workers import Django and register before the clock starts
     try:
         started = time.perf_counter()
+        started_at = time.time()
         job = generation.job_create(campaign=campaign, dpi=options.dpi,
                                     chunk_size=options.chunk)
         while True:
@@ -136,6 +184,7 @@ def main():
                 break
             time.sleep(0.25)
         elapsed = time.perf_counter() - started
+        ended_at = started_at + elapsed
     finally:
         for worker in workers:
             worker.terminate()
@@ -160,6 +209,7 @@ def main():
         print(f"{stage:<14}{seconds:8.1f}  {rate}")
     busiest = max(STAGES, key=lambda s: timings.get(s, 0.0))
     print(f"bottleneck: {busiest}")
+    print_timeline(stage_timings.read_spans(job.pk), started_at, ended_at, options.workers)
     print("\npeak RSS per worker: " + ", ".join(f"{m.peak / 2**20:.0f} MB" for m in meters)
           + " (goal <= 400 MB)")
 

@@ -11,7 +11,7 @@ import logging
 
 from campaignid.task_failures import final_error
 from campaigns.models import Job
-from cards import generation, packaging
+from cards import generation, packaging, stage_timings
 from cards.job_queue import enqueue_chunks, enqueue_package
 from cards.rendering.errors import CardRenderError
 
@@ -33,6 +33,11 @@ ABANDONED = "A worker stopped in the middle of this job several times; giving up
 
 
 def job_prepare(job_id):
+    with stage_timings.span(job_id, "prepare"):
+        _job_prepare(job_id)
+
+
+def _job_prepare(job_id):
     if not generation.job_start(job_id=job_id):
         return
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
@@ -43,6 +48,11 @@ def job_prepare(job_id):
 
 
 def chunk_render(job_id, index):
+    with stage_timings.span(job_id, f"chunk {index}"):
+        _chunk_render(job_id, index)
+
+
+def _chunk_render(job_id, index):
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
     if job.status != Job.Status.GENERATING:
         return
@@ -57,6 +67,11 @@ def chunk_render(job_id, index):
 
 
 def job_package(job_id):
+    with stage_timings.span(job_id, "package"):
+        _job_package(job_id)
+
+
+def _job_package(job_id):
     if not generation.job_packaging(job_id=job_id):
         return
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
