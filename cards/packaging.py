@@ -15,7 +15,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import tempfile
 import time
 import zipfile
@@ -240,13 +239,35 @@ def merge_pdf(job, chunk_indexes, out_path):
 
 
 def merge_zip(job, chunk_indexes, back_png, out_path):
+    """back.png, then every chunk's entries in order. A chunk ZIP holds stored entries
+    (render_chunk), so its local headers and data are copied as one block of bytes; only
+    the central directory is written anew, with each entry's offset moved. One chunk in
+    memory at a time."""
     with zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_STORED) as out:
         out.writestr(card_png_info("back.png"), back_png)
         for index in chunk_indexes:
-            with open_chunk(job, index, "zip") as fh, zipfile.ZipFile(fh) as chunk_zip:
-                for info in chunk_zip.infolist():
-                    with chunk_zip.open(info) as src, out.open(info, "w") as dst:
-                        shutil.copyfileobj(src, dst, 1024 * 1024)
+            with open_chunk(job, index, "zip") as fh:
+                _append_entries(out, fh.read(), label=chunk_name(job, index, "zip"))
+
+
+def _append_entries(out, data, *, label):
+    """Copy the entries of the ZIP `data` to the end of the ZIP being written, `out`.
+    zipfile has no public way to add an entry already encoded, so this extends what it
+    writes as the central directory on close (its filelist, from start_dir on)."""
+    chunk = zipfile.ZipFile(io.BytesIO(data))
+    entries = chunk.infolist()
+    entries_end = chunk.start_dir
+    if entries and (entries[0].header_offset != 0 or data[:4] != b"PK\x03\x04"):
+        raise ValueError(f"{label}: its entries do not start the file")
+    if any(info.compress_type != zipfile.ZIP_STORED for info in entries):
+        raise ValueError(f"{label}: a compressed entry (chunks store their PNGs)")
+    base = out.fp.tell()
+    out.fp.write(memoryview(data)[:entries_end])
+    for info in entries:
+        info.header_offset += base
+        out.filelist.append(info)
+        out.NameToInfo[info.filename] = info
+    out.start_dir = out.fp.tell()
 
 
 def write_manifest(job, chunk_indexes, out_path):
