@@ -26,8 +26,6 @@ from django.core.files.storage import default_storage
 from django.utils.module_loading import import_string
 
 from cards import stage_timings
-from cards.generation import job_beneficiaries
-from cards.issuing import ISSUE_BATCH, cards_issue
 from cards.models import Card
 from cards.print_pdf import merge_chunk_pdfs
 from cards.qr import qr_matrix, qr_url
@@ -65,14 +63,6 @@ def storage_put(name, content):
     if saved != name:
         raise RuntimeError(f"storage wrote {saved} instead of {name}")
     return saved
-
-
-def assign_cards(job):
-    """Issue the job's cards (codes and signed tokens); the ids of their beneficiaries, in
-    card order."""
-    with stage_timings.timed(job.pk, "sign"):
-        beneficiaries = job_beneficiaries(job).iterator(chunk_size=ISSUE_BATCH)
-        return cards_issue(job=job, beneficiaries=beneficiaries)
 
 
 def job_cards(job):
