@@ -205,11 +205,16 @@ def build_artifacts(job):
             with stage_timings.timed(job.pk, build.__name__):
                 kind, name, path = build(job=job, workdir=tmp)
                 artifacts[kind] = store_file(name, path)
-    for index in chunk_indexes:
+    return artifacts
+
+
+def delete_chunks(job):
+    """Once the job has ended, not before: a packaging that runs again meanwhile (a retry, a
+    Redis that lost its tasks and had them queued again) still finds every chunk."""
+    for index in job.chunks.values_list("index", flat=True):
         for ext in ("pdf", "zip", "jsonl"):
             default_storage.delete(chunk_name(job, index, ext))
             default_storage.delete(legacy_chunk_name(job, index, ext))
-    return artifacts
 
 
 def store_file(name, path):

@@ -80,4 +80,5 @@ def _job_package(job_id):
         return
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
     artifacts = packaging.build_artifacts(job)
-    generation.job_complete(job_id=job_id, artifacts=artifacts)
+    if generation.job_complete(job_id=job_id, artifacts=artifacts).is_final:
+        packaging.delete_chunks(job)
