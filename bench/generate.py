@@ -158,6 +158,13 @@ def main():
     print(f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
           f"{options.cards} cards at {options.dpi} dpi, {options.workers} workers, "
           f"chunks of {options.chunk}")
+    unfinished = list(Job.objects.exclude(status__in=Job.FINAL_STATUSES)
+                      .values_list("pk", flat=True))
+    if unfinished:
+        # The workers' recovery sweep would queue those jobs' tasks here, and the run would
+        # render them too (minutes of chunks before this job's first).
+        sys.exit(f"jobs {unfinished} are in progress in this database: cancel them, or use "
+                 "another DATABASE_URL")
     tick = time.perf_counter()
     _, campaign = make_campaign(options.cards, options.dpi)
     print(f"setup: {options.cards} beneficiaries in {time.perf_counter() - tick:.1f} s")
