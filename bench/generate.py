@@ -8,7 +8,10 @@ Migrates the database, then for each --dpi creates a throwaway program and campa
 and waits for it to complete. Prints the job's wall time and cards/s, cards/s per stage
 (sign, qr, layout_pdf, raster, png, store, merge_pdf, merge_zip, manifest, portal: per
 worker-second, summed over workers, from cards/stage_timings.py) and each worker's peak RSS
-(sampled, with its children). Then it deletes what it created. With --reference each job
+(sampled, with its children), and the job's timeline: when prepare, the chunks and
+packaging ran, and the worker-seconds spent waiting. Then it deletes what it created; it
+refuses to start while another job of its database is unfinished (the workers' recovery
+sweep would render that job too). With --reference each job
 runs a second time on today's full WeasyPrint path (CARD_LAYOUT=reference: a page laid out
 per card) in the same run, and the summary prints both figures and their ratio, so the gain
 is measured side by side on a noisy machine. The cards are those of a measles round: name,
@@ -98,6 +101,53 @@ class PeakRss(threading.Thread):
             time.sleep(0.2)
 
 
+def print_timeline(spans, started_at, ended_at, workers):
+    """When prepare, rendering and packaging ran (seconds since the job was accepted), and
+    how long workers waited: workers x wall time minus the time spent in tasks."""
+    if not spans:
+        print("\ntimeline: no task spans recorded")
+        return
+
+    def at(moment):
+        return moment - started_at
+
+    def phase(kind):
+        runs = [(start, end) for task, _pid, start, end in spans if task.split()[0] == kind]
+        return (min(s for s, _ in runs), max(e for _, e in runs), len(runs)) if runs else None
+
+    prepare, chunks, package = phase("prepare"), phase("chunk"), phase("package")
+    wall = ended_at - started_at
+    busy = sum(end - start for _task, _pid, start, end in spans)
+    print("\ntimeline (s since the job was accepted)")
+    for name, found in (("prepare", prepare), ("chunks", chunks), ("package", package)):
+        if found:
+            print(f"  {name:<8} {at(found[0]):6.1f} -> {at(found[1]):6.1f}  "
+                  f"({found[1] - found[0]:5.1f} s, {found[2]} task runs)")
+    if chunks:
+        ends = sorted(end for task, _pid, _start, end in spans if task.startswith("chunk"))
+        print(f"  first chunk done at {at(ends[0]):.1f} s, last at {at(ends[-1]):.1f} s")
+
+    def idle_between(start, end):
+        # Worker-seconds in [start, end] not covered by any task.
+        covered = sum(max(0.0, min(e, end) - max(s, start)) for _t, _p, s, e in spans)
+        return workers * max(0.0, end - start) - covered
+
+    summary = []
+    if prepare:
+        summary.append(f"prepare {prepare[1] - started_at:.1f} s")
+    if chunks:
+        summary.append(f"rendering {chunks[1] - chunks[0]:.1f} s")
+    if package:
+        summary.append(f"packaging {package[1] - package[0]:.1f} s")
+    summary.append(f"idle worker-s {workers * wall - busy:.1f} of {workers * wall:.1f}")
+    print("  " + ", ".join(summary))
+    if prepare and chunks:
+        print(f"  idle while preparing {idle_between(started_at, prepare[1]):.1f} worker-s, "
+              f"while rendering {idle_between(chunks[0], chunks[1]):.1f}, "
+              + (f"while packaging {idle_between(package[0], package[1]):.1f}" if package
+                 else ""))
+
+
 def run_job(options, dpi, layout, media_root):
     """One job through fresh workers with CARD_LAYOUT=`layout`; prints its figures and
     returns (seconds, peak RSS per worker)."""
@@ -122,6 +172,7 @@ def run_job(options, dpi, layout, media_root):
     time.sleep(3)  # workers import Django and register before the clock starts
     try:
         started = time.perf_counter()
+        started_at = time.time()
         job = generation.job_create(campaign=campaign, dpi=dpi, chunk_size=options.chunk)
         while True:
             job.refresh_from_db()
@@ -129,6 +180,7 @@ def run_job(options, dpi, layout, media_root):
                 break
             time.sleep(0.25)
         elapsed = time.perf_counter() - started
+        ended_at = started_at + elapsed
     finally:
         for worker in workers:
             worker.terminate()
@@ -151,6 +203,7 @@ def run_job(options, dpi, layout, media_root):
         seconds = timings.get(stage, 0.0)
         rate = f"{options.cards / seconds:10.0f}" if seconds else "         -"
         print(f"{stage:<14}{seconds:8.1f}  {rate}")
+    print_timeline(stage_timings.read_spans(job.pk), started_at, ended_at, options.workers)
     print("peak RSS per worker: " + ", ".join(f"{m.peak / 2**20:.0f} MB" for m in meters))
     campaign.delete()
     return elapsed, [meter.peak for meter in meters]
@@ -173,6 +226,15 @@ def main():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from campaigns.models import Job
+
+    unfinished = list(Job.objects.exclude(status__in=Job.FINAL_STATUSES)
+                      .values_list("pk", flat=True))
+    if unfinished:
+        # The workers' recovery sweep would queue those jobs' tasks here, and the run would
+        # render them too (minutes of chunks before this job's first).
+        sys.exit(f"jobs {unfinished} are in progress in this database: cancel them, or use "
+                 "another DATABASE_URL")
     print(f"database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
           f"{options.workers} workers, chunks of {options.chunk}")
     layouts = ["layers", "reference"] if options.reference else ["layers"]

@@ -134,14 +134,6 @@ def enqueue_job_prepare(job_id):
     )
 
 
-def job_beneficiaries(job):
-    """The job's beneficiaries in card order (their id order)."""
-    beneficiaries = job.campaign.beneficiaries.order_by("pk")
-    if job.beneficiary_ids is not None:
-        return beneficiaries.filter(pk__in=job.beneficiary_ids)
-    return beneficiaries.filter(pk__lte=job.up_to_beneficiary_id)
-
-
 def job_start(*, job_id):
     """pending -> processing. False when the job has already ended (cancelled, failed)."""
     updated = Job.objects.filter(
@@ -151,31 +143,15 @@ def job_start(*, job_id):
     return bool(updated)
 
 
-def job_plan_chunks(*, job, beneficiary_ids):
-    """Record the chunks (idempotent) and move the job to generating; returns the chunks.
-    `beneficiary_ids`: of the job's cards, in card order (ascending)."""
-    size = job.chunk_size
-    chunks = []
-    for index, first in enumerate(range(0, len(beneficiary_ids), size)):
-        ids = beneficiary_ids[first : first + size]
-        chunks.append(JobChunk(job=job, index=index, first_card=first, card_count=len(ids),
-                               first_beneficiary_id=ids[0], last_beneficiary_id=ids[-1]))
-    with transaction.atomic():
-        JobChunk.objects.bulk_create(chunks, ignore_conflicts=True)
-        Job.objects.filter(pk=job.pk, status=Job.Status.PROCESSING).update(
-            status=Job.Status.GENERATING
-        )
-        send_job_event_on_commit(job.pk, final=True)
-    return list(job.chunks.order_by("index"))
-
-
 def job_chunk_done(*, job_id, index):
-    """Count a chunk's cards once, however often it ran. True when no chunk is left, so the
-    caller enqueues packaging (a re-run of the last chunk enqueues it again: a crash between
-    this commit and the enqueue must not strand the job)."""
+    """Count a chunk's cards once, however often it ran. True when no chunk is left and the
+    job is prepared (every card issued, cards/preparing.py), so the caller enqueues packaging
+    (a re-run of the last chunk enqueues it again: a crash between this commit and the
+    enqueue must not strand the job)."""
     with transaction.atomic():
-        # The job row lock serialises chunk completions: exactly one sees the last one.
-        Job.objects.select_for_update().only("pk").get(pk=job_id)
+        # The job row lock serialises chunk completions and the end of preparing: exactly one
+        # of them sees the last chunk finished with every chunk recorded.
+        job = Job.objects.select_for_update().only("pk", "status").get(pk=job_id)
         chunk = JobChunk.objects.get(job_id=job_id, index=index)
         first_time = JobChunk.objects.filter(pk=chunk.pk, finished_at__isnull=True).update(
             finished_at=timezone.now()
@@ -187,7 +163,7 @@ def job_chunk_done(*, job_id, index):
             _refresh_progress(job_id)
             send_job_event_on_commit(job_id)
         remaining = JobChunk.objects.filter(job_id=job_id, finished_at__isnull=True).exists()
-    return not remaining
+    return not remaining and job.status == Job.Status.GENERATING
 
 
 def _refresh_progress(job_id):

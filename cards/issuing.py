@@ -1,7 +1,8 @@
-"""Issuing cards: codes assigned and tokens signed once per job, before rendering fans out.
+"""Issuing cards: codes assigned and tokens signed once per card.
 
-Chunks rendered twice (a retried RQ job, a killed worker) must print the same codes, so the
-codes live in the database before any chunk starts, and assigning them again is a no-op.
+Chunks rendered twice (a retried RQ job, a killed worker) must print the same codes, so a
+chunk's codes live in the database before it starts (a job issues them batch by batch,
+cards/preparing.py, each batch with its chunks), and assigning them again is a no-op.
 """
 
 from django.db import IntegrityError, transaction
@@ -43,7 +44,7 @@ def cards_issue(*, job, beneficiaries) -> list[int]:
         carded = set(Card.objects.filter(job=job).values_list("beneficiary_id", flat=True))
         if carded:
             return [b.pk for b in beneficiaries if b.pk in carded]
-        issuer = _Issuer(job)
+        issuer = CardIssuer(job)
         issued, seen = [], set()
         batch = []
         for beneficiary in beneficiaries:
@@ -70,7 +71,7 @@ def _check_beneficiary(job, beneficiary, seen):
     seen.add(beneficiary.pk)
 
 
-class _Issuer:
+class CardIssuer:
     """Builds and inserts one job's cards batch by batch, with what every card shares."""
 
     def __init__(self, job):

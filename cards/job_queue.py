@@ -15,6 +15,8 @@ RETRYABLE = retrying("cards.tasks.on_task_failure")
 def enqueue_chunks(job_id, indexes):
     """One task per chunk of the job, each with its fixed id (a chunk queued twice renders the
     same files and counts its cards once)."""
+    if not indexes:
+        return
     queue = django_rq.get_queue(QUEUE)
     queue.enqueue_many([
         queue.prepare_data("cards.tasks.chunk_render", args=(job_id, index),

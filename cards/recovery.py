@@ -1,6 +1,8 @@
 """Recovery sweep of generation jobs (campaignid/recovery.py): a job in progress of which Redis
 knows no task (it restarted empty) gets its next tasks queued again from what the database
-says: prepare while pending, the unfinished chunks while generating, packaging after. Every
+says: prepare while pending or processing (it queues again the unfinished chunks of the
+batches already issued, then issues the rest), the unfinished chunks while generating,
+packaging after. Every
 task is idempotent (cards/tasks.py), so a job that was not lost after all only renders a
 chunk twice, never issues or charges a card twice."""
 

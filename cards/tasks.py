@@ -2,7 +2,8 @@
 task that runs twice (a retry, a worker killed mid-chunk) writes the same files and counts
 its cards once.
 
-  job_prepare: assign codes + sign tokens (once), plan chunks, enqueue one RQ job per chunk
+  job_prepare: assign codes + sign tokens (once) batch by batch, recording each batch's
+      chunks and enqueueing one RQ job per chunk as soon as the batch commits
   chunk_render: render a chunk's cards to PDF pages and PNGs, store them, count them
   job_package: when the last chunk is counted, merge into the job's artifacts
 """
@@ -11,7 +12,7 @@ import logging
 
 from campaignid.task_failures import final_error
 from campaigns.models import Job
-from cards import generation, packaging
+from cards import generation, packaging, preparing, stage_timings
 from cards.job_queue import enqueue_chunks, enqueue_package
 from cards.rendering.errors import CardRenderError
 
@@ -33,18 +34,31 @@ ABANDONED = "A worker stopped in the middle of this job several times; giving up
 
 
 def job_prepare(job_id):
+    with stage_timings.span(job_id, "prepare"):
+        _job_prepare(job_id)
+
+
+def _job_prepare(job_id):
     if not generation.job_start(job_id=job_id):
         return
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
-    chunks = generation.job_plan_chunks(job=job, beneficiary_ids=packaging.assign_cards(job))
-    enqueue_chunks(job_id, [chunk.index for chunk in chunks if chunk.finished_at is None])
-    if all(chunk.finished_at for chunk in chunks):
+    # What an earlier run recorded may never have been queued (it stopped in between).
+    enqueue_chunks(job_id, preparing.unfinished_chunks(job=job))
+    for chunks in preparing.job_issue_batches(job=job):
+        enqueue_chunks(job_id, [chunk.index for chunk in chunks])
+    if preparing.job_prepared(job_id=job_id):
         enqueue_package(job_id)
 
 
 def chunk_render(job_id, index):
+    with stage_timings.span(job_id, f"chunk {index}"):
+        _chunk_render(job_id, index)
+
+
+def _chunk_render(job_id, index):
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
-    if job.status != Job.Status.GENERATING:
+    # Processing: the job's later cards are still being issued, this chunk's are.
+    if job.status not in (Job.Status.PROCESSING, Job.Status.GENERATING):
         return
     try:
         packaging.render_chunk(job, index)
@@ -57,8 +71,14 @@ def chunk_render(job_id, index):
 
 
 def job_package(job_id):
+    with stage_timings.span(job_id, "package"):
+        _job_package(job_id)
+
+
+def _job_package(job_id):
     if not generation.job_packaging(job_id=job_id):
         return
     job = Job.objects.select_related("campaign__program").get(pk=job_id)
     artifacts = packaging.build_artifacts(job)
-    generation.job_complete(job_id=job_id, artifacts=artifacts)
+    if generation.job_complete(job_id=job_id, artifacts=artifacts).is_final:
+        packaging.delete_chunks(job)
