@@ -214,7 +214,8 @@ def main():
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dpi", type=int, nargs="+", default=[300], choices=(300, 450, 600))
-    parser.add_argument("--chunk", type=int, default=100)
+    parser.add_argument("--chunk", type=int, default=None,
+                        help="cards a chunk (default: the job default, DEFAULT_CHUNK_SIZE)")
     parser.add_argument("--reference", action="store_true",
                         help="also run each job with CARD_LAYOUT=reference (a WeasyPrint "
                              "page per card) and print the ratio")
@@ -226,6 +227,9 @@ def main():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from cards.generation import DEFAULT_CHUNK_SIZE
+
+    options.chunk = options.chunk or DEFAULT_CHUNK_SIZE
     from campaigns.models import Job
 
     unfinished = list(Job.objects.exclude(status__in=Job.FINAL_STATUSES)

@@ -20,7 +20,10 @@ from cards.job_queue import QUEUE, RETRYABLE, TASK_TIMEOUT
 from cards.models import Card
 from cards.validity import REISSUED, program_today
 
-DEFAULT_CHUNK_SIZE = 100
+# Cards a chunk renders: its fixed cost (the art, back and model card laid out, the art
+# rasterised, its files stored) spread over more cards (docs/rendering.md, "Chunk size"); a
+# divisor of cards/preparing.py's batch of 500, so each batch splits into whole chunks.
+DEFAULT_CHUNK_SIZE = 250
 
 
 class JobConflict(Exception):
