@@ -22,16 +22,10 @@ from tests.factories import (
     make_program,
 )
 from tests.processes import asgi_server
+from tests.test_webhooks import APP_SECRET, PHONE_NUMBER_ID, SMS, WHATSAPP
+from tests.test_webhooks import orange_receipt as receipt
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-APP_SECRET = "app-secret-0123456789-wxyz"
-PHONE_NUMBER_ID = "106540352242922"
-WHATSAPP = {"phone_number_id": PHONE_NUMBER_ID, "access_token": "EAAG-secret-token-0123456789",
-            "app_secret": APP_SECRET, "verify_token": "verify-token-0123-9876",
-            "template_name": "card_ready", "template_language": "fr"}
-SMS = {"client_id": "orange-client", "client_secret": "orange-secret-0123456789-efgh",
-       "sender_address": "tel:+2210000"}
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +44,6 @@ def cards():
 def webhook(server, cards):
     sms = make_integration(program=cards[0].campaign.program, channel="sms", config=SMS)
     return f"http://{server}/webhooks/orange/{sms.webhook_token}"
-
-
-def receipt(status_name, message_id):
-    return {"deliveryInfoNotification": {
-        "callbackData": message_id,
-        "deliveryInfo": {"address": "tel:+221771234567", "deliveryStatus": status_name}}}
 
 
 def post(url, payload, **headers):
