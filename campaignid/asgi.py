@@ -14,6 +14,7 @@ from django.conf import settings  # noqa: E402
 
 from campaignid.limits import BodyLimit  # noqa: E402
 from campaignid.routing import websocket_urlpatterns  # noqa: E402
+from distribution.receipt_front import ReceiptFront  # noqa: E402
 
 
 class BrowserOriginValidator(OriginValidator):
@@ -26,8 +27,9 @@ class BrowserOriginValidator(OriginValidator):
 
 application = ProtocolTypeRouter(
     {
-        # Bodies capped before Django reads them (webhooks 1 MB, others an import's size).
-        "http": BodyLimit(django_asgi_app),
+        # Bodies capped before Django reads them (webhooks 1 MB, others an import's size);
+        # Orange's delivery receipts applied in batches without Django's request stack.
+        "http": BodyLimit(ReceiptFront(django_asgi_app)),
         "websocket": BrowserOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), settings.ALLOWED_HOSTS
         ),

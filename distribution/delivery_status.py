@@ -153,8 +153,11 @@ def _park(program_id, channel, provider_message_id, status, at, error_code, erro
 
 def _apply_many(program_id, channel, updates):
     """One UPDATE moving each message forward to its update's status (as _apply does for
-    one); returns the provider ids of the rows it changed. Each id appears once."""
+    one); returns the provider ids of the rows it changed. Each id appears once. Sorted by
+    id: two of these at once then lock the rows they share in the same order (the plan walks
+    the list), rather than deadlock."""
     failed = S.FAILED
+    updates = sorted(updates, key=lambda u: u.provider_message_id)
     columns = [
         [u.provider_message_id for u in updates],
         [str(u.status) for u in updates],

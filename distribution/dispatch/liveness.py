@@ -95,15 +95,21 @@ if redis.call('exists', KEYS[1]) == 1 and redis.call('exists', KEYS[3]) == 0 the
 end
 return 0
 """
+_mark_script = None
 
 
 def mark_started(token, message_id):
     """Notes that the attempt `message_id` of the claim `token` is about to reach the
     provider; False when the claim was meanwhile declared dead (then the request must not
     leave: the claim is queued again). Raises RedisError when Redis does not answer."""
+    global _mark_script
     r = tokens.connection()
+    if _mark_script is None:
+        # EVALSHA: one note a message, so the script's text is not sent (and hashed by Redis)
+        # each time; redis-py loads it again if Redis restarted empty.
+        _mark_script = r.register_script(_MARK)
     keys = [claim_key(token), started_key(token), dead_key(token)]
-    return bool(r.eval(_MARK, 3, *keys, message_id, STARTED_TTL_SECONDS))
+    return bool(_mark_script(keys=keys, args=[message_id, STARTED_TTL_SECONDS], client=r))
 
 
 def dead_key(token):

@@ -47,14 +47,27 @@ def orange(request, token):
         return HttpResponseBadRequest("Not JSON.")
     if isinstance(payload, dict) and isinstance(payload.get("inboundSMSMessageNotification"), dict):
         return _inbound(integration, payload["inboundSMSMessageNotification"])
-    notification = payload.get("deliveryInfoNotification") if isinstance(payload, dict) else None
-    if not isinstance(notification, dict):
+    updates = delivery_updates(payload, now=timezone.now())
+    if updates is None:
         return HttpResponseBadRequest(
             "Expected a deliveryInfoNotification or an inboundSMSMessageNotification.")
+    counts = {"updated": 0, "unchanged": 0, "parked": 0, "unknown": 0}
+    for outcome in apply_statuses(program_id=integration.program_id, channel=ChannelCode.SMS,
+                                  updates=updates):
+        counts[outcome] += 1
+    return JsonResponse(counts)
+
+
+def delivery_updates(payload, *, now):
+    """The StatusUpdates of a `deliveryInfoNotification` (one deliveryInfo, or a list), in
+    order; None when the payload is not one. Shared with the receipt front
+    (distribution/receipt_front.py)."""
+    notification = payload.get("deliveryInfoNotification") if isinstance(payload, dict) else None
+    if not isinstance(notification, dict):
+        return None
     info = notification.get("deliveryInfo")
     infos = info if isinstance(info, list) else [info]
-    counts = {"updated": 0, "unchanged": 0, "parked": 0, "unknown": 0}
-    updates, now = [], timezone.now()
+    updates = []
     for item in infos:
         if not isinstance(item, dict):
             continue
@@ -67,10 +80,7 @@ def orange(request, token):
             error_code="DeliveryImpossible" if failed else "",
             error_detail=ORANGE_UNDELIVERED if failed else "",
         ))
-    for outcome in apply_statuses(program_id=integration.program_id, channel=ChannelCode.SMS,
-                                  updates=updates):
-        counts[outcome] += 1
-    return JsonResponse(counts)
+    return updates
 
 
 def _orange_message_id(notification, info):

@@ -46,7 +46,7 @@ def whatsapp(request):
         payload = json.loads(body)
     except ValueError:
         return HttpResponseBadRequest("Not JSON.")
-    changes = list(_whatsapp_changes(payload))
+    changes = list(whatsapp_changes(payload))
     phone_ids = {phone_id for phone_id, _statuses, _messages in changes if phone_id}
     integrations = {
         i.account_id: i for i in ProviderIntegration.objects.filter(
@@ -66,7 +66,7 @@ def whatsapp(request):
     for phone_id, statuses, messages in changes:
         if phone_id not in trusted:
             continue
-        updates = [_whatsapp_update(status) for status in statuses]
+        updates = [whatsapp_update(status) for status in statuses]
         counts["unknown"] += updates.count(None)
         for outcome in apply_statuses(program_id=integrations[phone_id].program_id,
                                       channel=ChannelCode.WHATSAPP,
@@ -110,14 +110,20 @@ def _whatsapp_verify(request):
 
 
 def _signed_by(integration, body, signature):
-    secret = integration_config(integration=integration).get("app_secret", "")
+    return signed_with(integration_config(integration=integration).get("app_secret", ""),
+                       body, signature)
+
+
+def signed_with(secret, body, signature):
+    """Whether `signature` (X-Hub-Signature-256) is the body's HMAC under the app secret
+    (shared with the receipt front, distribution/receipt_front.py)."""
     if not secret or not signature.startswith("sha256="):
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature.removeprefix("sha256=").strip().lower())
 
 
-def _whatsapp_changes(payload):
+def whatsapp_changes(payload):
     """(phone_number_id, [status dicts], [inbound message dicts]) for every change of a
     notification (inbound messages name the number too, whose secret signs them)."""
     if not isinstance(payload, dict):
@@ -133,7 +139,7 @@ def _whatsapp_changes(payload):
             yield str(metadata.get("phone_number_id") or ""), statuses, messages
 
 
-def _whatsapp_update(status):
+def whatsapp_update(status):
     """The StatusUpdate of one of Meta's `statuses`, None for a status we do not track."""
     new = WHATSAPP_STATUSES.get(str(status.get("status")))
     if new is None:
