@@ -24,6 +24,7 @@ import argparse
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -185,7 +186,12 @@ def run_job(options, dpi, layout, media_root):
         for worker in workers:
             worker.terminate()
         for worker in workers:
-            worker.wait(timeout=30)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # Never left behind: it would take the next run's tasks.
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
         for meter in meters:
             meter.running = False
 

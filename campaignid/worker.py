@@ -13,7 +13,7 @@ import logging
 import threading
 
 from django.db import close_old_connections
-from rq.worker import SimpleWorker
+from rq.worker import SimpleWorker, WorkerStatus
 
 from campaignid import recovery
 
@@ -41,7 +41,16 @@ class CampaignWorker(SimpleWorker):
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
-        recovery.run_due_sweeps(self.connection)
+        # Busy while the sweeps run: a stop asked meanwhile (SIGTERM) then waits for them as
+        # it waits for a job, instead of raising StopRequested inside a sweep, whose error
+        # handling would swallow it and leave the worker running (seen: a stopped worker
+        # went on rendering the next job's chunks).
+        state = self.get_state()
+        self.set_state(WorkerStatus.BUSY)
+        try:
+            recovery.run_due_sweeps(self.connection)
+        finally:
+            self.set_state(state)
 
     def execute_job(self, job, queue):
         close_old_connections()
