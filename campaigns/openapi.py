@@ -2,7 +2,8 @@
 
 Every operation needs a key (401) and a role or grant that allows it (403); one with a path
 parameter names an object the caller may not have (404), as does an unknown `?format=`; one
-that takes input can refuse it (400); API keys are throttled (429). Each error answer, declared
+that takes input can refuse it (400), and a body of a type it does not read (415); API keys
+are throttled (429). Each error answer, declared
 here or on a view without a body, gets the JSON shape campaigns.api_errors gives it:
 {"error": ..., "fields": {...}}. Integer path ids are documented with the range a database id
 has.
@@ -28,6 +29,7 @@ DESCRIPTIONS = {
     "401": "No API key, or an unknown or revoked one.",
     "403": "The caller's role (or sensitive-data grant) does not allow this.",
     "404": "No such object in the caller's program.",
+    "415": "The body's Content-Type is not one this operation reads.",
     "429": "Too many requests; `Retry-After` says when to try again.",
 }
 
@@ -53,6 +55,10 @@ def document_errors(result, generator, request, public):
                 expected.append("404")
             if operation.get("requestBody") or query:
                 expected.append("400")
+            if operation.get("requestBody"):
+                # DRF's answer to a body no parser of the view reads (found by schemathesis:
+                # a multipart body whose part has no usable headers).
+                expected.append("415")
             for status in expected:
                 responses.setdefault(status, {"description": DESCRIPTIONS[status]})
             for status, response in responses.items():
