@@ -85,10 +85,23 @@ def rq_connection(server):
 
 
 def worker_rendering_a_chunk(server, job_id):
-    """The pid of a worker in the middle of one of the job's chunks."""
-    for worker in Worker.all(connection=rq_connection(server)):
-        if (worker.get_current_job_id() or "").startswith(f"job{job_id}-chunk"):
-            return worker.pid
+    """The pid of a worker in the middle of one of the job's chunks: its task names the chunk
+    and the chunk is not counted yet (a chunk renders in about a second; a worker still
+    naming a chunk it has counted is not in the middle of it)."""
+    db = sqlite3.connect(server.var_dir / "db.sqlite3")
+    try:
+        for worker in Worker.all(connection=rq_connection(server)):
+            task = worker.get_current_job_id() or ""
+            if not task.startswith(f"job{job_id}-chunk"):
+                continue
+            unfinished = db.execute(
+                'SELECT 1 FROM campaigns_jobchunk WHERE job_id = ? AND "index" = ? '
+                "AND finished_at IS NULL", (job_id, int(task.rsplit("chunk", 1)[1])),
+            ).fetchone()
+            if unfinished:
+                return worker.pid
+    finally:
+        db.close()
     return None
 
 
