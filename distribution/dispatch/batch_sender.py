@@ -42,7 +42,7 @@ from campaigns.phones import mask_phone
 from distribution.card_messages import CardImages, outbound_message
 from distribution.dispatch import claiming, clock, liveness, runs, wakeups, wallet_step
 from distribution.dispatch.live_events import send_dispatch_event_on_commit
-from distribution.dispatch.rate_limit import RateLimiter
+from distribution.dispatch.rate_limit import MISSED_AFTER, RateLimiter, SlotPool
 from distribution.dispatch.send_window import SendWindow
 from distribution.dispatch.verdicts import apply_outcome
 from distribution.integrations import IntegrationNotConfigured, channel_for
@@ -56,9 +56,6 @@ RStatus = DispatchRecipient.Status
 CLAIM_MAX = 64
 FLUSH_EVERY = 100
 FLUSH_SECONDS = 0.5
-# A slot missed by more than this is not used: late requests would bunch with the next ones.
-SLOT_SLACK = 0.02
-FRESH_SLOT_HORIZON = 1.0
 WINDOW_MARGIN = timedelta(seconds=1)
 
 _pool_lock = threading.Lock()
@@ -140,6 +137,7 @@ class Batch:
         self.token = token
         self.limiter = RateLimiter(f"dispatch:{dispatch.pk}:{channel}",
                                    dispatch.rate_limit_per_second)
+        self.slots = SlotPool(self.limiter)
         self.window = SendWindow.of(dispatch, self.program)
         self.body = template_body(campaign=dispatch.campaign)
         self.images = CardImages()
@@ -189,8 +187,8 @@ class Batch:
         self.unclaimed_ids.extend(self.pending)
 
     def _claim_and_submit(self, pool, reservation):
+        self.slots.add(reservation, reserved_at=time.monotonic())
         ids = [self.pending.popleft() for _ in range(min(reservation.granted, len(self.pending)))]
-        started = time.monotonic()
         try:
             claimed = self._claim(ids)
         except Exception as exc:
@@ -208,9 +206,9 @@ class Batch:
             self.unclaimed_ids.extend(pk for pk in ids if pk not in taken)
             if not claimed and not self._still_running():
                 self.stopped = True
-        for claim, offset in zip(claimed, reservation.slot_offsets(), strict=False):
-            future = pool.submit(_send, self.adapter, claim.outbound, started + offset,
-                                 self.limiter, self.token, claim.message.pk)
+        for claim in claimed:
+            future = pool.submit(_send, self.adapter, claim.outbound, self.slots, self.token,
+                                 claim.message.pk)
             self.in_flight[future] = claim
 
     def _claim(self, ids):
@@ -266,26 +264,25 @@ class Batch:
             self.stopped = True
         send_dispatch_event_on_commit(self.dispatch.pk)
         if hold:
+            self.slots.clear()
             self.limiter.hold(hold)
 
     def _still_running(self):
         return Dispatch.objects.filter(pk=self.dispatch.pk, status=Dispatch.Status.RUNNING).exists()
 
 
-def _send(adapter, message, at, limiter, token, message_id):
-    """On a pool thread: wait for the message's rate-limit slot, note that its request is
+def _send(adapter, message, slots, token, message_id):
+    """On a pool thread: wait for a rate-limit slot (SlotPool), note that the request is
     leaving (liveness.mark_started: a sender killed before that point sent nothing, so its
     claim is queued again rather than settled as unknown), call the provider; returns
-    (SendResult, when the answer came on the dispatch clock). A slot missed by more than
-    SLOT_SLACK (a slow claim, a busy machine) is given up for a fresh one: a late request
-    would crowd the next slots, another worker's too, into one second."""
+    (SendResult, when the answer came on the dispatch clock)."""
     while True:
+        at = slots.take()
         delay = at - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        if time.monotonic() <= at + SLOT_SLACK:
+        if time.monotonic() <= at + MISSED_AFTER:  # not overslept (a busy machine)
             break
-        at = _fresh_slot(limiter)
     try:
         noted = liveness.mark_started(token, message_id)
     except redis.exceptions.RedisError:
@@ -302,12 +299,3 @@ def _send(adapter, message, at, limiter, token, message_id):
         result = SendResult.error("retryable", "internal_error", type(exc).__name__)
     return result, clock.now()
 
-
-def _fresh_slot(limiter):
-    """The monotonic time of one slot reserved now, waiting out a provider's hold."""
-    while True:
-        now = time.monotonic()
-        reservation = limiter.reserve(1, horizon=FRESH_SLOT_HORIZON)
-        if reservation.granted:
-            return now + reservation.delay
-        time.sleep(max(reservation.delay, 0.001))
