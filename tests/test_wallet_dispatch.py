@@ -191,10 +191,24 @@ def test_sms_carries_the_link_when_whatsapp_cannot_reach_them(wallet, whatsapp_s
     # The program's card template holds no link: it is never sent for a Wallet step.
     assert whatsapp_stub.sent == []
     assert SHORT_LINK.search(sms_texts(orange_stub)[0])
-    message = Message.objects.get(dispatch=dispatch)
-    assert (message.channel, message.status, message.wallet_pass) == ("sms", "sent", True)
+    message = Message.objects.get(dispatch=dispatch, channel="sms")
+    assert (message.status, message.wallet_pass) == ("sent", True)
     assert message.provider_message_id == orange_stub.request_ids[0]
     assert recipients(dispatch)[card.beneficiary_id].status == "succeeded"
+
+
+def test_whatsapps_refusal_is_logged_beside_the_sms_that_carried_the_link(
+        wallet, whatsapp_stub, orange_stub):
+    make_integration(program=wallet.program, channel="whatsapp", config=whatsapp_stub.config())
+    card, = make_issued_cards(campaign=wallet, count=1, with_png=False)
+    whatsapp_stub.outside_window.add(card.beneficiary.phone.lstrip("+"))
+    dispatch = run(wallet, max_attempts=1)
+    log = sorted(Message.objects.filter(dispatch=dispatch).values_list(
+        "channel", "attempt", "status", "error_code", "wallet_pass", "recipient"))
+    masked = log[0][5]
+    assert log == [("sms", 1, "sent", "", True, masked),
+                   ("whatsapp", 1, "failed", "131047", True, masked)]
+    assert masked and card.beneficiary.phone not in masked
 
 
 def test_whatsapp_that_cannot_reach_someone_without_sms_consent_fails_them(

@@ -20,7 +20,9 @@ On WhatsApp the text goes free-form, never as the program's card template (which
 hold the link). When WhatsApp cannot reach the person (outside Meta's 24-hour window, not on
 WhatsApp: a `fallback` answer) and they consented to SMS, the same attempt sends the text by
 SMS: its Message then moves to `sms` (in `record`, before the outcome and the early receipts
-are applied). Otherwise the retry policy decides as for any send.
+are applied), and WhatsApp's refusal gets a failed Message of its own (same attempt, key
+suffixed `-whatsapp`), so the log shows both. Otherwise the retry policy decides as for any
+send.
 """
 
 import logging
@@ -39,7 +41,7 @@ from distribution.integrations import (
 )
 from distribution.message_templates import render, wallet_template_body
 from distribution.models import ChannelCode, Message
-from distribution.providers.adapter import ChannelError, OutboundMessage, SendResult
+from distribution.providers.adapter import ChannelError, OutboundMessage, SendResult, scrub
 from distribution.providers.error_kinds import ErrorKind
 from distribution.providers.registry import adapter_class
 
@@ -100,11 +102,12 @@ class CarriedResult(SendResult):
     """The carrier's verdict, with the channel that gave it."""
 
     carrier: str = ""
+    handed_over: SendResult | None = None  # WhatsApp's refusal, when SMS carried it instead
 
     @classmethod
-    def of(cls, result, *, carrier, link):
+    def of(cls, result, *, carrier, link, handed_over=None):
         values = {f.name: getattr(result, f.name) for f in fields(SendResult)}
-        return cls(**{**values, "link": link}, carrier=carrier)
+        return cls(**{**values, "link": link}, carrier=carrier, handed_over=handed_over)
 
 
 class WalletDelivery:
@@ -134,7 +137,7 @@ class WalletDelivery:
             logger.info("Wallet link of card %s: WhatsApp cannot reach them (%s), sent by SMS",
                         message.card_pass.card_code, result.error_code)
             return CarriedResult.of(self._carry(SMS, message.message), carrier=SMS,
-                                    link=link.url)
+                                    link=link.url, handed_over=result)
         return CarriedResult.of(result, carrier=message.carrier, link=link.url)
 
     def _carry(self, carrier, message):
@@ -193,7 +196,7 @@ def prepare(*, claimed, rows, delivery, dispatch, refused, now):
 def record(results):
     """Before the outcomes are written: stores the save links the answers carry, and moves
     the Message of an attempt that SMS carried instead of WhatsApp to `sms` (so that its
-    outcome and Orange's early receipts find it)."""
+    outcome and Orange's early receipts find it), recording WhatsApp's refusal beside it."""
     wallet_links.record_links(made=[
         (claim.message.card_id, result.link, claim.outbound.object_id)
         for claim, result, _at in results
@@ -207,6 +210,26 @@ def record(results):
     if moved:
         Message.objects.filter(idempotency_key__in=[m.idempotency_key for m in moved],
                                status=Message.Status.SENDING).update(channel=SMS)
+    _record_handed_over(results)
+
+
+def _record_handed_over(results):
+    """A failed WhatsApp Message per attempt SMS carried instead; written once (its key is
+    unique), whatever becomes of the SMS."""
+    refusals = [
+        Message(program_id=claim.message.program_id, campaign_id=claim.message.campaign_id,
+                beneficiary_id=claim.message.beneficiary_id, card_id=claim.message.card_id,
+                dispatch_id=claim.message.dispatch_id, channel=WHATSAPP,
+                attempt=claim.message.attempt, status=Message.Status.FAILED,
+                recipient=claim.message.recipient, error_code=refusal.error_code[:40],
+                error_detail=scrub(refusal.detail, limit=255), wallet_pass=True,
+                idempotency_key=f"{claim.message.idempotency_key}-{WHATSAPP}",
+                created_at=claim.message.created_at, failed_at=answered_at)
+        for claim, result, answered_at in results
+        if isinstance(result, CarriedResult) and (refusal := result.handed_over) is not None
+    ]
+    if refusals:
+        Message.objects.bulk_create(refusals, ignore_conflicts=True)
 
 
 def _carrier_adapter(program, code):
