@@ -30,7 +30,6 @@ from cards.rendering.typesetting import (
     text_matrix,
 )
 
-PX_PER_MM = 96 / 25.4
 # How far a typeset position may differ from WeasyPrint's (px): 1/1000 px, far below what
 # a 600 dpi raster resolves; sums in another order differ by ~1e-12.
 POSITION_TOLERANCE = 1e-3
@@ -101,7 +100,7 @@ class ChunkLayers:
         lines = [name, *values, code]
         if not all(lines):
             return None
-        if name.width >= style.name_width_mm * PX_PER_MM * PANGO_SCALE:
+        if name.width >= style.name_width_mm * LENGTHS_TO_PIXELS["mm"] * PANGO_SCALE:
             return None
         return lines
 
@@ -124,12 +123,13 @@ class ChunkLayers:
                 raise LayersUnusable(
                     f"card {self.fronts[index].code} typeset differs from WeasyPrint's layout"
                 )
+        laid_out = set(self.laid_out)
         for index in range(len(self.fronts)):
-            if index not in self.laid_out:
+            if index not in laid_out:
                 self._typeset_operators[index] = self._typeset(model, slots, index, fonts)
 
     def _laid_out_operators(self, index):
-        stream, first, end = self.spans[self.laid_out.index(index)]
+        stream, first, end = dict(zip(self.laid_out, self.spans, strict=True))[index]
         return list(stream.stream[first:end])
 
     def _text_slots(self, model):
@@ -196,9 +196,7 @@ class ChunkLayers:
 
     def frame(self, stream):
         """The layers page's operators before its first layer and after its last."""
-        firsts = [first for _, first, _ in self.spans]
-        ends = [end for _, _, end in self.spans]
-        spans = sorted(zip(firsts, ends, strict=True))
+        spans = sorted((first, end) for _, first, end in self.spans)
         if any(end != first for (_, end), (first, _) in itertools.pairwise(spans)):
             raise LayersUnusable("something was drawn between two layers")
         return stream.stream[: spans[0][0]], stream.stream[spans[-1][1] :]

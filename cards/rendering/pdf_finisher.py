@@ -5,13 +5,14 @@ import pydyf
 
 from cards.rendering.errors import CardRenderError
 from cards.rendering.layers import LayersUnusable
+from cards.rendering.pdf_objects import page_contents, referenced
 from cards.rendering.pdf_qr import draw_qr, qr_image
 
 
 def page_to_form(pdf, page, name):
     """Turn a laid-out page into a form XObject `/name` of the shared resources."""
-    stream = pdf.objects[int(page["Contents"].split()[0])]
-    resources = pdf.objects[int(page["Resources"].split()[0])]
+    stream = page_contents(pdf, page)
+    resources = referenced(pdf, page["Resources"])
     if not isinstance(stream, pydyf.Stream) or "XObject" not in resources:
         raise CardRenderError("Unexpected PDF structure from WeasyPrint: cannot share card art.")
     stream.extra.update({
@@ -70,7 +71,7 @@ class CardPdfFinisher:
         if self.with_backs:
             draw_back = page_to_form(pdf, pdf.objects[numbers[1]], "CardBack")
         # One resources dictionary for every page of the document (see above).
-        resources = pdf.objects[int(pdf.objects[numbers[0]]["Resources"].split()[0])]
+        resources = referenced(pdf, pdf.objects[numbers[0]]["Resources"])
         leaves = []
         for index, (front, image) in enumerate(zip(fronts, self.qr_images, strict=True)):
             draw_qr(pdf, front, resources, image, f"QR{index}")
@@ -96,15 +97,11 @@ class CardPdfFinisher:
                 pdf.objects[number].free = "f"
             if self.layers is not None:
                 for number in numbers[leading:]:
-                    pdf.objects[int(self._contents_number(pdf, number))].free = "f"
+                    page_contents(pdf, pdf.objects[number]).free = "f"
             for obj in pdf.objects:
                 # Images come encoded already (their /Filter is set): leave them as they are.
                 if isinstance(obj, pydyf.Stream) and "Filter" not in obj.extra:
                     obj.compress = True
-
-    @staticmethod
-    def _contents_number(pdf, number):
-        return pdf.objects[number]["Contents"].split()[0]
 
     def _layer_pages(self, pdf, numbers):
         """One page per card: the layers page's frame around the card's own operators
@@ -112,7 +109,7 @@ class CardPdfFinisher:
         if len(numbers) != 1:
             raise LayersUnusable(f"{len(numbers)} pages of layers instead of one")
         page = pdf.objects[numbers[0]]
-        stream = pdf.objects[int(self._contents_number(pdf, numbers[0]))]
+        stream = page_contents(pdf, page)
         head, tail = self.layers.frame(stream)
         pages = []
         for operators in self.layers.card_operators(stream):

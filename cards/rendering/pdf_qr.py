@@ -2,6 +2,8 @@
 
 import pydyf
 
+from cards.rendering.pdf_objects import page_contents
+
 # Where the front's QR is drawn (mm from the card's top left corner; a square). The card
 # template leaves that box empty and the PDF finisher draws the QR there as a 1-bit image:
 # WeasyPrint would decode, lay out and re-encode one image per card (~1.3 ms a card).
@@ -43,5 +45,5 @@ def draw_qr(pdf, page, resources, image, name):
     size = QR_SIZE_MM * PT_PER_MM
     x, y = QR_LEFT_MM * PT_PER_MM, height_pt - (QR_TOP_MM + QR_SIZE_MM) * PT_PER_MM
     # First on the page's own stream, so it is drawn in the page's default coordinates.
-    stream = pdf.objects[int(page["Contents"].split()[0])]
+    stream = page_contents(pdf, page)
     stream.stream.insert(0, f"q {size:.4f} 0 0 {size:.4f} {x:.4f} {y:.4f} cm /{name} Do Q")

@@ -102,7 +102,8 @@ def show_text(line, shaper, widths, to_unicode):
             logical_width = widths[glyph] = round(
                 shaper.advance(glyph, line.size) * 1000 / PANGO_SCALE / font_size
             )
-        kerning = logical_width + 0 - advance * 1000 / PANGO_SCALE / font_size
+        # WeasyPrint's sum, less its letter spacing (none on a card).
+        kerning = logical_width - advance * 1000 / PANGO_SCALE / font_size
         if kerning:
             string += f">{int(kerning)}<"
     string = string[:-1] if string[-1] == "<" else string + ">"
