@@ -1,6 +1,7 @@
 """A batch's sender threads draw rate-limit slots from its SlotPool (real Redis): earliest
 first, never one missed by more than MISSED_AFTER, refilled from the shared limit."""
 
+import itertools
 import threading
 import time
 
@@ -49,7 +50,7 @@ def test_threads_waiting_at_once_each_get_their_own_slot_spaced_by_the_limit():
 
     assert len(set(taken)) == 5
     ordered = sorted(taken)
-    gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ordered)]
     # Spaced as the limit spaces them, give or take a round trip to Redis.
     assert min(gaps) >= limiter.interval - 0.002
 
