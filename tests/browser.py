@@ -1,6 +1,6 @@
 """What the Chromium tests share: Debian's Chromium launched as they all launch it, a context
-that loads only what a test allows, and the Content-Security-Policy violations a page
-reports."""
+that loads only what a test allows, the login page filled in, and the Content-Security-Policy
+violations a page reports."""
 
 import contextlib
 
@@ -9,6 +9,8 @@ from playwright.sync_api import sync_playwright
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
+# The login form's button, by the language picked on the login page.
+LOG_IN_BUTTON = {"en": "Log in", "fr": "Connexion"}
 
 
 def launch_chromium(playwright):
@@ -40,6 +42,17 @@ def allowlisted_context(browser, allowed_prefix):
 
     context.route("**/*", route)
     return context
+
+
+def log_in(page, base_url, username, *, language="en", password="terrain-2025"):
+    """Logs in through the login page, its language picked first."""
+    page.goto(f"{base_url}/login/")
+    with page.expect_navigation():
+        page.locator(f"button[name=language][value={language}]").click()
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.get_by_role("button", name=LOG_IN_BUTTON[language]).click()
 
 
 def csp_violations(page):
