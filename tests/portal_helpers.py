@@ -16,12 +16,12 @@ def scanned_link(card, token=None):
     return f"https://verify.example.sn/v/c/{card.code}#{token or card.token}"
 
 
-def check_in_portal(context, portal, text):
-    """Opens the unzipped portal (`portal["index"]`) in `context`, checks `text` there;
-    returns the page."""
+def check_in_portal(context, portal, text, *, ready="body[data-ready]"):
+    """Opens the unzipped portal (`portal["index"]`) in `context`, waits for `ready`, checks
+    `text` there; returns the page."""
     page = context.new_page()
     page.goto(portal["index"])
-    page.wait_for_selector("body[data-ready]")
+    page.wait_for_selector(ready)
     page.fill("#query", text)
     page.click("#check")
     page.wait_for_selector("#result[data-checked]")

@@ -51,13 +51,7 @@ def _check(context, portal, text):
 
 def _check_after_refresh(context, portal, text):
     """The portal opened, its online refresh done (or refused), then `text` checked."""
-    page = context.new_page()
-    page.goto(portal["index"])
-    page.wait_for_selector("body[data-refreshed]")
-    page.fill("#query", text)
-    page.click("#check")
-    page.wait_for_selector("#result[data-checked]")
-    return page
+    return check_in_portal(context, portal, text, ready="body[data-refreshed]")
 
 
 def _write_list(portal, blob):
