@@ -3,9 +3,12 @@
 import itertools
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import Client
 from rest_framework.test import APIClient
 
+from campaigns.access import SESSION_PROGRAM_KEY
 from campaigns.models import Beneficiary, Campaign, CampaignType, Role
 from campaigns.services import api_key_create, membership_set, program_create
 
@@ -45,6 +48,17 @@ def api_client(raw_key=None):
     client = APIClient()
     if raw_key:
         client.credentials(HTTP_X_API_KEY=raw_key)
+    return client
+
+
+def client_for(user, program):
+    """A client for the web pages, logged in as `user`, working in `program`, in English."""
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SESSION_PROGRAM_KEY] = program.pk
+    session.save()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 

@@ -14,8 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
+import redis
 from django.conf import settings
 from django.db import connection
+from rq import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -187,3 +189,14 @@ def serving(tmp_path):
         if server.process.poll() is None:
             server.kill_all()
             server.process.wait(timeout=10)
+
+
+def run_job(var_dir, function):
+    """Enqueues `function` (a dotted path) on the served instance's embedded Redis; returns
+    what its worker's run returned."""
+    connection = redis.Redis(unix_socket_path=str(var_dir / "redis.sock"))
+    job = Queue("default", connection=connection).enqueue(function)
+    wait_until(lambda: job.get_status(refresh=True) in ("finished", "failed"), timeout=60,
+               message=f"the worker to run {function}")
+    assert job.get_status() == "finished", job.latest_result()
+    return job.return_value()

@@ -5,10 +5,6 @@ programs only (and HIV beneficiaries only with the sensitive grant)."""
 import re
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Permission
-from django.test import Client
-from django.urls import reverse
 
 from campaigns.models import (
     ApiKey,
@@ -21,6 +17,7 @@ from campaigns.models import (
     Role,
 )
 from campaigns.services import api_key_create, quota_balance
+from tests.admin_helpers import admin_url, campaigns_models, staff_client, superuser_client
 from tests.factories import (
     api_client,
     make_beneficiary,
@@ -31,42 +28,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def admin_url(model, view="changelist", *args):
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-def campaigns_models():
-    """The campaigns app's models and the DHIS2 app's (they were campaigns models)."""
-    return [*apps.get_app_config("campaigns").get_models(),
-            *apps.get_app_config("dhis2").get_models()]
-
-
-def superuser_client():
-    user = make_user(is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def staff_client(*, program, role=Role.ADMIN, can_view_sensitive=False,
-                 perms=("view", "change", "add")):
-    """A staff user who is not a superuser, member of `program`, with Django model permissions
-    on every campaigns model (the membership then decides which rows)."""
-    user = make_user(program=program, role=role, can_view_sensitive=can_view_sensitive,
-                     is_staff=True)
-    codenames = [
-        f"{perm}_{model._meta.model_name}"
-        for model in campaigns_models()
-        for perm in perms
-    ]
-    user.user_permissions.set(Permission.objects.filter(
-        content_type__app_label__in=("campaigns", "dhis2"), codename__in=codenames
-    ))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_every_campaigns_model_has_a_changelist_that_loads_for_a_superuser():

@@ -8,13 +8,10 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from campaigns.models import Role
-from tests.browser import csp_violations
+from tests.browser import csp_violations, launch_chromium
 from tests.factories import make_campaign, make_program, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 
 
 @pytest.fixture
@@ -26,8 +23,7 @@ def visit(live_server):
               is_staff=True, is_superuser=True)
     campaign = make_campaign(program=program)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page(locale="en-GB")
         page.set_default_timeout(30_000)
         violations = csp_violations(page)

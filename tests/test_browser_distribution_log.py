@@ -9,7 +9,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from campaigns.models import Role
 from distribution.models import Dispatch, Message
-from tests.browser import csp_violations
+from tests.browser import csp_violations, launch_chromium, log_in
 from tests.factories import (
     make_campaign,
     make_dispatch,
@@ -23,8 +23,6 @@ from tests.processes import asgi_server, start_worker, stop, wait_until
 pytest_plugins = ["tests.stubs.fixtures"]
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 CARDS = 5
 
 
@@ -42,18 +40,11 @@ def test_the_send_log_fills_in_during_a_dispatch_without_a_reload(orange, tmp_pa
     try:
         with asgi_server() as host, sync_playwright() as playwright:
             base = f"http://{host}"
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                                 args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             page = browser.new_page(locale="en-GB")
             page.set_default_timeout(20_000)
             violations = csp_violations(page)
-            page.goto(f"{base}/login/")
-            with page.expect_navigation():
-                page.locator("button[name=language][value=en]").click()
-            page.fill("#id_username", "awa")
-            page.fill("#id_password", "terrain-2025")
-            with page.expect_navigation():
-                page.get_by_role("button", name="Log in").click()
+            log_in(page, base, "awa")
             page.goto(f"{base}/campaigns/{campaign.pk}/distribution/")
             rows = page.locator("table.message-log tbody tr")
             expect(rows).to_have_count(0)

@@ -9,7 +9,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from campaigns.models import Role
 from distribution.models import Dispatch
-from tests.browser import csp_violations
+from tests.browser import csp_violations, launch_chromium
 from tests.factories import (
     make_campaign,
     make_dispatch,
@@ -22,12 +22,9 @@ from tests.processes import asgi_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
-
 
 def _logged_in(playwright, host):
-    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    browser = launch_chromium(playwright)
     page = browser.new_page(locale="fr-FR")
     page.set_default_timeout(20_000)
     page.goto(f"http://{host}/login/")

@@ -6,14 +6,11 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from campaigns.models import Beneficiary, Job, Role
-from tests.browser import csp_violations
+from tests.browser import csp_violations, launch_chromium, log_in
 from tests.factories import make_campaign, make_program, make_user
 from tests.processes import asgi_server, start_worker, stop
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 
 
 def campaign_for_operator(cards):
@@ -30,27 +27,16 @@ def campaign_for_operator(cards):
     return campaign
 
 
-def log_in_as_moussa(page, base_url):
-    page.goto(f"{base_url}/login/")
-    with page.expect_navigation():
-        page.locator("button[name=language][value=en]").click()
-    page.fill("#id_username", "moussa")
-    page.fill("#id_password", "terrain-2025")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
-
-
 def generate_from_the_campaign_page(base_url, campaign_id):
     """Returns (the job page's final status text, whether the page opened a WebSocket)."""
     sockets = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page(locale="en-GB")
         page.set_default_timeout(120_000)
         page.on("websocket", lambda socket: sockets.append(socket.url))
         violations = csp_violations(page)
-        log_in_as_moussa(page, base_url)
+        log_in(page, base_url, "moussa")
         page.goto(f"{base_url}/campaigns/{campaign_id}/")
         with page.expect_navigation():
             page.get_by_role("button", name="Generate the cards").click()
@@ -93,10 +79,9 @@ def test_the_job_page_says_it_waits_for_a_worker_until_one_starts(live_server, t
     campaign = campaign_for_operator(4)
     job = job_create(campaign=campaign)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page(locale="en-GB")
-        log_in_as_moussa(page, live_server.url)
+        log_in(page, live_server.url, "moussa")
         page.goto(f"{live_server.url}/jobs/{job.pk}/")
         notice = page.locator("[data-field=no-worker]")
         expect(notice).to_be_visible()

@@ -11,18 +11,11 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from campaigns.models import Campaign, Role
-from tests.browser import csp_violations
+from tests.browser import csp_violations, launch_chromium, log_in
 from tests.factories import make_program, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 BENEFICIARIES_CSV = Path(__file__).resolve().parent / "data" / "beneficiaries-1000.csv"
 
 
@@ -36,16 +29,12 @@ def test_operator_creates_a_campaign_in_french_and_imports_1000_beneficiaries(li
     make_user(program=program, role=Role.OPERATOR, username="awa", password="terrain-2025")
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 900})
         page.set_default_timeout(30_000)
         violations = csp_violations(page)
 
-        page.goto(f"{live_server.url}/login/")
-        click_and_wait(page, page.locator("button[name=language][value=fr]"))
-        page.fill("#id_username", "awa")
-        page.fill("#id_password", "terrain-2025")
-        click_and_wait(page, page.get_by_role("button", name="Connexion"))
+        log_in(page, live_server.url, "awa", language="fr")
         expect(page.locator("h1")).to_have_text("Tableau de bord")
 
         click_and_wait(page, page.get_by_role("link", name="Nouvelle campagne").first)
@@ -103,15 +92,11 @@ def test_wizard_works_with_javascript_disabled(live_server):
     make_user(program=program, role=Role.OPERATOR, username="moussa", password="sans-js-2025")
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(java_script_enabled=False, locale="en-GB")
         page = context.new_page()
         page.set_default_timeout(30_000)
-        page.goto(f"{live_server.url}/login/")
-        click_and_wait(page, page.locator("button[name=language][value=en]"))
-        page.fill("#id_username", "moussa")
-        page.fill("#id_password", "sans-js-2025")
-        click_and_wait(page, page.get_by_role("button", name="Log in"))
+        log_in(page, live_server.url, "moussa", password="sans-js-2025")
 
         page.goto(f"{live_server.url}/campaigns/new/")
         page.fill("#id_name", "Nets Thiès")

@@ -6,14 +6,13 @@ import json
 
 import pytest
 import websockets
-from django.conf import settings
 from django.test import Client
 
-from campaigns.access import SESSION_PROGRAM_KEY
 from campaigns.models import Role
 from distribution.integrations import integration_config, integration_get
 from distribution.models import Dispatch, Message
 from tests.factories import (
+    client_for,
     make_api_key,
     make_campaign,
     make_dispatch,
@@ -26,16 +25,6 @@ from tests.factories import (
 from tests.processes import asgi_server
 
 pytest_plugins = ["tests.stubs.fixtures"]
-
-
-def client_for(user, program):
-    client = Client()
-    client.force_login(user)
-    session = client.session
-    session[SESSION_PROGRAM_KEY] = program.pk
-    session.save()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 @pytest.fixture

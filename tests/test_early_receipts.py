@@ -6,7 +6,6 @@ applied when the id is written; statuses still only move forward."""
 import hashlib
 import hmac
 import json
-import urllib.request
 from datetime import time, timedelta
 
 import pytest
@@ -26,6 +25,7 @@ from tests.factories import (
     make_issued_cards,
     make_program,
 )
+from tests.webhook_helpers import http_post, orange_receipt_first
 
 pytestmark = pytest.mark.django_db(transaction=True)
 pytest_plugins = ["tests.stubs.fixtures"]
@@ -39,27 +39,6 @@ def few_senders(settings):
 @pytest.fixture
 def program():
     return make_program()
-
-
-def http_post(url, payload, headers=None):
-    body = json.dumps(payload).encode()
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", **(headers or {})})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def orange_receipt_first(stub, webhook_url, answers):
-    """The stub's rule: make the SMS's answer, post its delivery receipt, then answer."""
-    def action(request):
-        reply = stub.route(request)
-        resource = reply.body["outboundSMSMessageRequest"]["resourceURL"]
-        answers.append(http_post(webhook_url, {"deliveryInfoNotification": {
-            "callbackData": "", "deliveryInfo": {
-                "address": "tel:+221770000000", "deliveryStatus": "DeliveredToTerminal",
-                "resourceURL": resource}}}))
-        return reply
-    return action
 
 
 def whatsapp_receipts_first(stub, webhook_url, secret, answers, names):

@@ -29,6 +29,7 @@ from cards.rendering.renderer import CardRenderer
 from cards.signing_keys import program_public_keys
 from cards.studio_services import program_logo_set
 from distribution.card_messages import CardImages
+from tests.card_helpers import card
 from tests.factories import (
     api_client,
     make_api_key,
@@ -40,7 +41,6 @@ from tests.factories import (
     tiny_png,
 )
 from tests.processes import asgi_server, free_port, start_worker, stop, wait_until
-from tests.test_card_rendering import card
 from verification.portal import portal_status_list
 from verification.status_list import status_list_decode
 

@@ -21,6 +21,7 @@ from distribution.dispatch.progress import dispatch_counters
 from distribution.dispatch.runs import dispatch_start
 from distribution.message_templates import DEFAULT_TEMPLATES, OPT_OUT_HINTS
 from distribution.models import Dispatch
+from tests.admin_helpers import admin_url, superuser_client
 from tests.dispatch_helpers import dispatch_done, recipients, work_until
 from tests.factories import (
     api_client,
@@ -336,8 +337,6 @@ def test_each_default_text_ends_with_how_to_opt_out(language):
 
 @pytest.mark.django_db
 def test_staff_set_and_lift_an_opt_out_in_the_admin_as_source_admin():
-    from tests.test_admin import admin_url, superuser_client
-
     person = make_beneficiary(campaign=make_campaign(program=make_program()))
     form = {
         "first_name": "Awa", "last_name": "Ndiaye", "date_of_birth": "2019-05-17", "sex": "F",

@@ -1,7 +1,6 @@
 """The campaign's offline portal built on demand from today's statuses (issue 13, point 3):
 `GET /api/campaigns/<id>/portal.zip`, the campaign page's "Download the offline portal"."""
 
-import io
 import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from tests.factories import (
     make_program,
     make_user,
 )
+from tests.portal_helpers import portal_archive
 from verification.portal import portal_build, portal_status_list
 from verification.status_list import status_list_decode, status_of
 
@@ -42,13 +42,9 @@ def _download(campaign, role=Role.OPERATOR):
     return client.get(f"/api/campaigns/{campaign.pk}/portal.zip")
 
 
-def _archive(response):
-    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-
-
 def _status_list(campaign):
     """(header, records) of a freshly downloaded portal, its signature checked."""
-    archive = _archive(_download(campaign))
+    archive = portal_archive(_download(campaign))
     return status_list_decode(portal_status_list(archive),
                               program_public_keys(program=campaign.program))
 
@@ -101,7 +97,7 @@ def test_the_portal_carries_its_status_time_in_the_programs_zone():
 def test_the_portal_page_prints_the_status_time_in_its_header():
     campaign, _job, _cards = _campaign_with_a_job()
 
-    archive = _archive(_download(campaign))
+    archive = portal_archive(_download(campaign))
 
     assert 'id="portal-status"' in archive.read("index.html").decode()
     script = archive.read("portal.js").decode()
@@ -174,7 +170,7 @@ def _opened_offline(response, tmp_path, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     folder = tmp_path / "portal"
-    _archive(response).extractall(folder)
+    portal_archive(response).extractall(folder)
     # Playwright's sync API runs an event loop in this thread; the database work is done.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     playwright = sync_playwright().start()

@@ -16,7 +16,7 @@ from tests.factories import (
     make_card,
     make_program,
 )
-from tests.test_portal_refresh import _archive
+from tests.portal_helpers import portal_archive
 from verification.portal import portal_status_list
 from verification.status_list import status_list_decode, status_of
 
@@ -79,7 +79,7 @@ def test_the_api_gives_one_districts_portal():
     response = api_client(make_api_key(program=program)).get(
         f"/api/campaigns/{campaign.pk}/portal.zip", {"split_by": "district", "part": "Pikine"})
 
-    header, records = status_list_decode(portal_status_list(_archive(response)),
+    header, records = status_list_decode(portal_status_list(portal_archive(response)),
                                          program_public_keys(program=program))
     assert header["part"] == "Pikine"
     assert status_of(records, pikine.code) and status_of(records, thies.code) is None

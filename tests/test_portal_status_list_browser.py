@@ -10,41 +10,20 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
 
 from cards.issuing import cards_assign
 from cards.revocation import card_revoke
 from cards.signing_keys import signing_key_for, signing_key_rotate, signing_key_withdraw
+from tests.browser import allowlisted_context
 from tests.factories import make_beneficiary, make_campaign, make_job, make_program
-from tests.test_verification_browser import (
-    CHROMIUM_ARGS,
-    _context,
-    _portal_check,
-    _qr_url,
-    _verdict,
-)
+from tests.portal_helpers import check_in_portal, scanned_link, verdict
 from verification.portal import current_portal_file, portal_status_list
 from verification.status_list import SIGNATURE_SIZE, status_list_decode
 
+pytest_plugins = ["tests.browser_fixtures"]  # browser, offline
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 STATUS_URL = f"{settings.PUBLIC_BASE_URL}/v/status/DKR-VAC.bin"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def offline(browser):
-    context = _context(browser, allowed_prefix="file://")
-    yield context
-    context.close()
 
 
 @pytest.fixture
@@ -67,18 +46,12 @@ def _portal(campaign, folder):
 
 
 def _check(context, portal, text):
-    return _portal_check(context, portal, text)
+    return check_in_portal(context, portal, text)
 
 
 def _check_after_refresh(context, portal, text):
     """The portal opened, its online refresh done (or refused), then `text` checked."""
-    page = context.new_page()
-    page.goto(portal["index"])
-    page.wait_for_selector("body[data-refreshed]")
-    page.fill("#query", text)
-    page.click("#check")
-    page.wait_for_selector("#result[data-checked]")
-    return page
+    return check_in_portal(context, portal, text, ready="body[data-refreshed]")
 
 
 def _write_list(portal, blob):
@@ -94,7 +67,7 @@ def test_a_list_with_one_record_changed_is_refused_in_plain_words(offline, round
 
     page = _check(offline, portal, round_["kept"].code)
 
-    assert _verdict(page) == "refused"
+    assert verdict(page) == "refused"
     assert "a été modifiée" in page.text_content("#verdict-text")
     assert page.get_attribute("body", "data-list-problem") == "refused"
 
@@ -105,7 +78,7 @@ def test_every_verdict_says_the_time_of_its_statuses(offline, round_, tmp_path):
 
     page = _check(offline, portal, round_["kept"].code)
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert page.text_content("#verdict-status").startswith("Statut au ")
     assert f"liste n° {header['sequence']}" in page.text_content("#verdict-status")
 
@@ -118,7 +91,7 @@ def test_an_older_portal_answers_with_the_newer_list_this_browser_kept(offline, 
     _check(offline, newer, round_["other"].code)  # keeps its list in the browser
     page = _check(offline, older, round_["other"].code)
 
-    assert _verdict(page) == "revoked"
+    assert verdict(page) == "revoked"
     assert page.get_attribute("body", "data-list-sequence") == str(
         status_list_decode(newer["blob"])[0]["sequence"]
     )
@@ -133,7 +106,7 @@ def test_an_older_list_never_takes_over_a_newer_one(offline, round_, tmp_path):
     _check(offline, older, round_["other"].code)  # opening the older portal changes nothing
     page = _check(offline, newer, round_["other"].code)
 
-    assert _verdict(page) == "revoked"
+    assert verdict(page) == "revoked"
 
 
 def test_a_newer_list_fetched_online_is_taken_and_an_older_one_is_not(browser, round_, tmp_path):
@@ -141,14 +114,14 @@ def test_a_newer_list_fetched_online_is_taken_and_an_older_one_is_not(browser, r
     card_revoke(card=round_["other"], reason="lost")
     newer = _portal(round_["campaign"], tmp_path / "newer")
     served = {"blob": newer["blob"]}
-    context = _context(browser, allowed_prefix="file://")
+    context = allowlisted_context(browser, "file://")
     context.route(STATUS_URL, lambda route: route.fulfill(
         status=200, body=served["blob"], content_type="application/octet-stream",
         headers={"Access-Control-Allow-Origin": "*"}))
     try:
-        taken = _verdict(_check_after_refresh(context, older, round_["other"].code))
+        taken = verdict(_check_after_refresh(context, older, round_["other"].code))
         served["blob"] = older["blob"]  # a stale cache or a replay
-        kept = _verdict(_check_after_refresh(context, newer, round_["other"].code))
+        kept = verdict(_check_after_refresh(context, newer, round_["other"].code))
     finally:
         context.close()
 
@@ -160,7 +133,7 @@ def test_a_fetched_list_signed_by_a_key_the_portal_does_not_know_is_refused(
     portal = _portal(round_["campaign"], tmp_path / "p")
     signing_key_rotate(program=round_["campaign"].program)
     unknown_key = _portal(round_["campaign"], tmp_path / "rotated")["blob"]
-    context = _context(browser, allowed_prefix="file://")
+    context = allowlisted_context(browser, "file://")
     context.route(STATUS_URL, lambda route: route.fulfill(
         status=200, body=unknown_key, headers={"Access-Control-Allow-Origin": "*"}))
     try:
@@ -184,7 +157,7 @@ def test_an_old_list_makes_valid_cards_to_confirm_online(offline, round_, tmp_pa
 
     page = _check(offline, portal, round_["kept"].code)
 
-    assert _verdict(page) == "confirm"
+    assert verdict(page) == "confirm"
     assert "À confirmer en ligne" in page.text_content("#verdict-title")
 
 
@@ -193,9 +166,9 @@ def test_cards_of_a_withdrawn_key_are_not_valid_typed_or_scanned(offline, round_
     portal = _portal(round_["campaign"], tmp_path / "p")
 
     typed = _check(offline, portal, round_["kept"].code)
-    scanned = _check(offline, portal, _qr_url(round_["kept"]))
+    scanned = _check(offline, portal, scanned_link(round_["kept"]))
 
-    assert (_verdict(typed), _verdict(scanned)) == ("withdrawn", "withdrawn")
+    assert (verdict(typed), verdict(scanned)) == ("withdrawn", "withdrawn")
     assert "clé retirée" in typed.text_content("#verdict-title")
 
 

@@ -15,6 +15,7 @@ from campaigns.lifecycle import campaign_soft_delete
 from campaigns.models import CampaignType, Job, Role
 from campaigns.services import quota_balance
 from cards.studio_services import program_logo_set
+from tests.admin_helpers import staff_client
 from tests.factories import (
     api_client,
     make_api_key,
@@ -24,7 +25,6 @@ from tests.factories import (
     make_user,
     tiny_png,
 )
-from tests.test_admin import staff_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

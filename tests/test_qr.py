@@ -185,7 +185,7 @@ BAR_FIRST_COLUMN = 21
 
 
 def _worst_case_pdf_and_png(settings):
-    from tests.test_card_rendering import card, renderer
+    from tests.card_helpers import card, renderer
 
     settings.PUBLIC_BASE_URL = LONGEST_BASE_URL
     url = qr_url(_worst_case_card())

@@ -22,8 +22,8 @@ from tests.factories import (
     make_program,
 )
 from tests.processes import asgi_server
-from tests.test_webhooks import APP_SECRET, PHONE_NUMBER_ID, SMS, WHATSAPP
-from tests.test_webhooks import orange_receipt as receipt
+from tests.webhook_helpers import APP_SECRET, PHONE_NUMBER_ID, SMS, WHATSAPP
+from tests.webhook_helpers import orange_receipt as receipt
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -3,7 +3,6 @@ opened in the online page (live server) and pasted into the unzipped offline por
 network blocked), in headless Chromium. The card reads as valid and no word on either page
 tells what its holder is treated for, in French, English or Wolof."""
 
-import contextlib
 import io
 import os
 import re
@@ -15,13 +14,13 @@ import pytest
 import zxingcpp
 from django.conf import settings
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from campaigns.models import CampaignType, Job
 from cards.generation import job_create
 from cards.models import Card
 from cards.qr import verification_url
 from cards.tokens import card_token_decode
+from tests.browser import allowlisted_context, chromium
 from tests.factories import make_beneficiary, make_campaign, make_card, make_job, make_program
 from verification.portal import portal_build
 
@@ -31,39 +30,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 CAMPAIGN = "Traitement antirétroviral Pikine 2026"
 CONDITION = re.compile(r"VIH|HIV|SIDA|AIDS|antir[ée]tro|\bARV\b", re.IGNORECASE)
 NEUTRAL = {"fr": "Programme de santé", "en": "Health programme", "wo": "Porogaraamu wér-gi-yaram"}
-
-
-@contextlib.contextmanager
-def _chromium():
-    """Started inside the test, once its cards exist: the job pipeline's event calls
-    (async_to_sync) cannot run in a thread where Playwright's event loop runs."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _context(browser, allowed_prefix):
-    """A context that loads only URLs under `allowed_prefix`, and records what it asked."""
-    context = browser.new_context()
-    context.requested = []
-
-    def route(request_route):
-        url = request_route.request.url
-        context.requested.append(url)
-        if url.startswith(allowed_prefix):
-            request_route.continue_()
-        else:
-            request_route.abort()
-
-    context.route("**/*", route)
-    return context
 
 
 @pytest.fixture
@@ -101,7 +70,7 @@ def _names_no_condition(page):
 def _check_online(browser, base_url, url):
     """Opens the QR's URL; in each language: valid, the holder's name, the neutral type and
     no word naming the condition."""
-    context = _context(browser, base_url)
+    context = allowlisted_context(browser, base_url)
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#result[data-checked]")
@@ -119,7 +88,7 @@ def _check_online(browser, base_url, url):
 
 def _check_offline(browser, portal, url):
     """The same in the unzipped portal, where nothing but file:// loads."""
-    context = _context(browser, "file://")
+    context = allowlisted_context(browser, "file://")
     page = context.new_page()
     page.goto(portal)
     page.wait_for_selector("body[data-ready]")
@@ -145,7 +114,9 @@ def test_an_hiv_cards_qr_reads_valid_and_names_no_condition_online_and_offline(
     # The printed spelling: capitals up to the fragment; the browser lower-cases the host.
     assert hiv_card["url"].startswith(f"{live_server.url.upper()}/V/C/{hiv_card['code']}#")
 
-    with _chromium() as browser:
+    # Chromium starts here, once the card exists: the job pipeline's event calls
+    # (async_to_sync) cannot run in a thread where Playwright's event loop runs.
+    with chromium() as browser:
         _check_online(browser, live_server.url, hiv_card["url"])
         _check_offline(browser, hiv_card["portal"], hiv_card["url"])
 
@@ -163,7 +134,7 @@ def test_a_card_issued_with_the_old_hiv_type_reads_with_the_neutral_label(
     _kind, _name, path = portal_build(job=card.job, workdir=str(tmp_path))
     zipfile.ZipFile(path).extractall(tmp_path / "portal")
 
-    with _chromium() as browser:
+    with chromium() as browser:
         _check_online(browser, live_server.url, verification_url(card))
         _check_offline(browser, (tmp_path / "portal" / "index.html").as_uri(),
                        verification_url(card))

@@ -9,13 +9,11 @@ import stat
 
 import psutil
 import pytest
-import redis
 import requests
-from rq import Queue
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.processes import serving, wait_until
+from tests.processes import run_job, serving, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -23,15 +21,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def served(tmp_path):
     yield from serving(tmp_path)
-
-
-def run_job(var_dir, function):
-    connection = redis.Redis(unix_socket_path=str(var_dir / "redis.sock"))
-    job = Queue("default", connection=connection).enqueue(function)
-    wait_until(lambda: job.get_status(refresh=True) in ("finished", "failed"), timeout=60,
-               message=f"the worker to run {function}")
-    assert job.get_status() == "finished", job.latest_result()
-    return job.return_value()
 
 
 def websocket_close_code(server, path):

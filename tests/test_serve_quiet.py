@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from tests.processes import serving
-from tests.test_serve import run_job
+from tests.processes import run_job, serving
 
 pytestmark = pytest.mark.slow
 

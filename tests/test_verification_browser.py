@@ -2,30 +2,25 @@
 portal opened from file:// with every network request blocked, and the online page against a
 live server; both with WebCrypto Ed25519 and with the vendored pure-JS fallback."""
 
-import os
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import sync_playwright
 
 from cards.issuing import cards_assign
 from cards.revocation import card_revoke
 from cards.signing_keys import signing_key_for
 from cards.tokens import CardClaims, CardSigner
+from tests.browser import allowlisted_context
 from tests.factories import make_beneficiary, make_campaign, make_card, make_job, make_program
+from tests.portal_helpers import check_in_portal, scanned_link, verdict
 from verification.portal import portal_build
 
-# Playwright's sync API runs an event loop in this thread; the tests' own database calls are
-# synchronous and safe.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
+pytest_plugins = ["tests.browser_fixtures"]  # browser, offline
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 STATIC = Path(settings.BASE_DIR) / "static" / "verification"
 
 # Makes WebCrypto refuse Ed25519, like the browsers of older phones.
@@ -68,39 +63,11 @@ EXAMPLE_MESSAGE_HEX = (
 )
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def _context(browser, *, allowed_prefix, webcrypto=True):
-    context = browser.new_context()
-    context.requested = []
-
-    def route(request_route):
-        url = request_route.request.url
-        context.requested.append(url)
-        if url.startswith(allowed_prefix):
-            request_route.continue_()
-        else:
-            request_route.abort()
-
-    context.route("**/*", route)
+    context = allowlisted_context(browser, allowed_prefix)
     if not webcrypto:
         context.add_init_script(WITHOUT_WEBCRYPTO_ED25519)
     return context
-
-
-@pytest.fixture
-def offline(browser):
-    """A browser context where nothing but file:// loads."""
-    context = _context(browser, allowed_prefix="file://")
-    yield context
-    context.close()
 
 
 @pytest.fixture
@@ -139,10 +106,6 @@ def field(tmp_path):
     }
 
 
-def _qr_url(card, token=None):
-    return f"https://verify.example.sn/v/c/{card.code}#{token or card.token}"
-
-
 def _tampered(token):
     """One character changed (inside the signature): another digit, or another base32
     letter for a version 1 token."""
@@ -166,20 +129,6 @@ def _version_1_token(card):
                                                              version=1)
 
 
-def _portal_check(context, field, text):
-    page = context.new_page()
-    page.goto(field["index"])
-    page.wait_for_selector("body[data-ready]")
-    page.fill("#query", text)
-    page.click("#check")
-    page.wait_for_selector("#result[data-checked]")
-    return page
-
-
-def _verdict(page):
-    return page.get_attribute("#result", "data-verdict")
-
-
 def _field_text(page, name):
     return page.text_content(f'[data-field="{name}"]')
 
@@ -195,9 +144,9 @@ def _only_files_were_requested(context):
 
 
 def test_portal_shows_a_valid_cards_signed_details(offline, field):
-    page = _portal_check(offline, field, _qr_url(field["valid"]))
+    page = check_in_portal(offline, field, scanned_link(field["valid"]))
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert page.get_attribute("#result", "data-engine") == "webcrypto"
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
     assert _field_text(page, "birthDate") == "17/05/2019"
@@ -208,64 +157,65 @@ def test_portal_shows_a_valid_cards_signed_details(offline, field):
 def test_portal_calls_a_token_with_one_character_changed_forged(offline, field):
     token = _tampered(field["valid"].token)
 
-    page = _portal_check(offline, field, _qr_url(field["valid"], token))
+    page = check_in_portal(offline, field, scanned_link(field["valid"], token))
 
-    assert _verdict(page) == "forged"
+    assert verdict(page) == "forged"
     assert not page.is_visible("#details")
     assert "Aïssatou" not in page.content()
 
 
 def test_portal_calls_a_token_under_another_code_forged(offline, field):
-    page = _portal_check(offline, field, _qr_url(field["revoked"], field["valid"].token))
+    page = check_in_portal(offline, field, scanned_link(field["revoked"], field["valid"].token))
 
-    assert _verdict(page) == "forged"
+    assert verdict(page) == "forged"
 
 
 def test_portal_calls_another_programs_card_forged(offline, field):
-    page = _portal_check(offline, field, _qr_url(field["stranger"]))
+    page = check_in_portal(offline, field, scanned_link(field["stranger"]))
 
-    assert _verdict(page) == "forged"
+    assert verdict(page) == "forged"
 
 
 def test_portal_verifies_a_version_1_cards_token(offline, field):
-    page = _portal_check(offline, field, _qr_url(field["valid"], _version_1_token(field["valid"])))
+    page = check_in_portal(offline, field,
+                           scanned_link(field["valid"], _version_1_token(field["valid"])))
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
 
 
 def test_portal_reads_the_printed_qrs_capital_link(offline, field):
     card = field["valid"]
-    page = _portal_check(offline, field, f"HTTPS://VERIFY.EXAMPLE.SN/V/C/{card.code}#{card.token}")
+    page = check_in_portal(offline, field, f"HTTPS://VERIFY.EXAMPLE.SN/V/C/{card.code}#{card.token}")
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
 
 
 def test_portal_says_revoked_for_a_card_revoked_before_packaging(offline, field):
-    page = _portal_check(offline, field, _qr_url(field["revoked"]))
+    page = check_in_portal(offline, field, scanned_link(field["revoked"]))
 
-    assert _verdict(page) == "revoked"
+    assert verdict(page) == "revoked"
     assert _field_text(page, "revokedOn") == date.today().strftime("%d/%m/%Y")
 
 
 def test_portal_says_expired_for_an_expired_card(offline, field):
-    page = _portal_check(offline, field, _qr_url(field["expired"]))
+    page = check_in_portal(offline, field, scanned_link(field["expired"]))
 
-    assert _verdict(page) == "expired"
+    assert verdict(page) == "expired"
     assert _field_text(page, "expiresOn") == "31/12/2024"
 
 
 def test_portal_says_unknown_for_a_code_not_in_its_registry(offline, field):
-    page = _portal_check(offline, field, "DKR-VAC-ZZZZZZZZ")
+    page = check_in_portal(offline, field, "DKR-VAC-ZZZZZZZZ")
 
-    assert _verdict(page) == "unknown"
+    assert verdict(page) == "unknown"
 
 
 def test_portal_answers_a_typed_code_without_personal_data(offline, field):
-    page = _portal_check(offline, field, f"  {field['valid'].code.lower()} ")
+    page = check_in_portal(offline, field, f"  {field['valid'].code.lower()} ")
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert page.query_selector('[data-field="name"]') is None
     assert _field_text(page, "code") == field["valid"].code
 
@@ -273,9 +223,9 @@ def test_portal_answers_a_typed_code_without_personal_data(offline, field):
 def test_portal_verifies_with_the_pure_js_fallback_without_webcrypto_ed25519(
     offline_without_webcrypto, field
 ):
-    page = _portal_check(offline_without_webcrypto, field, _qr_url(field["valid"]))
+    page = check_in_portal(offline_without_webcrypto, field, scanned_link(field["valid"]))
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert page.get_attribute("#result", "data-engine") == "noble"
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
 
@@ -283,14 +233,14 @@ def test_portal_verifies_with_the_pure_js_fallback_without_webcrypto_ed25519(
 def test_portal_fallback_still_calls_a_changed_token_forged(offline_without_webcrypto, field):
     token = _tampered(field["valid"].token)
 
-    page = _portal_check(offline_without_webcrypto, field, _qr_url(field["valid"], token))
+    page = check_in_portal(offline_without_webcrypto, field, scanned_link(field["valid"], token))
 
-    assert _verdict(page) == "forged"
+    assert verdict(page) == "forged"
     assert page.get_attribute("#result", "data-engine") == "noble"
 
 
 def test_portal_switches_between_french_english_and_wolof(offline, field):
-    page = _portal_check(offline, field, _qr_url(field["revoked"]))
+    page = check_in_portal(offline, field, scanned_link(field["revoked"]))
     titles = {}
     for language in ("fr", "en", "wo"):
         page.click(f'[data-lang="{language}"]')
@@ -437,7 +387,7 @@ def _page_check(context, live_server, card, token=None):
 def test_online_page_shows_a_valid_cards_signed_details(online, live_server, field):
     page = _page_check(online, live_server, field["valid"])
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert page.get_attribute("#result", "data-engine") == "webcrypto"
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
     assert _field_text(page, "birthDate") == "17/05/2019"
@@ -447,7 +397,7 @@ def test_online_page_shows_a_valid_cards_signed_details(online, live_server, fie
 def test_online_page_without_token_shows_no_signed_details(online, live_server, field):
     page = _page_check(online, live_server, field["valid"], token=False)
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert not page.is_visible("#signed")
     assert "Aïssatou" not in page.content()
 
@@ -455,20 +405,20 @@ def test_online_page_without_token_shows_no_signed_details(online, live_server, 
 def test_online_page_calls_a_token_with_one_character_changed_forged(online, live_server, field):
     page = _page_check(online, live_server, field["valid"], _tampered(field["valid"].token))
 
-    assert _verdict(page) == "forged"
+    assert verdict(page) == "forged"
     assert not page.is_visible("#signed")
 
 
 def test_online_page_calls_another_programs_token_forged(online, live_server, field):
     page = _page_check(online, live_server, field["valid"], field["stranger"].token)
 
-    assert _verdict(page) == "forged"
+    assert verdict(page) == "forged"
 
 
 def test_online_page_verifies_a_version_1_cards_token(online, live_server, field):
     page = _page_check(online, live_server, field["valid"], _version_1_token(field["valid"]))
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
 
 
@@ -478,7 +428,7 @@ def test_online_page_opened_from_the_printed_capital_link_verifies(online, live_
     page.goto(f"{live_server.url}/V/C/{card.code}#{card.token}")
     page.wait_for_selector("#result[data-checked]")
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
 
 
@@ -494,11 +444,11 @@ def test_online_page_checks_again_when_only_the_fragment_changes_to_a_genuine_to
 ):
     card = field["valid"]
     page = _page_check(online, live_server, card, field["stranger"].token)
-    assert _verdict(page) == "forged"
+    assert verdict(page) == "forged"
 
     _change_fragment(page, card.token)
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert page.is_visible("#signed")
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
     assert page.text_content("#verdict-title") == "Carte valide"
@@ -513,7 +463,7 @@ def test_online_page_checks_again_when_only_the_fragment_changes_to_a_forged_tok
 
     _change_fragment(page, _tampered(card.token))
 
-    assert _verdict(page) == "forged"
+    assert verdict(page) == "forged"
     assert not page.is_visible("#signed")
     assert "Aïssatou" not in page.content()
     assert page.get_attribute('[data-lang-link][lang="en"]', "href").endswith(
@@ -524,13 +474,13 @@ def test_online_page_checks_again_when_only_the_fragment_changes_to_a_forged_tok
 def test_online_page_says_revoked(online, live_server, field):
     page = _page_check(online, live_server, field["revoked"])
 
-    assert _verdict(page) == "revoked"
+    assert verdict(page) == "revoked"
 
 
 def test_online_page_says_expired(online, live_server, field):
     page = _page_check(online, live_server, field["expired"])
 
-    assert _verdict(page) == "expired"
+    assert verdict(page) == "expired"
 
 
 def test_online_page_says_unknown_for_an_unknown_code(online, live_server, field):
@@ -538,14 +488,14 @@ def test_online_page_says_unknown_for_an_unknown_code(online, live_server, field
     page.goto(f"{live_server.url}/v/c/DKR-VAC-ZZZZZZZZ#{field['valid'].token}")
     page.wait_for_selector("#result[data-checked]")
 
-    assert _verdict(page) == "unknown"
+    assert verdict(page) == "unknown"
 
 
 def test_online_page_verifies_with_the_pure_js_fallback(online_without_webcrypto, live_server,
                                                         field):
     page = _page_check(online_without_webcrypto, live_server, field["valid"])
 
-    assert _verdict(page) == "valid"
+    assert verdict(page) == "valid"
     assert page.get_attribute("#result", "data-engine") == "noble"
     assert _field_text(page, "name") == "Aïssatou N'Diaye"
 
@@ -564,5 +514,5 @@ def test_online_page_language_switch_keeps_the_token(online, live_server, field)
 def test_expired_dates_are_compared_with_the_devices_day(offline, field):
     """Sanity check of the fixture: the expired card's last day is well in the past."""
     assert field["expired"].expires_on < date.today() - timedelta(days=1)
-    page = _portal_check(offline, field, field["expired"].code)
-    assert _verdict(page) == "expired"
+    page = check_in_portal(offline, field, field["expired"].code)
+    assert verdict(page) == "expired"

@@ -25,6 +25,7 @@ from tests.factories import (
     make_issued_cards,
     tiny_png,
 )
+from tests.webhook_helpers import orange_receipt_first
 from verification.public import neutral_label
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -257,8 +258,6 @@ def test_the_log_says_the_message_carried_a_wallet_link(wallet, orange_stub):
 @pytest.mark.slow
 def test_a_receipt_before_the_carriers_id_is_written_applies_to_the_wallet_message(
         wallet, orange_stub, live_server):
-    from tests.test_early_receipts import orange_receipt_first
-
     make_issued_cards(campaign=wallet, count=1, with_png=False, consent_whatsapp=False)
     integration = wallet.program.provider_integrations.get(channel="sms")
     answers = []

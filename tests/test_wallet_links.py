@@ -20,6 +20,7 @@ from distribution.providers.google_wallet.payload import card_extras
 from distribution.providers.orange_sms.segments import sms_segments
 from tests.factories import (
     api_client,
+    client_for,
     make_api_key,
     make_campaign,
     make_integration,
@@ -182,8 +183,6 @@ def test_a_sensitive_campaigns_csv_needs_the_grant(program):
 
 
 def test_the_distribution_page_links_the_csv_once_wallet_is_set_up(campaign, google_stub):
-    from tests.test_distribution_pages import client_for
-
     user = make_user(program=campaign.program, role=Role.OPERATOR)
     page = f"/campaigns/{campaign.pk}/distribution/"
     link = f"/api/campaigns/{campaign.pk}/wallet-links.csv"

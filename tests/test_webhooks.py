@@ -17,22 +17,16 @@ from tests.factories import (
     make_message,
     make_program,
 )
+from tests.webhook_helpers import (
+    APP_SECRET,
+    PHONE_NUMBER_ID,
+    SMS,
+    VERIFY_TOKEN,
+    WHATSAPP,
+    orange_receipt,
+)
 
 pytestmark = pytest.mark.django_db
-
-APP_SECRET = "app-secret-0123456789-wxyz"
-VERIFY_TOKEN = "verify-token-0123-9876"
-PHONE_NUMBER_ID = "106540352242922"
-WHATSAPP = {
-    "phone_number_id": PHONE_NUMBER_ID,
-    "access_token": "EAAG-secret-token-0123456789-abcd",
-    "app_secret": APP_SECRET,
-    "verify_token": VERIFY_TOKEN,
-    "template_name": "card_ready",
-    "template_language": "fr",
-}
-SMS = {"client_id": "orange-client", "client_secret": "orange-secret-0123456789-efgh",
-       "sender_address": "tel:+2210000"}
 
 
 @pytest.fixture
@@ -211,12 +205,6 @@ def test_a_failed_status_in_a_notification_keeps_metas_error(card):
     message.refresh_from_db()
     assert (message.status, message.error_code, message.error_detail) == (
         "failed", "131026", "Receiver is incapable of receiving this message")
-
-
-def orange_receipt(status_name, message_id):
-    return {"deliveryInfoNotification": {
-        "callbackData": message_id,
-        "deliveryInfo": {"address": "tel:+221771234567", "deliveryStatus": status_name}}}
 
 
 @pytest.fixture
