@@ -3,20 +3,14 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.dhis2.models import Dhis2SyncRun, Dhis2SyncSkip
-from tests.factories import make_campaign, make_dhis2_connection, make_program, make_user
+from tests.admin_helpers import superuser_client
+from tests.factories import make_campaign, make_dhis2_connection, make_program
 
 pytestmark = pytest.mark.django_db
-
-
-def superuser_client():
-    client = Client()
-    client.force_login(make_user(is_staff=True, is_superuser=True))
-    return client
 
 
 def run_with_skip(campaign_type="vaccination"):
