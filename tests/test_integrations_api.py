@@ -6,26 +6,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from campaigns.models import Role
 from distribution.integrations import integration_config, integration_get
+from tests import webhook_helpers
 from tests.factories import api_client, make_api_key, make_integration, make_program, make_user
 from tests.stubs.google import service_account_key
+from tests.webhook_helpers import WHATSAPP
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.stubs.fixtures"]
 
-WHATSAPP = {
-    "phone_number_id": "106540352242922",
-    "access_token": "EAAG-secret-token-0123456789-abcd",
-    "app_secret": "app-secret-0123456789-wxyz",
-    "verify_token": "verify-token-0123-9876",
-    "template_name": "card_ready",
-    "template_language": "fr",
-}
-SMS = {
-    "client_id": "orange-client",
-    "client_secret": "orange-secret-0123456789-efgh",
-    "sender_address": "tel:+2210000",
-    "sender_name": "SANTE-SN",
-}
+SMS = {**webhook_helpers.SMS, "sender_name": "SANTE-SN"}
 
 
 def wallet_config():

@@ -34,12 +34,9 @@ from tests.factories import (
     make_program,
     make_user,
 )
+from tests.webhook_helpers import APP_SECRET, SMS
 
 pytest_plugins = ["tests.stubs.fixtures"]
-
-APP_SECRET = "app-secret-0123456789-wxyz"
-SMS = {"client_id": "orange-client", "client_secret": "orange-secret-0123456789-efgh",
-       "sender_address": "tel:+2210000"}
 
 
 @pytest.fixture(autouse=True)

@@ -30,18 +30,11 @@ from tests.stubs.asyncio_front import serve_asyncio
 from tests.stubs.base import Reply
 from tests.stubs.dhis2 import Dhis2Stub
 from tests.stubs.orange import OrangeStub
+from tests.webhook_helpers import WHATSAPP
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["tests.stubs.dhis2_fixtures", "tests.stubs.fixtures"]
 
-WHATSAPP = {
-    "phone_number_id": "106540352242922",
-    "access_token": "EAAG-secret-token-0123456789-abcd",
-    "app_secret": "app-secret-0123456789-wxyz",
-    "verify_token": "verify-token-0123-9876",
-    "template_name": "card_ready",
-    "template_language": "fr",
-}
 
 
 def admin_api(program):
