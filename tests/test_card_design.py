@@ -22,6 +22,7 @@ from cards.studio_services import (
     campaign_design_validate,
     program_logo_set,
 )
+from tests.browser import launch_chromium, log_in
 from tests.factories import (
     api_client,
     make_api_key,
@@ -592,20 +593,10 @@ def test_the_preview_follows_the_colour_picker_live_in_chromium(live_server):
     campaign = make_campaign(program=program)
 
     with sync_playwright() as playwright:
-        browser_ = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update"],
-        )
+        browser_ = launch_chromium(playwright)
         page = browser_.new_page(locale="en-GB")
         page.set_default_timeout(30_000)
-        page.goto(f"{live_server.url}/login/")
-        with page.expect_navigation():
-            page.locator("button[name=language][value=en]").click()
-        page.fill("#id_username", "awa")
-        page.fill("#id_password", "terrain-2025")
-        with page.expect_navigation():
-            page.get_by_role("button", name="Log in").click()
+        log_in(page, live_server.url, "awa")
 
         page.goto(f"{live_server.url}/campaigns/{campaign.pk}/design/")
         preview = page.locator("#design-preview")

@@ -12,6 +12,7 @@ from campaigns.services import quota_balance
 from cards.issuing import cards_assign
 from cards.revocation import card_revoke
 from cards.signing_keys import program_public_keys
+from tests.browser import allowlisted_context, launch_chromium
 from tests.factories import (
     api_client,
     make_api_key,
@@ -174,12 +175,8 @@ def _opened_offline(response, tmp_path, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the database work is done.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                          args=["--no-sandbox", "--disable-gpu"])
-    context = chromium.new_context()
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith("file://") else route.abort())
-    page = context.new_page()
+    chromium = launch_chromium(playwright)
+    page = allowlisted_context(chromium, "file://").new_page()
     page.goto((folder / "index.html").as_uri())
     page.wait_for_selector("body[data-ready]")
     return page, lambda: (chromium.close(), playwright.stop())

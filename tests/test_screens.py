@@ -6,13 +6,10 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from campaigns.models import Role
-from tests.browser import csp_violations
+from tests.browser import csp_violations, launch_chromium
 from tests.factories import make_beneficiaries, make_campaign, make_job, make_program, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 
 
 @pytest.fixture
@@ -34,8 +31,7 @@ def browse(live_server, seeded):
     """Yields open(path, width) -> a logged-in French Chromium page `width` px wide, and the
     CSP violations seen."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
         page = context.new_page()
         page.set_default_timeout(30_000)
