@@ -99,15 +99,14 @@ class WalletOutbound:
 
 @dataclass(frozen=True)
 class CarriedResult(SendResult):
-    """The carrier's verdict, with the channel that gave it."""
+    """The carrier's verdict, with WhatsApp's refusal when SMS carried the link instead."""
 
-    carrier: str = ""
-    handed_over: SendResult | None = None  # WhatsApp's refusal, when SMS carried it instead
+    handed_over: SendResult | None = None
 
     @classmethod
-    def of(cls, result, *, carrier, link, handed_over=None):
+    def of(cls, result, *, link, handed_over=None):
         values = {f.name: getattr(result, f.name) for f in fields(SendResult)}
-        return cls(**{**values, "link": link}, carrier=carrier, handed_over=handed_over)
+        return cls(**{**values, "link": link}, handed_over=handed_over)
 
 
 class WalletDelivery:
@@ -136,9 +135,9 @@ class WalletDelivery:
                 and result.kind == ErrorKind.FALLBACK):
             logger.info("Wallet link of card %s: WhatsApp cannot reach them (%s), sent by SMS",
                         message.card_pass.card_code, result.error_code)
-            return CarriedResult.of(self._carry(SMS, message.message), carrier=SMS,
-                                    link=link.url, handed_over=result)
-        return CarriedResult.of(result, carrier=message.carrier, link=link.url)
+            return CarriedResult.of(self._carry(SMS, message.message), link=link.url,
+                                    handed_over=result)
+        return CarriedResult.of(result, link=link.url)
 
     def _carry(self, carrier, message):
         adapter = self.carriers.get(carrier)
@@ -202,21 +201,19 @@ def record(results):
         for claim, result, _at in results
         if result.link and isinstance(claim.outbound, WalletOutbound)
     ])
-    moved = [claim.message for claim, result, _at in results
-             if isinstance(result, CarriedResult) and result.carrier
-             and result.carrier != claim.message.channel]
-    for message in moved:
-        message.channel = SMS
-    if moved:
-        Message.objects.filter(idempotency_key__in=[m.idempotency_key for m in moved],
-                               status=Message.Status.SENDING).update(channel=SMS)
-    _record_handed_over(results)
-
-
-def _record_handed_over(results):
-    """A failed WhatsApp Message per attempt SMS carried instead; written once (its key is
-    unique), whatever becomes of the SMS."""
-    refusals = [
+    handed = [(claim, result.handed_over, answered_at) for claim, result, answered_at in results
+              if isinstance(result, CarriedResult) and result.handed_over is not None]
+    if not handed:
+        return
+    for claim, _refusal, _at in handed:
+        claim.message.channel = SMS
+    Message.objects.filter(
+        idempotency_key__in=[claim.message.idempotency_key for claim, _, _ in handed],
+        status=Message.Status.SENDING,
+    ).update(channel=SMS)
+    # WhatsApp's refusal, a failed Message of the same attempt: written once (its key is
+    # unique), whatever becomes of the SMS.
+    Message.objects.bulk_create([
         Message(program_id=claim.message.program_id, campaign_id=claim.message.campaign_id,
                 beneficiary_id=claim.message.beneficiary_id, card_id=claim.message.card_id,
                 dispatch_id=claim.message.dispatch_id, channel=WHATSAPP,
@@ -225,11 +222,8 @@ def _record_handed_over(results):
                 error_detail=scrub(refusal.detail, limit=255), wallet_pass=True,
                 idempotency_key=f"{claim.message.idempotency_key}-{WHATSAPP}",
                 created_at=claim.message.created_at, failed_at=answered_at)
-        for claim, result, answered_at in results
-        if isinstance(result, CarriedResult) and (refusal := result.handed_over) is not None
-    ]
-    if refusals:
-        Message.objects.bulk_create(refusals, ignore_conflicts=True)
+        for claim, refusal, answered_at in handed
+    ], ignore_conflicts=True)
 
 
 def _carrier_adapter(program, code):
