@@ -44,6 +44,13 @@ BEHIND = {
 
 
 PARK_FOR = timedelta(hours=24)
+# What apply_status answers for one status; a webhook answers how many of each.
+OUTCOMES = ("updated", "unchanged", "parked", "unknown")
+
+
+def outcome_counts():
+    """A webhook's answer before any status is applied: each outcome at zero."""
+    return dict.fromkeys(OUTCOMES, 0)
 
 
 @dataclass(frozen=True)

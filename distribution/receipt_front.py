@@ -31,7 +31,7 @@ from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
-from distribution.delivery_status import apply_statuses
+from distribution.delivery_status import apply_statuses, outcome_counts
 from distribution.integrations import integration_config
 from distribution.models import ChannelCode, ProviderIntegration
 from distribution.providers.orange_sms import webhook as orange_webhook
@@ -39,7 +39,6 @@ from distribution.providers.whatsapp import webhook as whatsapp_webhook
 
 ORANGE_PATH = re.compile(r"^/webhooks/orange/(?P<token>[A-Za-z0-9_-]{10,64})/?$")
 WHATSAPP_PATH = re.compile(r"^/webhooks/whatsapp/?$")
-OUTCOMES = ("updated", "unchanged", "parked", "unknown")
 
 
 @dataclass
@@ -204,7 +203,7 @@ def _authentic_parts(batch):
     for receipts in batch:
         if receipts.channel == ChannelCode.SMS:
             if receipts.token in programs:
-                receipts.counts = dict.fromkeys(OUTCOMES, 0)
+                receipts.counts = outcome_counts()
                 parts.append((receipts, programs[receipts.token], receipts.updates))
             continue
         trusted = [(phone_id, statuses) for phone_id, statuses, _ in receipts.changes
@@ -213,12 +212,11 @@ def _authentic_parts(batch):
                        receipts.signature)]
         if not trusted:
             continue  # the view's 403
-        receipts.counts = dict.fromkeys(OUTCOMES, 0)
+        receipts.counts = outcome_counts()
         for phone_id, statuses in trusted:
-            updates = [whatsapp_webhook.whatsapp_update(status) for status in statuses]
-            receipts.counts["unknown"] += updates.count(None)
-            parts.append((receipts, integrations[phone_id].program_id,
-                          [u for u in updates if u is not None]))
+            updates, untracked = whatsapp_webhook.whatsapp_updates(statuses)
+            receipts.counts["unknown"] += untracked
+            parts.append((receipts, integrations[phone_id].program_id, updates))
     return parts
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from campaigns.models import OptOutSource
 from campaigns.opt_out import beneficiary_opt_out, is_stop_message
 from campaigns.phones import InvalidPhone, phone_to_e164
-from distribution.delivery_status import StatusUpdate, apply_statuses
+from distribution.delivery_status import StatusUpdate, apply_statuses, outcome_counts
 from distribution.models import ChannelCode, Message, ProviderIntegration
 from distribution.providers.error_labels import ORANGE_UNDELIVERED
 from distribution.providers.webhook_body import too_large, webhook_body
@@ -51,7 +51,7 @@ def orange(request, token):
     if updates is None:
         return HttpResponseBadRequest(
             "Expected a deliveryInfoNotification or an inboundSMSMessageNotification.")
-    counts = {"updated": 0, "unchanged": 0, "parked": 0, "unknown": 0}
+    counts = outcome_counts()
     for outcome in apply_statuses(program_id=integration.program_id, channel=ChannelCode.SMS,
                                   updates=updates):
         counts[outcome] += 1

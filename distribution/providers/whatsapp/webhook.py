@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 from campaigns.models import OptOutSource
 from campaigns.opt_out import beneficiary_opt_out, is_stop_message
 from campaigns.phones import InvalidPhone, phone_to_e164
-from distribution.delivery_status import StatusUpdate, apply_statuses
+from distribution.delivery_status import StatusUpdate, apply_statuses, outcome_counts
 from distribution.integrations import integration_config
 from distribution.models import ChannelCode, Message, ProviderIntegration
 from distribution.providers.webhook_body import too_large, webhook_body
@@ -61,16 +61,15 @@ def whatsapp(request):
     if not trusted:
         # Nothing we can attribute to one of our integrations was signed by it.
         return HttpResponseForbidden("Bad signature.")
-    counts = {"updated": 0, "unchanged": 0, "parked": 0, "unknown": 0}
+    counts = outcome_counts()
     opted_out = 0
     for phone_id, statuses, messages in changes:
         if phone_id not in trusted:
             continue
-        updates = [whatsapp_update(status) for status in statuses]
-        counts["unknown"] += updates.count(None)
+        updates, untracked = whatsapp_updates(statuses)
+        counts["unknown"] += untracked
         for outcome in apply_statuses(program_id=integrations[phone_id].program_id,
-                                      channel=ChannelCode.WHATSAPP,
-                                      updates=[u for u in updates if u is not None]):
+                                      channel=ChannelCode.WHATSAPP, updates=updates):
             counts[outcome] += 1
         for message in messages:
             opted_out += _opt_out_on_stop(integrations[phone_id].program, message)
@@ -137,6 +136,13 @@ def whatsapp_changes(payload):
             statuses = [s for s in value.get("statuses") or [] if isinstance(s, dict)]
             messages = [m for m in value.get("messages") or [] if isinstance(m, dict)]
             yield str(metadata.get("phone_number_id") or ""), statuses, messages
+
+
+def whatsapp_updates(statuses):
+    """(the StatusUpdates of Meta's `statuses` we track, how many we do not). Shared with the
+    receipt front (distribution/receipt_front.py)."""
+    updates = [whatsapp_update(status) for status in statuses]
+    return [u for u in updates if u is not None], updates.count(None)
 
 
 def whatsapp_update(status):
