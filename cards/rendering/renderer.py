@@ -296,29 +296,27 @@ class CardRenderer:
                 [text for text, _ in fronts], style=self._front_style,
                 regular=shaper(FONT_REGULAR), bold=shaper(FONT_BOLD),
             )
-            self.typeset += len(fronts) - len(layers.laid_out)
             page = '<section class="layers">' + "".join(
                 f'<div class="{LAYER_CLASS}">{fronts[index][1]}</div>'
                 for index in layers.laid_out
             ) + "</section>"
             finisher.layers = layers
             try:
-                return self._write_pdf(
-                    [art, *back, page], what=what, finisher=finisher, classic=classic,
-                    layers=layers,
-                )
+                pdf = self._write_pdf([art, *back, page], what=what, finisher=finisher,
+                                      classic=classic)
             except LayersUnusable as exc:
                 self.fallbacks += 1
-                self.typeset -= len(fronts) - len(layers.laid_out)
                 logger.warning("Cards %s laid out one page per card: %s", what, exc)
+            else:
+                self.typeset += len(fronts) - len(layers.laid_out)
+                return pdf
             finisher.layers = None
         sections = [art, *back] + [f"<section>{html}</section>" for _, html in fronts]
         return self._write_pdf(sections, what=what, finisher=finisher, classic=classic)
 
     # -- PDF, raster, PNG ---------------------------------------------------------------
 
-    def _write_pdf(self, sections, *, what, finisher=None, cache=None, classic=False,
-                   layers=None):
+    def _write_pdf(self, sections, *, what, finisher=None, cache=None, classic=False):
         """PDF bytes of the sections. `classic`: a plain xref table and no object streams
         (the finisher compresses each stream), so cards/print_pdf.py can merge chunks by
         copying objects instead of loading every chunk into one document."""
@@ -333,7 +331,8 @@ class CardRenderer:
         if cache is None:
             cache = dict(self._image_cache)
         rendering_cards.active = True
-        rendering_cards.layers = layers
+        # The finisher's layers, recorded as WeasyPrint draws them (weasyprint_setup.py).
+        rendering_cards.layers = finisher.layers if finisher is not None else None
         try:
             document = HTML(
                 string=document_html, base_url=str(TEMPLATE_DIR), url_fetcher=self._fetcher
