@@ -42,7 +42,7 @@ from campaigns.phones import mask_phone
 from distribution.card_messages import CardImages, outbound_message
 from distribution.dispatch import claiming, clock, liveness, runs, wakeups, wallet_step
 from distribution.dispatch.live_events import send_dispatch_event_on_commit
-from distribution.dispatch.rate_limit import MISSED_AFTER, RateLimiter, SlotPool
+from distribution.dispatch.rate_limit import RateLimiter, SlotPool
 from distribution.dispatch.send_window import SendWindow
 from distribution.dispatch.verdicts import apply_outcome
 from distribution.integrations import IntegrationNotConfigured, channel_for
@@ -276,13 +276,7 @@ def _send(adapter, message, slots, token, message_id):
     leaving (liveness.mark_started: a sender killed before that point sent nothing, so its
     claim is queued again rather than settled as unknown), call the provider; returns
     (SendResult, when the answer came on the dispatch clock)."""
-    while True:
-        at = slots.take()
-        delay = at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        if time.monotonic() <= at + MISSED_AFTER:  # not overslept (a busy machine)
-            break
+    slots.wait()
     try:
         noted = liveness.mark_started(token, message_id)
     except redis.exceptions.RedisError:

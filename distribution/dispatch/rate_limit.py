@@ -113,6 +113,17 @@ class SlotPool:
         with self.lock:
             self.slots.clear()
 
+    def wait(self):
+        """Sleeps until a slot of this pool is due; another one if the sleep overran it by
+        more than MISSED_AFTER (a busy machine)."""
+        while True:
+            at = self.take()
+            delay = at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if time.monotonic() <= at + MISSED_AFTER:
+                return
+
     def take(self):
         """The monotonic time of a slot that is not missed yet; reserves more from Redis when
         none is left (REFILL_SLOTS, or as many as threads are waiting), waiting out a
