@@ -180,7 +180,7 @@ def setup(cards, messages, entities, orange, dhis2):
         for person in people], batch_size=5000)
     dispatch = dispatch_create(
         campaign=sending, first_channel="sms", rate_limit_per_second=1000,
-        window_start=dtime(0, 0), window_end=dtime(23, 59), weekdays=list(range(7)),
+        window_start=dtime(0, 0), window_end=dtime(0, 0), weekdays=list(range(7)),
         retry_delays=[0, 0])
 
     connection_save(program=program, config=dhis2.config(), enabled=True)

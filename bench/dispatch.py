@@ -96,7 +96,7 @@ def make_run(*, program, count, rate, stub):
     ], batch_size=2000)
     return dispatch_create(
         campaign=campaign, first_channel="sms", rate_limit_per_second=rate,
-        window_start=dtime(0, 0), window_end=dtime(23, 59), weekdays=list(range(7)),
+        window_start=dtime(0, 0), window_end=dtime(0, 0), weekdays=list(range(7)),
         retry_delays=[0],
     )
 

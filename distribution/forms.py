@@ -37,6 +37,7 @@ class DispatchForm(forms.Form):
     window_start = forms.TimeField(label=_("Send from"), initial="07:00",
                                    widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     window_end = forms.TimeField(label=_("Until"), initial="21:00",
+                                 help_text=_("00:00 is midnight."),
                                  widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     weekdays = forms.MultipleChoiceField(
         label=_("On"), choices=WEEKDAY_LABELS, initial=["0", "1", "2", "3", "4"],

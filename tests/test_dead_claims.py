@@ -26,7 +26,7 @@ def claimed(campaign, orange_stub, settings):
     make_integration(program=campaign.program, channel="sms", config=orange_stub.config())
     cards = make_issued_cards(campaign=campaign, count=3, with_png=False)
     dispatch = make_dispatch(campaign=campaign, first_channel="sms", window_start=dtime(0, 0),
-                             window_end=dtime(23, 59), weekdays=list(range(7)),
+                             window_end=dtime(0, 0), weekdays=list(range(7)),
                              retry_delays=[0])
     dispatch_start(dispatch=dispatch)
     dispatch = Dispatch.objects.select_related("campaign__program").get(pk=dispatch.pk)

@@ -81,6 +81,12 @@ def test_a_bad_plan_is_refused_naming_the_field(client, campaign, body, field):
     assert not Dispatch.objects.exists()
 
 
+def test_a_window_may_end_at_midnight(client, campaign):
+    response = create(client, campaign, window_start="00:00", window_end="00:00")
+    assert response.status_code == 201
+    assert (response.json()["window_start"], response.json()["window_end"]) == ("00:00", "00:00")
+
+
 def test_only_the_campaigns_beneficiaries_can_be_chosen(client, campaign):
     ours = make_beneficiary(campaign=campaign)
     theirs = make_beneficiary(campaign=make_campaign(program=campaign.program))

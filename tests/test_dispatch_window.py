@@ -59,6 +59,19 @@ def test_the_window_is_open_from_its_start_until_just_before_its_end():
     assert not window().contains(datetime.combine(thursday, time(6, 59, 59), tzinfo=DAKAR))
 
 
+def test_a_window_ending_at_0000_runs_until_midnight():
+    thursday = next_weekday(3)
+    evening = window(start=time(18), end=time(0))
+    assert evening.contains(datetime.combine(thursday, time(23, 59, 59), tzinfo=DAKAR))
+    assert not evening.contains(datetime.combine(thursday, time(0, 0), tzinfo=DAKAR))
+
+
+def test_a_window_from_0000_to_0000_never_closes_on_its_weekdays():
+    whole_day = window(start=time(0), end=time(0), weekdays=frozenset(range(7)))
+    assert whole_day.contains(datetime.combine(next_weekday(6), time(23, 59, 59), tzinfo=DAKAR))
+    assert whole_day.contains(datetime.combine(next_weekday(0), time(0, 0), tzinfo=DAKAR))
+
+
 def test_after_friday_evening_the_window_opens_on_monday_morning():
     friday_night = datetime.combine(next_weekday(4), time(21, 30), tzinfo=DAKAR)
     opening = window().next_opening(friday_night)

@@ -25,7 +25,7 @@ from tests.stubs.orange import _is_send
 pytest_plugins = ["tests.stubs.fixtures"]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-OPEN = {"window_start": dtime(0, 0), "window_end": dtime(23, 59), "weekdays": list(range(7)),
+OPEN = {"window_start": dtime(0, 0), "window_end": dtime(0, 0), "weekdays": list(range(7)),
         "retry_delays": [0]}
 
 

@@ -154,7 +154,7 @@ def test_sending_a_dispatch_writes_no_name_or_number_to_the_log_output(
                               first_name=FIRST, last_name=LAST)
     orange_stub.fail_next("SVC0004", variables=["address"])
     dispatch = make_dispatch(campaign=cards[0].campaign, first_channel="sms",
-                             window_start=time(0), window_end=time(23, 59),
+                             window_start=time(0), window_end=time(0, 0),
                              weekdays=list(range(7)), retry_delays=[0])
     dispatch_start(dispatch=dispatch)
     work_until(dispatch_done(dispatch))

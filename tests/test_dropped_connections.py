@@ -77,7 +77,7 @@ def test_a_dispatch_survives_every_connection_dropped(orange, workers):
     make_integration(program=campaign.program, channel="sms", config=orange.config())
     cards = make_issued_cards(campaign=campaign, count=300, with_png=False)
     dispatch = make_dispatch(campaign=campaign, first_channel="sms", rate_limit_per_second=100,
-                             window_start=dtime(0, 0), window_end=dtime(23, 59),
+                             window_start=dtime(0, 0), window_end=dtime(0, 0),
                              weekdays=list(range(7)), retry_delays=[0])
     workers("dispatch", "--with-scheduler", n=2)
     dispatch_start(dispatch=dispatch)

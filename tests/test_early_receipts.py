@@ -91,7 +91,7 @@ def test_receipts_before_a_dispatch_writes_its_ids_end_read(program, whatsapp_st
         times=3, match=lambda r: r.path.endswith("/messages"))
 
     dispatch = make_dispatch(campaign=campaign, first_channel="whatsapp",
-                             window_start=time(0, 0), window_end=time(23, 59),
+                             window_start=time(0, 0), window_end=time(0, 0),
                              weekdays=list(range(7)), retry_delays=[0])
     dispatch_start(dispatch=dispatch)
     work_until(dispatch_done(dispatch))

@@ -152,7 +152,7 @@ def test_a_dispatch_sends_the_campaigns_message_in_its_language(orange_stub, set
     client.put(url(campaign, "/en"), {"body": "{first_name} {last_name}: {programme_name} "
                                               "card {card_code} of {issue_date}"}, format="json")
     dispatch = make_dispatch(campaign=campaign, first_channel="sms", window_start=time(0),
-                             window_end=time(23, 59), weekdays=list(range(7)))
+                             window_end=time(0, 0), weekdays=list(range(7)))
     dispatch_start(dispatch=dispatch)
     work_until(dispatch_done(dispatch))
     text = orange_stub.sent[0]["outboundSMSTextMessage"]["message"]

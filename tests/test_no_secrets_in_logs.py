@@ -28,7 +28,7 @@ from tests.processes import asgi_server, start_worker, stop, wait_until
 pytest_plugins = ["tests.stubs.fixtures"]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-OPEN = {"window_start": dtime(0, 0), "window_end": dtime(23, 59), "weekdays": list(range(7)),
+OPEN = {"window_start": dtime(0, 0), "window_end": dtime(0, 0), "weekdays": list(range(7)),
         "retry_delays": [0]}
 
 

@@ -53,7 +53,7 @@ def few_senders(settings):
 def open_plan():
     from datetime import time
 
-    return {"window_start": time(0, 0), "window_end": time(23, 59), "weekdays": list(range(7)),
+    return {"window_start": time(0, 0), "window_end": time(0, 0), "weekdays": list(range(7)),
             "retry_delays": [0]}
 
 

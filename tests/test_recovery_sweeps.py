@@ -42,7 +42,7 @@ def clock_at(settings, moment):
 
 
 def open_plan():
-    return {"window_start": time(0, 0), "window_end": time(23, 59),
+    return {"window_start": time(0, 0), "window_end": time(0, 0),
             "weekdays": list(range(7)), "retry_delays": [0]}
 
 

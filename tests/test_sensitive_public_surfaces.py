@@ -191,7 +191,7 @@ def test_a_dispatch_of_an_hiv_campaign_sends_the_neutral_label(orange_stub, sett
     make_integration(program=campaign.program, channel="sms", config=orange_stub.config())
     make_issued_cards(campaign=campaign, count=1, with_png=False, first_name="Moussa")
     dispatch = make_dispatch(campaign=campaign, first_channel="sms", window_start=time(0),
-                             window_end=time(23, 59), weekdays=list(range(7)))
+                             window_end=time(0, 0), weekdays=list(range(7)))
 
     dispatch_start(dispatch=dispatch)
     work_until(dispatch_done(dispatch))

@@ -33,7 +33,7 @@ pytest_plugins = ["tests.stubs.fixtures"]
 
 BASE_URL = "https://cartes.sante.gouv.sn"
 SHORT_LINK = re.compile(re.escape(BASE_URL) + r"/w/([A-Za-z0-9_-]+)")
-OPEN = {"window_start": time(0, 0), "window_end": time(23, 59), "weekdays": list(range(7)),
+OPEN = {"window_start": time(0, 0), "window_end": time(0, 0), "weekdays": list(range(7)),
         "retry_delays": [0]}
 
 

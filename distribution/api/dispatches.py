@@ -83,7 +83,10 @@ class DispatchCreateInput(serializers.Serializer):
     )
     window_start = HourMinuteField(required=False,
                                    help_text="HH:MM in the program's time zone; 07:00.")
-    window_end = HourMinuteField(required=False, help_text="HH:MM, exclusive; default 21:00.")
+    window_end = HourMinuteField(
+        required=False,
+        help_text="HH:MM, exclusive; 00:00 is midnight (00:00-00:00: the whole day); "
+                  "default 21:00.")
     weekdays = serializers.ListField(child=WeekdayField(), min_length=1, max_length=7,
                                      required=False, help_text="Default mon…fri.")
     rate_limit_per_second = serializers.IntegerField(

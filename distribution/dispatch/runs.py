@@ -16,6 +16,7 @@ from campaignid.bulk_sql import insert_rows
 from distribution.dispatch import wakeups, wallet_step
 from distribution.dispatch.live_events import send_dispatch_event_on_commit
 from distribution.dispatch.planning import RECIPIENT_COLUMNS, recipient_rows
+from distribution.dispatch.send_window import ends_before
 from distribution.integrations import IntegrationNotConfigured, channel_for
 from distribution.models import ChannelCode, Dispatch, DispatchRecipient
 
@@ -56,8 +57,9 @@ def dispatch_create(*, campaign, user=None, **plan):
         errors["fallback_after_attempts"] = [
             _("Must be lower than max_attempts, or the fallback channel is never tried.")
         ]
-    if values["window_start"] >= values["window_end"]:
-        errors["window_end"] = [_("Must be later than window_start (same day).")]
+    if ends_before(values["window_start"], values["window_end"]):
+        errors["window_end"] = [_("Must be later than window_start (same day), or 00:00 for "
+                                  "midnight.")]
     ids = values.get("beneficiary_ids")
     if ids is not None:
         found = set(campaign.beneficiaries.filter(pk__in=ids).values_list("pk", flat=True))

@@ -6,12 +6,20 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# An end of 00:00 is the day's end, so that a window can run until midnight: 00:00-00:00 is
+# the whole day (an end of 23:59 would send nothing in the day's last minute).
+MIDNIGHT = time(0)
+
+
+def ends_before(start, end):
+    """Whether a window from `start` until `end` (exclusive) is empty or runs backwards."""
+    return end != MIDNIGHT and start >= end
 
 
 @dataclass(frozen=True)
 class SendWindow:
     start: time
-    end: time  # exclusive: a 07:00-21:00 window sends nothing at 21:00:00
+    end: time  # exclusive: a 07:00-21:00 window sends nothing at 21:00:00; 00:00 is midnight
     weekdays: frozenset  # 0 = Monday … 6 = Sunday
     tz: ZoneInfo
 
@@ -22,7 +30,9 @@ class SendWindow:
 
     def contains(self, moment):
         local = moment.astimezone(self.tz)
-        return local.weekday() in self.weekdays and self.start <= local.time() < self.end
+        at = local.time()
+        return (local.weekday() in self.weekdays and self.start <= at
+                and (self.end == MIDNIGHT or at < self.end))
 
     def next_opening(self, moment):
         """`moment` itself when the window is open, else when it next opens (UTC); None when
