@@ -3,6 +3,7 @@ provider settings, the send form for one beneficiary; and the live dispatch sock
 
 import asyncio
 import json
+from datetime import time
 
 import pytest
 import websockets
@@ -57,6 +58,13 @@ def test_the_distribution_page_shows_the_message_the_form_and_the_runs(operator,
     assert 'name="first_channel"' in html and 'name="rate_limit_per_second"' in html
     assert f'id="dispatch-{dispatch.pk}"' in html and f"/ws/dispatches/{dispatch.pk}" in html
     assert "SMS segment" in html
+
+
+@pytest.mark.django_db
+def test_a_run_without_quiet_hours_reads_any_hour(operator, campaign):
+    make_dispatch(campaign=campaign, window_start=time(0), window_end=time(0))
+    html = operator.get(f"/campaigns/{campaign.pk}/distribution/").content.decode()
+    assert "any hour" in html and "00:00\u201300:00" not in html
 
 
 @pytest.mark.django_db
