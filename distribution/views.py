@@ -25,7 +25,7 @@ from distribution.api.logs import LogQuery
 from distribution.api.templates import sms_preview
 from distribution.dispatch import progress
 from distribution.dispatch import runs as dispatch_runs
-from distribution.dispatch.send_window import program_zone
+from distribution.dispatch.send_window import any_hour, program_zone
 from distribution.forms import (
     DispatchForm,
     IntegrationForm,
@@ -80,7 +80,8 @@ def campaign_distribution(request, pk, *, dispatch_form=None, template_form=None
                                if body and not message_templates.template_problems(body)
                                else None),
         "runs": [{"dispatch": run, "snapshot": progress.dispatch_snapshot(run),
-                  "weekdays": weekday_labels(run.weekdays)} for run in runs],
+                  "weekdays": weekday_labels(run.weekdays),
+                  "any_hour": any_hour(run.window_start, run.window_end)} for run in runs],
         "channels": configured,
         "log": [selectors.log_row(m) for m in selectors.message_log(
             access=access, filters={"campaign": campaign.pk})[:LOG_ROWS_SHOWN]],

@@ -129,7 +129,7 @@ class ChunkLayers:
                 self._typeset_operators[index] = self._typeset(model, slots, index, fonts)
 
     def _laid_out_operators(self, index):
-        stream, first, end = dict(zip(self.laid_out, self.spans, strict=True))[index]
+        stream, first, end = self.spans[self.laid_out.index(index)]
         return list(stream.stream[first:end])
 
     def _text_slots(self, model):

@@ -16,6 +16,11 @@ def ends_before(start, end):
     return end != MIDNIGHT and start >= end
 
 
+def any_hour(start, end):
+    """Whether a window from `start` until `end` is the whole day (00:00-00:00)."""
+    return start == end == MIDNIGHT
+
+
 @dataclass(frozen=True)
 class SendWindow:
     start: time
